@@ -1,0 +1,27 @@
+# Two entry points (see README): `make demo` installs and runs the main job,
+# `make test` installs and runs the test suite. Both need only Python 3.11 and pip.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install demo test test-slow bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+demo: install
+	$(PY) -m eqgat demo
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+test-slow: install
+	$(PY) -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

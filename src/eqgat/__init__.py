@@ -1,0 +1,24 @@
+"""eqgat: shape-checked GATv2 in Equinox for studying how graph attention networks learn
+algorithms: compile them exactly into weights, train on CLRS data, compare.
+
+``import eqgat`` never imports dm-clrs or TensorFlow; only ``eqgat.data`` (sampling) and
+``eqgat.interop`` do, when called.
+"""
+
+from ._decoders import GraphDecoder as GraphDecoder
+from ._decoders import NodeDecoder as NodeDecoder
+from ._decoders import PointerDecoder as PointerDecoder
+from ._decoders import postprocess as postprocess
+from ._encoders import Encoder as Encoder
+from ._encoders import Features as Features
+from ._gatv2 import GATv2 as GATv2
+from ._model import Model as Model
+from ._model import Prediction as Prediction
+from ._spec import ALGORITHMS as ALGORITHMS
+from ._spec import Probe as Probe
+from ._spec import get_spec as get_spec
+from ._spec import max_trace_length as max_trace_length
+from ._losses import hint_loss as hint_loss
+from ._losses import loss as loss
+from ._losses import output_loss as output_loss
+from ._losses import prediction_losses as prediction_losses

@@ -1,0 +1,84 @@
+"""The output and hint losses dm-clrs computes (``clrs._src.losses``), on a whole batch.
+
+Each probe's loss is normalised by its own count of scored entries; the total is the
+unweighted sum over outputs and (when the model decodes hints) hints. Hint step t's
+prediction is scored against hint t+1 and only while t+1 < length, so time padding never
+contributes.
+"""
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ._model import Model, Prediction
+from ._spec import Probe, Stage, Type
+
+EPS = 1e-12
+
+
+def _bce(logits: Array, truth: Array) -> Array:
+    return jnp.maximum(logits, 0) - logits * truth + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+
+
+def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
+    """dm-clrs' ``output_loss`` for one output probe (``[b, ...]`` arrays)."""
+    t = probe.type
+    if t == Type.SCALAR:
+        return jnp.mean((logits - truth) ** 2)
+    if t == Type.MASK:
+        mask = (truth != -1).astype(jnp.float32)
+        return jnp.sum(_bce(logits, truth) * mask) / jnp.sum(mask)
+    if t in (Type.MASK_ONE, Type.CATEGORICAL):
+        masked = truth * (truth != -1)
+        return -jnp.sum(masked * jax.nn.log_softmax(logits)) / jnp.sum(truth == 1)
+    if t == Type.POINTER:
+        n = logits.shape[-1]
+        onehot = jax.nn.one_hot(truth.astype(jnp.int32), n)
+        return jnp.mean(-jnp.sum(onehot * jax.nn.log_softmax(logits), axis=-1))
+    raise ValueError(f"unknown probe type {t!r}")
+
+
+def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " b"]) -> Float[Array, ""]:
+    """dm-clrs' ``hint_loss`` for one hint probe: ``logits`` ``[b, T-1, ...]`` against
+    ``truth[:, 1:]`` of ``truth`` ``[b, T, ...]``, masked by ``length``."""
+    truth = truth[:, 1:]
+    t = probe.type
+    mask = None
+    if t == Type.SCALAR:
+        loss = (logits - truth) ** 2
+    elif t == Type.MASK:
+        loss = _bce(logits, truth)
+        mask = (truth != -1).astype(jnp.float32)
+    elif t == Type.MASK_ONE:
+        loss = -jnp.sum(truth * jax.nn.log_softmax(logits), axis=-1, keepdims=True)
+    elif t == Type.CATEGORICAL:
+        loss = -jnp.sum(truth * jax.nn.log_softmax(logits), axis=-1)
+        mask = jnp.any(truth == 1, axis=-1).astype(jnp.float32)
+    elif t == Type.POINTER:
+        onehot = jax.nn.one_hot(truth.astype(jnp.int32), logits.shape[-1])
+        loss = -jnp.sum(onehot * jax.nn.log_softmax(logits), axis=-1)
+    else:
+        raise ValueError(f"unknown probe type {t!r}")
+    if mask is None:
+        mask = jnp.ones_like(loss)
+    steps = jnp.arange(loss.shape[1])
+    live = (length[:, None] > steps[None, :] + 1).astype(jnp.float32)
+    mask = mask * live.reshape(live.shape + (1,) * (loss.ndim - 2))
+    return jnp.sum(loss * mask) / jnp.maximum(jnp.sum(mask), EPS)
+
+
+def prediction_losses(model: Model, pred: Prediction, batch) -> dict[str, Float[Array, ""]]:
+    """Each probe's loss, by name, for a batched ``pred`` of ``batch``."""
+    out = {}
+    for p in model.spec:
+        if p.stage == Stage.OUTPUT:
+            out[p.name] = output_loss(p, pred.outputs[p.name], batch.outputs[p.name])
+        elif p.stage == Stage.HINT and p.name in pred.hints:
+            out[p.name] = hint_loss(p, pred.hints[p.name], batch.hints[p.name], batch.length)
+    return out
+
+
+def loss(model: Model, batch) -> Float[Array, ""]:
+    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints."""
+    pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+    return sum(prediction_losses(model, pred, batch).values())

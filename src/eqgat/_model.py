@@ -1,0 +1,156 @@
+"""The encode-process-decode model: encoders, a GATv2 processor run over the trace with
+``lax.scan``, and decoders, as in dm-clrs' ``Net`` with ``hint_mode='encoded_decoded'``
+and soft hint re-prediction.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+
+from ._decoders import Decoder, make_decoder, postprocess
+from ._encoders import Encoder, Features, empty_features, to_soft
+from ._gatv2 import GATv2
+from ._spec import Location, Probe, Stage, Type, get_spec
+
+ProbeData = dict[str, Shaped[Array, "..."]]
+
+
+class Prediction(eqx.Module):
+    """What one graph's forward pass returns.
+
+    ``outputs``: output logits (each frozen after step ``length - 2``, as in dm-clrs);
+    ``hints``: hint logits per step, ``[T-1, ...]`` (step t predicts hint t+1);
+    ``alpha``: attention of every step, ``[T-1, d, n, n]`` (head, receiver, sender);
+    ``hidden``: hidden state after every step, ``[T-1, n, s]``.
+    """
+
+    outputs: dict[str, Array]
+    hints: dict[str, Array]
+    alpha: Float[Array, "t d n n"]
+    hidden: Float[Array, "t n s"]
+
+
+def logit_shape(probe: Probe, n: int) -> tuple[int, ...]:
+    """Shape of one graph's decoder logits for ``probe``."""
+    if probe.location == Location.GRAPH:
+        return ()
+    if probe.type == Type.POINTER:
+        return (n, n)
+    if probe.type == Type.CATEGORICAL:
+        return (n, probe.dim)
+    return (n,)
+
+
+class Model(eqx.Module):
+    """A CLRS encode-process-decode GATv2 for one algorithm.
+
+    Trained and compiled models are both instances of this class: an ordinary pytree.
+    """
+
+    encoders: dict[str, Encoder]
+    processor: GATv2
+    decoders: dict[str, Decoder]
+    algorithm: str = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    encode_hints: bool = eqx.field(static=True)
+    decode_hints: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        algorithm: str,
+        hidden_size: int = 128,
+        nb_heads: int = 1,
+        *,
+        encode_hints: bool = True,
+        decode_hints: bool = True,
+        use_ln: bool = True,
+        use_edge_info: bool = False,
+        use_pre_att_bias: bool = False,
+        nb_nodes: int | None = None,
+        simplify_decoders: bool = False,
+        xavier_on_scalars: bool = True,
+        key: PRNGKeyArray,
+    ):
+        """``key`` is split into one key per encoder, one for the processor and one per
+        decoder, in the order of ``get_spec(algorithm)``."""
+        spec = get_spec(algorithm)
+        if encode_hints and not decode_hints:
+            raise ValueError("encode_hints=True needs decode_hints=True (hints fed back are decoded ones)")
+        s = hidden_size
+        enc_key, proc_key, dec_key = jax.random.split(key, 3)
+        enc_probes = [p for p in spec if p.stage == Stage.INPUT or (p.stage == Stage.HINT and encode_hints)]
+        dec_probes = [p for p in spec if p.stage == Stage.OUTPUT or (p.stage == Stage.HINT and decode_hints)]
+        self.encoders = {
+            p.name: Encoder(p, s, xavier_on_scalars=xavier_on_scalars, key=k)
+            for p, k in zip(enc_probes, jax.random.split(enc_key, len(enc_probes)))
+        }
+        self.processor = GATv2(
+            s, s, nb_heads, use_ln=use_ln, use_edge_info=use_edge_info,
+            use_pre_att_bias=use_pre_att_bias, nb_nodes=nb_nodes, key=proc_key,
+        )
+        self.decoders = {
+            p.name: make_decoder(p, 3 * s, s, s, simplify=simplify_decoders, key=k)
+            for p, k in zip(dec_probes, jax.random.split(dec_key, len(dec_probes)))
+        }
+        self.algorithm = algorithm
+        self.hidden_size = s
+        self.encode_hints = encode_hints
+        self.decode_hints = decode_hints
+
+    @property
+    def spec(self) -> tuple[Probe, ...]:
+        return get_spec(self.algorithm)
+
+    def _probes(self, stage: str) -> list[Probe]:
+        return [p for p in self.spec if p.stage == stage]
+
+    def __call__(
+        self,
+        inputs: ProbeData,
+        hints: ProbeData,
+        length: Shaped[Array, ""],
+        *,
+        teacher_forcing: bool = False,
+    ) -> Prediction:
+        """Run one graph. ``inputs`` maps input names to arrays (node ``[n]``, edge
+        ``[n, n]``, pointers as node indices), ``hints`` maps hint names to ``[T, ...]``
+        arrays, ``length`` is the true trace length (hints past it are padding).
+
+        T-1 message-passing steps run. Step 0 encodes ground-truth hint 0; step t > 0
+        encodes the soft-decoded hints of step t-1, or ground-truth hint t when
+        ``teacher_forcing``.
+        """
+        n = inputs["pos"].shape[0]
+        T = next(iter(hints.values())).shape[0]
+        s = self.hidden_size
+        base = empty_features(n, s)
+        for p in self._probes(Stage.INPUT):
+            base = self.encoders[p.name](to_soft(p, inputs[p.name], n), base)
+        hint_probes = [p for p in self._probes(Stage.HINT) if p.name in self.encoders]
+        truth = {p.name: jax.vmap(lambda x, p=p: to_soft(p, x, n))(hints[p.name]) for p in hint_probes}
+        dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
+        outs = self._probes(Stage.OUTPUT)
+
+        def step(carry, t):
+            H, fed, prev_out = carry
+            if teacher_forcing:
+                fed = {k: v[t] for k, v in truth.items()}
+            feats = base
+            for p in hint_probes:
+                feats = self.encoders[p.name](fed[p.name], feats)
+            H_new, alpha = self.processor(feats.V, feats.E, feats.g, feats.A, H)
+            h_t = jnp.concatenate([feats.V, H, H_new], axis=-1)
+            hint_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in dec_hints}
+            out_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in outs}
+            live = (t == 0) | (length > t + 1)
+            out = {k: jnp.where(live, v, prev_out[k]) for k, v in out_logits.items()}
+            nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
+            return (H_new, nxt, out), (hint_logits, alpha, H_new)
+
+        init_out = {p.name: jnp.zeros(logit_shape(p, n)) for p in outs}
+        init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_out)
+        (_, _, outputs), (hint_logits, alpha, hidden) = jax.lax.scan(
+            step, init, jnp.arange(max(1, T - 1))
+        )
+        return Prediction(outputs, hint_logits, alpha, hidden)

@@ -1,0 +1,117 @@
+"""Probe specifications of the CLRS algorithms eqgat models (no TensorFlow needed).
+
+A *probe* is one named piece of an algorithm's trace: an input, a hint (one value per
+time step) or an output. Each has a stage, a location (node, edge or graph) and a type
+(scalar, mask, mask_one, pointer, categorical). These tables mirror
+``clrs.SPECS[name]`` for the algorithms below; ``tests/test_interop.py`` checks them
+against dm-clrs so they cannot drift.
+"""
+
+from typing import NamedTuple
+
+
+class Stage:
+    INPUT = "input"
+    OUTPUT = "output"
+    HINT = "hint"
+
+
+class Location:
+    NODE = "node"
+    EDGE = "edge"
+    GRAPH = "graph"
+
+
+class Type:
+    SCALAR = "scalar"
+    MASK = "mask"
+    MASK_ONE = "mask_one"
+    POINTER = "pointer"
+    CATEGORICAL = "categorical"
+
+
+class Probe(NamedTuple):
+    """One probe of an algorithm: its name, stage, location, type and, for categorical
+    probes, the number of categories (``dim``; 1 otherwise)."""
+
+    name: str
+    stage: str
+    location: str
+    type: str
+    dim: int = 1
+
+
+_I, _O, _H = Stage.INPUT, Stage.OUTPUT, Stage.HINT
+_N, _E, _G = Location.NODE, Location.EDGE, Location.GRAPH
+_S, _M, _M1, _P, _C = Type.SCALAR, Type.MASK, Type.MASK_ONE, Type.POINTER, Type.CATEGORICAL
+
+SPECS: dict[str, tuple[Probe, ...]] = {
+    "bfs": (
+        Probe("pos", _I, _N, _S),
+        Probe("s", _I, _N, _M1),
+        Probe("A", _I, _E, _S),
+        Probe("adj", _I, _E, _M),
+        Probe("pi", _O, _N, _P),
+        Probe("reach_h", _H, _N, _M),
+        Probe("pi_h", _H, _N, _P),
+    ),
+    "bellman_ford": (
+        Probe("pos", _I, _N, _S),
+        Probe("s", _I, _N, _M1),
+        Probe("A", _I, _E, _S),
+        Probe("adj", _I, _E, _M),
+        Probe("pi", _O, _N, _P),
+        Probe("pi_h", _H, _N, _P),
+        Probe("d", _H, _N, _S),
+        Probe("msk", _H, _N, _M),
+    ),
+    "dfs": (
+        Probe("pos", _I, _N, _S),
+        Probe("A", _I, _E, _S),
+        Probe("adj", _I, _E, _M),
+        Probe("pi", _O, _N, _P),
+        Probe("pi_h", _H, _N, _P),
+        Probe("color", _H, _N, _C, 3),
+        Probe("d", _H, _N, _S),
+        Probe("f", _H, _N, _S),
+        Probe("s_prev", _H, _N, _P),
+        Probe("s", _H, _N, _M1),
+        Probe("u", _H, _N, _M1),
+        Probe("v", _H, _N, _M1),
+        Probe("s_last", _H, _N, _M1),
+        Probe("time", _H, _G, _S),
+    ),
+}
+
+ALGORITHMS = tuple(SPECS)
+
+
+def get_spec(algorithm: str) -> tuple[Probe, ...]:
+    """The probes of ``algorithm``; a ``ValueError`` naming the known ones otherwise."""
+    if algorithm not in SPECS:
+        raise ValueError(
+            f"unknown algorithm {algorithm!r}; eqgat knows {', '.join(ALGORITHMS)}"
+        )
+    return SPECS[algorithm]
+
+
+def max_trace_length(algorithm: str, n: int) -> int:
+    """An upper bound on the number of hint steps T of ``algorithm`` on ``n`` nodes.
+
+    Traces are padded to this bucket so that a model compiles once per graph size.
+    BFS and Bellman-Ford do at most n-1 rounds that change state plus one that does not,
+    recording one hint per round and the initial state (T <= n + 1); DFS records three
+    hints per node (T = 3n).
+    """
+    get_spec(algorithm)
+    if algorithm == "dfs":
+        return 3 * n
+    return n + 1
+
+
+#: dm-clrs' CLRS-30 splits (``clrs.CLRS30``): sample count, graph size and sampler seed.
+CLRS30 = {
+    "train": {"num_samples": 1000, "length": 16, "seed": 1},
+    "val": {"num_samples": 32, "length": 16, "seed": 2},
+    "test": {"num_samples": 32, "length": 64, "seed": 3},
+}
