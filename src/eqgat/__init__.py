@@ -22,3 +22,8 @@ from ._losses import hint_loss as hint_loss
 from ._losses import loss as loss
 from ._losses import output_loss as output_loss
 from ._losses import prediction_losses as prediction_losses
+from ._compiler import CONSTANTS as CONSTANTS
+from ._compiler import compile_program as compile_program
+from ._spec import register_spec as register_spec
+from . import lang as lang
+from . import programs as programs

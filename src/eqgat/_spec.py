@@ -83,14 +83,22 @@ SPECS: dict[str, tuple[Probe, ...]] = {
     ),
 }
 
-ALGORITHMS = tuple(SPECS)
+ALGORITHMS = ("bfs", "bellman_ford", "dfs")
+
+
+def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
+    """Make a new algorithm's probes known (for programs beyond dm-clrs' algorithms).
+    Re-registering the same probes is a no-op; different ones are an error."""
+    if algorithm in SPECS and SPECS[algorithm] != tuple(probes):
+        raise ValueError(f"algorithm {algorithm!r} is already registered with other probes")
+    SPECS[algorithm] = tuple(probes)
 
 
 def get_spec(algorithm: str) -> tuple[Probe, ...]:
     """The probes of ``algorithm``; a ``ValueError`` naming the known ones otherwise."""
     if algorithm not in SPECS:
         raise ValueError(
-            f"unknown algorithm {algorithm!r}; eqgat knows {', '.join(ALGORITHMS)}"
+            f"unknown algorithm {algorithm!r}; eqgat knows {', '.join(SPECS)}"
         )
     return SPECS[algorithm]
 

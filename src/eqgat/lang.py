@@ -1,0 +1,142 @@
+"""The graph-program language: hidden-state components, a minimum selection and an update.
+
+A program describes one synchronous round of a graph algorithm, for every receiving node
+``i`` at once (paper section 3.3, listings 1-2)::
+
+    bfs = GraphProgram(
+        algorithm="bfs",
+        hidden={"visit": Flag(start="s"), "pi": Pointer()},
+        select=Minimum(expr=other.idx, mask=other.visit, keep=self_.visit),
+        update={"visit": other.visit, "pi": other.idx},
+        probes={"reach_h": "visit", "pi_h": "pi", "pi": "pi"},
+    )
+
+Names: ``self_`` is the receiving node, ``other`` a candidate sender (a neighbour of ``i``
+or ``i`` itself), ``edge`` the edge between them (edge inputs by their probe name) and
+``other.idx`` the sender's node id (its ``idx`` input, ``pos``, a number in [0, 1) that orders
+nodes). Components:
+
+- ``Flag(start=INPUT)``: a boolean; true from the start on nodes where the mask input
+  ``INPUT`` is 1 (those nodes are the *start* nodes, frozen at their initial state).
+- ``Scalar()``: a float, 0 until set.
+- ``Pointer()``: a node reference, pointing at the node itself until set.
+
+Semantics of one round, for node ``i`` (``evaluate`` implements them in plain Python):
+
+1. Start nodes keep their initial state (flags true, scalars 0, pointers to themselves).
+2. If ``keep`` holds for ``i`` (``keep=self_.visit``), ``i`` keeps its state.
+3. Candidates are the neighbours ``j`` of ``i`` (an edge in either direction) for which
+   ``mask`` holds (all of them without a mask); ``i`` itself is a candidate too, except
+   under ``incumbent``, where only a self-loop makes it one. With none, ``i`` keeps
+   its state.
+4. Otherwise ``other`` is the candidate minimising ``expr`` (ties: lowest index). With
+   ``incumbent=self_.visit``, a node whose flag holds only moves if ``expr(other)`` is
+   strictly below its current value of the component the update sets to ``expr``.
+5. ``i``'s components become the update's expressions of ``other`` and ``edge``.
+"""
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Term:
+    """A linear expression over named references ``(scope, name)``."""
+
+    coeffs: tuple[tuple[tuple[str, str], float], ...]
+
+    @staticmethod
+    def ref(scope: str, name: str) -> "Term":
+        return Term((((scope, name), 1.0),))
+
+    def _items(self) -> dict:
+        return dict(self.coeffs)
+
+    def __add__(self, other: "Term") -> "Term":
+        if not isinstance(other, Term):
+            return NotImplemented
+        out = self._items()
+        for k, v in other.coeffs:
+            out[k] = out.get(k, 0.0) + v
+        return Term(tuple(sorted(out.items())))
+
+    def __mul__(self, c: float) -> "Term":
+        return Term(tuple((k, v * float(c)) for k, v in self.coeffs))
+
+    __rmul__ = __mul__
+
+    def refs(self, scope: str | None = None) -> list[tuple[str, float]]:
+        return [(n, c) for (s, n), c in self.coeffs if scope is None or s == scope]
+
+    @property
+    def scopes(self) -> set[str]:
+        return {s for (s, _), _ in self.coeffs}
+
+    def single(self) -> tuple[str, str]:
+        """The one reference this term is (with coefficient 1), or a ValueError."""
+        if len(self.coeffs) != 1 or self.coeffs[0][1] != 1.0:
+            raise ValueError(f"expected a single reference like other.visit, got {self}")
+        return self.coeffs[0][0]
+
+    def __repr__(self) -> str:
+        return " + ".join(f"{'' if c == 1 else f'{c}*'}{s}.{n}" for (s, n), c in self.coeffs)
+
+
+class _Scope:
+    def __init__(self, scope: str):
+        self._scope = scope
+
+    def __getattr__(self, name: str) -> Term:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Term.ref(self._scope, name)
+
+
+other = _Scope("other")
+self_ = _Scope("self")
+edge = _Scope("edge")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean component; ``start`` names the mask input that sets it initially."""
+
+    start: str | None = None
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A float component (0 until set)."""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A node reference (the node itself until set)."""
+
+
+Component = Flag | Scalar | Pointer
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """Selection: ``other`` = the candidate minimising ``expr`` among those satisfying
+    ``mask``; ``keep``/``incumbent`` as in the module docstring."""
+
+    expr: Term
+    mask: Term | None = None
+    keep: Term | None = None
+    incumbent: Term | None = None
+
+
+@dataclass(frozen=True)
+class GraphProgram:
+    """A graph program: the algorithm (probe spec) it computes, its hidden-state
+    components, the selection, the update, and which probe decodes which component."""
+
+    algorithm: str
+    hidden: Mapping[str, Component]
+    select: Minimum
+    update: Mapping[str, Term]
+    probes: Mapping[str, str]
+    idx: str = "pos"
+    doc: str = field(default="", compare=False)

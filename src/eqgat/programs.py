@@ -1,0 +1,80 @@
+"""Graph programs for BFS, Bellman-Ford and nearest-seed label propagation.
+
+``labelprop`` is written only against the public language (``eqgat.lang``) and a probe
+spec of its own: it is the check that the language is not BFS and Bellman-Ford in
+disguise. Its plain-Python reference is ``labelprop_reference``.
+"""
+
+import numpy as np
+
+from ._spec import Probe, register_spec
+from .lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
+
+bfs = GraphProgram(
+    algorithm="bfs",
+    hidden={"visit": Flag(start="s"), "pi": Pointer()},
+    select=Minimum(expr=other.idx, mask=other.visit, keep=self_.visit),
+    update={"visit": other.visit, "pi": other.idx},
+    probes={"reach_h": "visit", "pi_h": "pi", "pi": "pi"},
+    doc="Breadth-first search (listing 2): an unvisited node joins from its lowest-id "
+        "visited neighbour; visited nodes keep their state.",
+)
+
+bellman_ford = GraphProgram(
+    algorithm="bellman_ford",
+    hidden={"visit": Flag(start="s"), "dist": Scalar(), "pi": Pointer()},
+    select=Minimum(expr=other.dist + edge.A, mask=other.visit, incumbent=self_.visit),
+    update={"visit": other.visit, "dist": other.dist + edge.A, "pi": other.idx},
+    probes={"msk": "visit", "d": "dist", "pi_h": "pi", "pi": "pi"},
+    doc="Bellman-Ford (listing 1): every node takes the reached neighbour minimising "
+        "dist + edge weight, unless its own distance is already at least as short.",
+)
+
+#: The probes of nearest-seed label propagation (not a dm-clrs algorithm).
+LABELPROP_SPEC = (
+    Probe("pos", "input", "node", "scalar"),
+    Probe("seeds", "input", "node", "mask"),
+    Probe("adj", "input", "edge", "mask"),
+    Probe("label", "output", "node", "pointer"),
+    Probe("reached_h", "hint", "node", "mask"),
+    Probe("label_h", "hint", "node", "pointer"),
+)
+register_spec("labelprop", LABELPROP_SPEC)
+
+labelprop = GraphProgram(
+    algorithm="labelprop",
+    hidden={"reached": Flag(start="seeds"), "label": Pointer()},
+    select=Minimum(expr=other.label, mask=other.reached, keep=self_.reached),
+    update={"reached": other.reached, "label": other.label},
+    probes={"reached_h": "reached", "label_h": "label", "label": "label"},
+    doc="Nearest-seed label propagation (multi-source BFS): each unlabelled node takes "
+        "the smallest seed label among its labelled neighbours; labels never change once set.",
+)
+
+PROGRAMS = {"bfs": bfs, "bellman_ford": bellman_ford, "labelprop": labelprop}
+
+
+def labelprop_reference(adj: np.ndarray, seeds: np.ndarray):
+    """Plain-Python nearest-seed label propagation: per round, each unlabelled node
+    adjacent (either direction) to a labelled node takes the smallest label among them.
+
+    Returns ``(label, hints)``: final labels (node indices) and the per-round
+    ``(reached, label)`` states, the initial one first, until nothing changes.
+    """
+    n = adj.shape[0]
+    label = list(range(n))
+    reached = [bool(seeds[i]) for i in range(n)]
+    hints = [(list(reached), list(label))]
+    while True:
+        new_r, new_l = list(reached), list(label)
+        for i in range(n):
+            if reached[i]:
+                continue
+            found = [label[j] for j in range(n) if j != i and reached[j] and (adj[i, j] or adj[j, i])]
+            if found:
+                new_r[i], new_l[i] = True, min(found)
+        if new_r == reached:
+            break
+        reached, label = new_r, new_l
+        hints.append((list(reached), list(label)))
+    return np.array(label), hints
