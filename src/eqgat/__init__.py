@@ -27,3 +27,6 @@ from ._compiler import compile_program as compile_program
 from ._spec import register_spec as register_spec
 from . import lang as lang
 from . import programs as programs
+from ._checkpoint import load as load
+from ._checkpoint import model_config as model_config
+from ._checkpoint import save as save

@@ -49,29 +49,33 @@ LEAK = 0.01
 
 CONSTANTS = {
     "VALUE_BOUND": (
-        256.0,
-        "Upper bound on every scalar a program stores and every selected expr (distances): "
-        "CLRS Bellman-Ford distances are below n·1.0005. Gates and margins are sized from it.",
+        16.0,
+        "Upper bound on every scalar a program stores and every selected expr (CLRS "
+        "Bellman-Ford distances stay far below it). Gates and margins are sized from it; "
+        "it is kept small because a gate adds M ~ 2·VALUE_BOUND to a value before taking it "
+        "away again, and float32 then keeps only ulp(M)/2 ≈ 2e-6 of the value's precision.",
     ),
     "K": (
-        512.0,
+        32.0,
         "Mask penalty (2·VALUE_BOUND) in the selection score: an unmasked sender scores "
         "below -K while any masked one scores above -VALUE_BOUND, so masks are exact.",
     ),
     "L": (
-        1e5,
-        "Logit scale. Scores differing by d give exp(-L·d): for d > 1e-3 the losing weight "
-        "underflows to exactly 0 in float32 (e^-100), so α is exactly one-hot. Logits stay "
-        "below L·(K + VALUE_BOUND) ≈ 8e7, far from the adjacency bias c = 1e9 (eq. 8).",
+        1e7,
+        "Logit scale. Scores differing by d give exp(-L·d): for d > 1e-5 the losing weight is "
+        "below e^-100, so α is one-hot; a mixture of two candidates would decode to a node id "
+        "between theirs, so near-ties must be sharp. Logits stay below "
+        "L·(K + VALUE_BOUND) ≈ 5e8, under the adjacency bias c = 1e9 (eq. 8).",
     ),
     "EPS": (
-        1e-4,
-        "Lowest-index tie-break: ε·x_j with ids x in [0, 1). Above float32's rounding of "
-        "integer-valued path lengths below ~100 (ulp < 1e-5 · n), below the distance gaps "
-        "of random weights; near-ties closer than ε may resolve by id instead of value.",
+        1e-5,
+        "Lowest-index tie-break: ε·x_j with ids x in [0, 1): exact ties (integer weights) "
+        "differ by L·ε/n = 100/n logits. Real near-ties closer than ε (and τ) may resolve by "
+        "id or incumbency instead of value: float32's ~1e-6 resolution of path lengths "
+        "bounds how small ε can usefully be.",
     ),
     "TAU": (
-        3e-4,
+        3e-5,
         "Incumbent (parent) preference, 3·ε: beats the id tie-break (ε per unit of id gap) "
         "so a receiver keeps its parent on an exact tie, as dm-clrs' strict '<' does.",
     ),
@@ -81,7 +85,7 @@ CONSTANTS = {
         "at g = 1 and 0 at g <= 0. Small, so a rounding error in g moves v by at most 2·ulp.",
     ),
     "M_SCALAR": (
-        512.0,
+        32.0,
         "Gate size for scalar slots (2·VALUE_BOUND), for values up to VALUE_BOUND.",
     ),
     "C_POINTER": (
@@ -111,7 +115,19 @@ CONSTANTS = {
 }
 
 
+#: Under ``jax_enable_x64`` the tie-breaks can be far smaller than float32 allows:
+#: (value, reason) overrides used by ``compile_program(..., x64=True)``.
+CONSTANTS_X64 = {
+    "EPS": (1e-11, "float64 resolves path lengths to ~1e-15; exact ties then mix (L·ε = 1e-4)."),
+    "TAU": (3e-11, "3·ε, as in float32."),
+}
+
+_PROFILE = {"x64": False}
+
+
 def constant(name: str) -> float:
+    if _PROFILE["x64"] and name in CONSTANTS_X64:
+        return CONSTANTS_X64[name][0]
     return CONSTANTS[name][0]
 
 
@@ -130,6 +146,7 @@ class Plan:
     updates: tuple[tuple[str, str, tuple], ...]  # (component, kind, detail)
     edge_inputs: tuple[str, ...]
     use_edge_info: bool
+    offset_pointers: frozenset  # pointers read from senders: stored relative to own id
 
 
 def _fail(program: GraphProgram, msg: str):
@@ -221,8 +238,12 @@ def analyse(program: GraphProgram) -> Plan:
     if missing:
         _fail(program, f"probes {missing} of the spec are not decoded by the program")
     use_edge_info = any(k == "expr" for _, k, _ in updates) and bool(expr_edge)
+    # A pointer read from a sender must read "itself" while unset, also at step 0 when
+    # H = 0: such pointers are stored as offsets x_i - π_i (split in +/- slots).
+    read = {n for n, _ in expr_other} | {d[0] for _, k, d in updates if k == "copy"}
+    offsets = frozenset(n for n in read if isinstance(hidden.get(n), Pointer))
     return Plan(program, flag, start, mask, keep, incumbent, tuple(expr_other), tuple(expr_edge),
-                tuple(updates), tuple(n for n, _ in expr_edge), use_edge_info)
+                tuple(updates), tuple(n for n, _ in expr_edge), use_edge_info, offsets)
 
 
 @dataclass(frozen=True)
@@ -244,8 +265,16 @@ class Layout:
         return self.H.index(name)
 
     def slots(self, component: str) -> list[int]:
-        """H slots whose sum is ``component``'s value."""
+        """H slots that hold ``component``."""
         return [i for i, n in enumerate(self.H) if n == component or n.startswith(component + ":")]
+
+    def terms(self, component: str) -> list[tuple[str, int, float]]:
+        """``component``'s value as a signed sum of ('V' | 'H', slot, sign): the sum of
+        its slots, or for an offset pointer x - Σ(+ slots) + Σ(- slots)."""
+        slots = self.slots(component)
+        if any(self.H[k].endswith(("+", "-")) for k in slots):
+            return [("V", self.v("idx"), 1.0)] + [("H", k, -1.0 if self.H[k].endswith("+") else 1.0) for k in slots]
+        return [("H", k, 1.0) for k in slots]
 
 
 def layout(plan: Plan, hidden_size: int) -> Layout:
@@ -256,6 +285,9 @@ def layout(plan: Plan, hidden_size: int) -> Layout:
         comp = plan.program.hidden[name]
         if kind == "flag":
             H.append(name)
+            continue
+        if name in plan.offset_pointers:
+            H += [f"{name}:take+", f"{name}:take-"] + ([f"{name}:keep+", f"{name}:keep-"] if plan.keep else [])
             continue
         H.append(f"{name}:take")
         if isinstance(comp, Pointer):
@@ -275,7 +307,7 @@ def _zeros_like_model(model: Model) -> Model:
     return jax.tree.map(lambda x: jnp.zeros_like(x) if eqx.is_inexact_array(x) else x, model)
 
 
-def _set(model: Model, where, value: np.ndarray) -> Model:
+def _set(model: eqx.Module, where, value: np.ndarray) -> eqx.Module:
     return eqx.tree_at(where, model, jnp.asarray(value, dtype=jnp.float32))
 
 
@@ -302,9 +334,9 @@ def compile_processor(plan: Plan, lay: Layout, model: Model) -> Model:
     def value_into(W, row, comp, coeff=1.0):  # coeff·(value of component or idx)
         if comp == "idx":
             W[row, x] += coeff
-        else:
-            for k in lay.slots(comp):
-                W[row, s + k] += coeff
+            return
+        for where, k, sign in lay.terms(comp):
+            W[row, k if where == "V" else s + k] += coeff * sign
 
     def start_into(W, row, coeff):
         if st is not None:
@@ -321,6 +353,26 @@ def compile_processor(plan: Plan, lay: Layout, model: Model) -> Model:
             start_into(W_skip, r, -1.0)
             continue
         M = M_s if isinstance(plan.program.hidden[name], Scalar) else M_p
+        if name in plan.offset_pointers:
+            target = "idx" if kind == "idx" else detail[0]
+            for sign in (1.0, -1.0):
+                # take±: relu(±(x_i - target(other)) + M·(Σα msk_j - keep_i - start_i - 1))
+                r = lay.h(f"{name}:take{'+' if sign > 0 else '-'}")
+                value_into(W_val, r, target, -sign)
+                W_skip[r, x] += sign
+                msk_into(W_val, b_val, r, M)
+                keep_into(W_skip, b_skip, r, -M)
+                start_into(W_skip, r, -M)
+                b_skip[r] += -M
+                if plan.keep:
+                    # keep±: relu(±(x_i - π_i) + M·(keep_i - start_i - 1))
+                    r = lay.h(f"{name}:keep{'+' if sign > 0 else '-'}")
+                    W_skip[r, x] += sign
+                    value_into(W_skip, r, name, -sign)
+                    keep_into(W_skip, b_skip, r, M)
+                    start_into(W_skip, r, -M)
+                    b_skip[r] += -M
+            continue
         # take: relu(value(other) + M·(Σα msk_j - keep_i - start_i - 1))
         r = lay.h(f"{name}:take")
         if kind == "expr":
@@ -419,6 +471,11 @@ def compile_decoders(plan: Plan, lay: Layout, model: Model) -> Model:
     s = lay.hidden_size
     new = lambda comp: [2 * s + k for k in lay.slots(comp)]
     G, c, B = constant("G_FLAG"), constant("C_POINTER"), constant("B_POINTER")
+
+    def new_value(W, row, comp):  # the component's new value, read from h_t
+        for where, k, sign in lay.terms(comp):
+            W[row, k if where == "V" else 2 * s + k] += sign
+
     for probe, comp in plan.program.probes.items():
         kind = plan.program.hidden[comp]
         if isinstance(kind, Flag):
@@ -430,15 +487,15 @@ def compile_decoders(plan: Plan, lay: Layout, model: Model) -> Model:
             model = _set(model, lambda m, p=probe: m.decoders[p].W.bias, np.array([-G / 2]))
         elif isinstance(kind, Scalar):
             W = np.zeros((1, 3 * s))
-            W[0, new(comp)] = 1.0
+            new_value(W, 0, comp)
             model = _set(model, lambda m, p=probe: m.decoders[p].W.weight, W)
         else:
             # eq. 31 through eqs. 27-29: p1 = [π_i, π_i, -B], p2 = [x_j, -B, x_j],
             # max = [max(π_i, x_j), π_i, x_j], logit = -c·(2·max - π_i - x_j).
             W1, b1 = np.zeros((s, 3 * s)), np.zeros(s)
             W2, b2 = np.zeros((s, 3 * s)), np.zeros(s)
-            W1[0, new(comp)] = 1.0
-            W1[1, new(comp)] = 1.0
+            new_value(W1, 0, comp)
+            new_value(W1, 1, comp)
             b1[2] = -B
             W2[0, lay.v("idx")] = 1.0
             b2[1] = -B
@@ -452,13 +509,23 @@ def compile_decoders(plan: Plan, lay: Layout, model: Model) -> Model:
     return model
 
 
-def compile_program(program: GraphProgram, hidden_size: int = 4) -> Model:
+def compile_program(program: GraphProgram, hidden_size: int = 4, *, x64: bool = False) -> Model:
     """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (the
     program's slots first, every other weight zero). Switches: ``use_ln=False`` (layer
     norm would rescale the named slots), ``use_edge_info`` when the update adds edge
-    inputs, no pre-attention bias (the compiled models work at every graph size)."""
+    inputs, no pre-attention bias (the compiled models work at every graph size).
+    ``x64`` uses the float64 tie-break constants (``CONSTANTS_X64``)."""
     plan = analyse(program)
     lay = layout(plan, hidden_size)
+    _PROFILE["x64"] = x64
+    try:
+        return _build(plan, lay)
+    finally:
+        _PROFILE["x64"] = False
+
+
+def _build(plan: Plan, lay: Layout) -> Model:
+    program, hidden_size = plan.program, lay.hidden_size
     model = Model(
         program.algorithm, hidden_size, 1, encode_hints=True, decode_hints=True,
         use_ln=False, use_edge_info=plan.use_edge_info, key=jax.random.key(0),

@@ -69,7 +69,8 @@ class Encoder(eqx.Module):
 
 def to_soft(probe: Probe, x: Array, n: int) -> Float[Array, "..."]:
     """A ground-truth probe value in the form encoders take: pointers (stored as node
-    indices) become one-hot n×n matrices, everything else float32."""
+    indices) become one-hot n×n matrices, everything else JAX's default float."""
+    dtype = jnp.result_type(float)  # float32, or float64 under jax_enable_x64
     if probe.type == Type.POINTER:
-        return jax.nn.one_hot(x.astype(jnp.int32), n, dtype=jnp.float32)
-    return x.astype(jnp.float32)
+        return jax.nn.one_hot(x.astype(jnp.int32), n, dtype=dtype)
+    return x.astype(dtype)

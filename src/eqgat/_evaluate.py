@@ -1,0 +1,64 @@
+"""Scoring predictions against ground truth: hard post-processing, per-probe matches per
+hint step, and the CLRS output score."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._decoders import postprocess
+from ._model import Model, Prediction
+from ._spec import Stage, Type
+
+
+@eqx.filter_jit
+def predict(model: Model, batch, teacher_forcing: bool = False) -> Prediction:
+    """``model`` on every graph of ``batch`` (vmapped over the batch axis)."""
+    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing))(
+        batch.inputs, batch.hints, batch.length
+    )
+
+
+def close(probe, pred: np.ndarray, truth: np.ndarray, *, rtol: float = 1e-4) -> np.ndarray:
+    """Elementwise agreement: scalars within ``rtol`` relative (1e-6 absolute near 0),
+    everything else (pointers, masks, one-hots) exactly equal."""
+    if probe.type == Type.SCALAR:
+        return np.abs(pred - truth) <= rtol * np.abs(truth) + 1e-6
+    return pred == truth
+
+
+def _reduce_nodes(probe, ok: np.ndarray, lead: int) -> np.ndarray:
+    """All of a probe's per-node (and per-category) entries right, per leading index."""
+    return ok.reshape(ok.shape[:lead] + (-1,)).all(axis=-1)
+
+
+def matches(model: Model, pred: Prediction, batch, *, rtol: float = 1e-4) -> dict[str, np.ndarray]:
+    """Per probe, whether the hard prediction is entirely right: hints ``[b, T-1]``
+    (step t against hint t+1; False past the trace), outputs ``[b]``."""
+    spec = {p.name: p for p in model.spec}
+    T = batch.trace_length
+    live = np.asarray(batch.length)[:, None] > np.arange(max(1, T - 1))[None, :] + 1
+    out = {}
+    for name, logits in pred.hints.items():
+        p = spec[name]
+        hard = np.asarray(postprocess(p, logits, hard=True))
+        truth = np.asarray(batch.hints[name][:, 1:])
+        out[name] = _reduce_nodes(p, close(p, hard, truth, rtol=rtol), 2) & live
+    for name, logits in pred.outputs.items():
+        p = spec[name]
+        hard = np.asarray(postprocess(p, logits, hard=True))
+        out[name] = _reduce_nodes(p, close(p, hard, np.asarray(batch.outputs[name]), rtol=rtol), 1)
+    return out
+
+
+def output_score(model: Model, pred: Prediction, batch) -> float:
+    """The CLRS score: mean over graphs and nodes of output agreement (dm-clrs'
+    ``evaluate`` for a pointer output: the fraction of nodes with the right pointer)."""
+    scores = []
+    for p in model.spec:
+        if p.stage != Stage.OUTPUT:
+            continue
+        hard = np.asarray(postprocess(p, pred.outputs[p.name], hard=True))
+        ok = close(p, hard, np.asarray(batch.outputs[p.name]))
+        scores.append(float(ok.mean()))
+    return float(np.mean(scores))

@@ -1,0 +1,133 @@
+"""Compiled programs against reference evaluators: dm-clrs for BFS and Bellman-Ford,
+the plain-Python reference for label propagation; hand-made edge cases included."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import eqgat
+from eqgat import data, lang, programs
+from eqgat._evaluate import matches, output_score, predict
+
+BF_TIE_GRAPHS = {
+    # source 3; node 1 is reached directly (w=2) and, one round later, through 0 at the
+    # same length 1+1: dm-clrs keeps the first parent (3), not the lower index (0).
+    "incumbent tie": (np.array([[0, 1, 0, 1], [1, 0, 0, 2], [0, 0, 0, 0], [1, 2, 0, 0]], float), 3),
+    # source 0; node 3 has two parents at equal length 2 in the same round: lowest id wins.
+    "same-round tie": (np.array([[0, 1, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0]], float), 0),
+    # self-loops and a tie at the source's neighbours
+    "self-loops": (np.array([[3, 1, 1, 0], [1, 2, 0, 1], [1, 0, 1, 1], [0, 1, 1, 5]], float), 0),
+}
+
+
+def _all_exact(model, batch):
+    ok = matches(model, predict(model, batch), batch)
+    live = np.asarray(batch.length)[:, None] > np.arange(batch.trace_length - 1)[None, :] + 1
+    for name, m in ok.items():
+        want = live if m.ndim == 2 else np.ones_like(m)
+        assert np.array_equal(m, want), f"{name} wrong at {np.argwhere(m != want)[:5].tolist()}"
+
+
+def _path(n):
+    A = np.zeros((n, n))
+    for i in range(n - 1):
+        A[i, i + 1] = A[i + 1, i] = 1
+    return A
+
+
+HAND_MADE = {
+    "one node": np.zeros((1, 1)),
+    "disconnected": np.array([[0, 1, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 0]], float),
+    "path": _path(9),
+    "complete": np.ones((6, 6)) - np.eye(6),
+}
+
+
+@pytest.mark.parametrize("hidden", [4, 128])
+@pytest.mark.parametrize("algo", ["bfs", "bellman_ford"])
+@pytest.mark.parametrize("graph", list(HAND_MADE))
+def test_hand_made_graphs_exact(algo, hidden, graph):
+    A = HAND_MADE[graph]
+    if algo == "bellman_ford":
+        A = A * (1 + np.arange(A.shape[0])[:, None] + np.arange(A.shape[0])[None]) / 4  # symmetric weights
+    batch = data.from_graph(algo, A, source=0)
+    model = eqgat.compile_program(programs.PROGRAMS[algo], hidden)
+    _all_exact(model, batch)
+    if graph == "path":  # the trace is as long as the graph
+        assert int(batch.length[0]) == A.shape[0]
+
+
+@pytest.mark.parametrize("case", list(BF_TIE_GRAPHS))
+def test_bellman_ford_ties_of_equal_path_length(case):
+    A, source = BF_TIE_GRAPHS[case]
+    batch = data.from_graph("bellman_ford", A, source=source)
+    _all_exact(eqgat.compile_program(programs.bellman_ford, 4), batch)
+
+
+@pytest.mark.parametrize("algo", ["bfs", "bellman_ford"])
+@pytest.mark.parametrize("random_pos", [False, True])
+def test_many_sampled_graphs_exact(algo, random_pos):
+    model = eqgat.compile_program(programs.PROGRAMS[algo], 4)
+    for n, seed in ((5, 0), (12, 1), (20, 2)):
+        batch = data.Sampler(algo, n, 16, seed=seed, random_pos=random_pos, p=data.TRAIN_P).next()
+        _all_exact(model, batch)
+
+
+def test_labelprop_matches_its_plain_python_reference():
+    model = eqgat.compile_program(programs.labelprop, 8)
+    rng = np.random.default_rng(0)
+    for case in range(40):
+        n = int(rng.integers(1, 14))
+        adj = (rng.random((n, n)) < rng.choice([0.1, 0.3, 0.6])).astype(float)
+        seeds = (rng.random(n) < 0.25).astype(float)
+        if case % 5 == 0:
+            seeds[:] = 0  # nothing ever gets a label
+        pos = np.sort(rng.random(n)) if case % 2 else None
+        _all_exact(model, programs.labelprop_batch(adj, seeds, pos=pos))
+
+
+def test_program_errors_are_clear():
+    bad = lang.GraphProgram(
+        algorithm="bfs", hidden={"visit": lang.Flag(start="s"), "pi": lang.Pointer()},
+        select=lang.Minimum(expr=lang.other.idx, mask=lang.other.pi),
+        update={"visit": lang.other.visit, "pi": lang.other.idx},
+        probes={"reach_h": "visit", "pi_h": "pi", "pi": "pi"},
+    )
+    with pytest.raises(ValueError, match="mask must be other.visit"):
+        eqgat.compile_program(bad)
+    with pytest.raises(ValueError, match="needs hidden size >= 4"):
+        eqgat.compile_program(programs.bellman_ford, 3)
+    missing = lang.GraphProgram(**{**programs.bfs.__dict__, "probes": {"pi": "pi"}})
+    with pytest.raises(ValueError, match="not decoded"):
+        eqgat.compile_program(missing)
+
+
+def test_compiled_switches_and_size():
+    bfs = eqgat.compile_program(programs.bfs, 4)
+    bf = eqgat.compile_program(programs.bellman_ford, 4)
+    assert not bfs.processor.use_ln and not bfs.processor.use_edge_info and not bfs.processor.use_pre_att_bias
+    assert bf.processor.use_edge_info and not bf.processor.use_pre_att_bias
+    n = sum(x.size for x in jax.tree.leaves(eqx.filter(bf, eqx.is_inexact_array)))
+    assert n < 1000  # the paper's minimal models have ~500 parameters
+    big = eqgat.compile_program(programs.bfs, 128)
+    W = np.asarray(big.processor.W_val.weight)
+    assert np.count_nonzero(W[8:]) == 0  # only the named slots are used
+
+
+def test_compiled_model_is_an_ordinary_pytree(tmp_path):
+    model = eqgat.compile_program(programs.bfs, 4)
+    path = eqgat.save(tmp_path / "bfs.eqx", model, source="compiled")
+    loaded = eqgat.load(path)
+    for a, b in zip(jax.tree.leaves(model), jax.tree.leaves(loaded)):
+        np.testing.assert_array_equal(a, b)
+    batch = data.Sampler("bfs", 12, 32, seed=3, random_pos=False, p=(0.3,)).next()
+    scores = []
+    for scale in (0.0, 0.1, 1.0):
+        leaves, tree = jax.tree.flatten(eqx.filter(model, eqx.is_inexact_array))
+        keys = jax.random.split(jax.random.key(0), len(leaves))
+        noisy = [x + scale * jnp.abs(x).mean() * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)]
+        perturbed = eqx.combine(jax.tree.unflatten(tree, noisy), model)
+        scores.append(output_score(perturbed, predict(perturbed, batch), batch))
+    assert scores[0] == 1.0 and scores[0] > scores[2] and scores[1] >= scores[2]
