@@ -68,14 +68,15 @@ CONSTANTS = {
         "L·(K + VALUE_BOUND) ≈ 5e8, under the adjacency bias c = 1e9 (eq. 8).",
     ),
     "EPS": (
-        1e-5,
+        5e-6,
         "Lowest-index tie-break: ε·x_j with ids x in [0, 1): exact ties (integer weights) "
-        "differ by L·ε/n = 100/n logits. Real near-ties closer than ε (and τ) may resolve by "
+        "differ by L·ε/n = 50/n logits, enough for a mixture that still decodes to the "
+        "right id. Real near-ties closer than ε (and τ) may resolve by "
         "id or incumbency instead of value: float32's ~1e-6 resolution of path lengths "
         "bounds how small ε can usefully be.",
     ),
     "TAU": (
-        3e-5,
+        1.5e-5,
         "Incumbent (parent) preference, 3·ε: beats the id tie-break (ε per unit of id gap) "
         "so a receiver keeps its parent on an exact tie, as dm-clrs' strict '<' does.",
     ),

@@ -1,0 +1,310 @@
+"""Training at the paper's settings (table 4), many seeds in one compiled program.
+
+``python -m eqgat train --algo bfs --seeds 8`` trains 8 initialisations at once: the models
+and optimiser states carry a leading seed axis and one ``eqx.filter_vmap``-ed step updates
+them all. Seed ``s`` (``--seed S`` gives seeds S, S+1, ...) initialises its model from
+``jax.random.key(s)`` and draws its own graphs from a dm-clrs sampler seeded with ``s``,
+so ``--seeds 2 --seed 0`` trains exactly what ``--seed 0`` and ``--seed 1`` train alone.
+
+Traces are padded to a per-size time bucket, so training compiles once per graph size.
+"""
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from ._checkpoint import load, model_config, read_meta, save
+from ._evaluate import output_score, predict
+from ._losses import loss as model_loss
+from ._model import Model
+from ._spec import get_spec
+
+
+@dataclass
+class TrainConfig:
+    """Table 4 of the paper, and the flags of its other experiments."""
+
+    algo: str = "bfs"
+    train_lengths: tuple[int, ...] = (4, 7, 11, 13, 16)
+    random_pos: bool = True
+    batch_size: int = 32
+    steps: int = 10000
+    hidden_size: int = 128
+    nb_heads: int = 1
+    lr: float = 1e-4
+    grad_clip: float = 1.0
+    use_ln: bool = True
+    use_edge_info: bool = False
+    use_pre_att_bias: bool = False
+    hints: bool = True
+    regularization_weight: float = 0.0
+    simplify_decoders: bool = False
+    seed: int = 0
+    seeds: int = 1
+    val_every: int = 500
+    val_length: int = 16
+    init: str | None = None  # a checkpoint to start from (e.g. a compiled model)
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        get_spec(self.algo)
+        if self.use_pre_att_bias and len(set(self.train_lengths)) != 1:
+            raise ValueError("use_pre_att_bias fixes the graph size: give a single --train-lengths value")
+        if self.steps < 0 or self.seeds < 1 or self.batch_size < 1:
+            raise ValueError("steps must be >= 0, seeds and batch size >= 1")
+        if min(self.train_lengths) < 2:
+            raise ValueError("train lengths must be >= 2 nodes")
+
+
+def init_model(cfg: TrainConfig, seed: int) -> Model:
+    """Seed ``seed``'s initial model: ``cfg.init``'s weights, or fresh ones from key(seed)."""
+    if cfg.init:
+        model = load(cfg.init)
+        if model.algorithm != cfg.algo:
+            raise ValueError(f"--init {cfg.init} is a {model.algorithm} model, not {cfg.algo}")
+        return model
+    return Model(
+        cfg.algo, cfg.hidden_size, cfg.nb_heads, encode_hints=cfg.hints, decode_hints=cfg.hints,
+        use_ln=cfg.use_ln, use_edge_info=cfg.use_edge_info, use_pre_att_bias=cfg.use_pre_att_bias,
+        nb_nodes=cfg.train_lengths[0] if cfg.use_pre_att_bias else None,
+        simplify_decoders=cfg.simplify_decoders, key=jax.random.key(seed),
+    )
+
+
+def optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
+    """dm-clrs' optimiser: global-norm clipping, then Adam."""
+    parts = [optax.clip_by_global_norm(cfg.grad_clip)] if cfg.grad_clip else []
+    return optax.chain(*parts, optax.scale_by_adam(), optax.scale(-cfg.lr))
+
+
+def l1(model: Model) -> jax.Array:
+    """Σ|θ| over every trainable array (the author's fork's L1 regulariser)."""
+    return sum(jnp.sum(jnp.abs(x)) for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))
+
+
+def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
+    """One optimisation step for a stack of seeds (leading axis on models, optimiser
+    states and batches)."""
+
+    def objective(model, batch):
+        value = model_loss(model, batch)
+        if cfg.regularization_weight:
+            value = value + cfg.regularization_weight * l1(model)
+        return value
+
+    def one(model, opt_state, batch):
+        value, grads = eqx.filter_value_and_grad(objective)(model, batch)
+        updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
+        return eqx.apply_updates(model, updates), opt_state, value
+
+    @eqx.filter_jit
+    def step(models, opt_states, batches):
+        return eqx.filter_vmap(one)(models, opt_states, batches)
+
+    return step
+
+
+def stack(trees):
+    """Stack pytrees (models, batches) along a new leading axis."""
+    arrays = [eqx.filter(t, eqx.is_array) for t in trees]
+    static = eqx.filter(trees[0], eqx.is_array, inverse=True)
+    return eqx.combine(jax.tree.map(lambda *xs: jnp.stack(xs), *arrays), static)
+
+
+def unstack(tree, k: int):
+    """Seed ``k``'s slice of a stacked pytree."""
+    arrays, static = eqx.partition(tree, eqx.is_array)
+    return eqx.combine(jax.tree.map(lambda x: x[k], arrays), static)
+
+
+@eqx.filter_jit
+def _scores(models, batch):
+    def one(model):
+        pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+        return pred.outputs
+
+    return eqx.filter_vmap(one)(models)
+
+
+def evaluate_models(models, batch) -> np.ndarray:
+    """CLRS output score of each stacked model on ``batch`` (one number per seed)."""
+    from ._decoders import postprocess
+
+    outputs = _scores(models, batch)
+    spec = {p.name: p for p in get_spec(batch.algorithm)}
+    per = []
+    for name, logits in outputs.items():
+        hard = np.asarray(postprocess(spec[name], logits, hard=True))
+        per.append((hard == np.asarray(batch.outputs[name])[None]).reshape(hard.shape[0], -1).mean(-1))
+    return np.mean(per, axis=0)
+
+
+@dataclass
+class TrainResult:
+    models: Model  # stacked: leading seed axis
+    config: TrainConfig
+    seeds: list[int]
+    losses: np.ndarray  # [steps, seeds]
+    val: list[dict]  # {"step", "scores": [per seed]}
+    test_scores: list[float] | None
+    compiles: int
+    seconds: float
+
+
+def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
+          progress: bool = True, trajectory_every: int = 0) -> TrainResult:
+    """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``."""
+    from .data import Sampler, clrs30_split
+
+    seeds = [cfg.seed + k for k in range(cfg.seeds)]
+    models = stack([init_model(cfg, s) for s in seeds])
+    opt = optimizer(cfg)
+    opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
+    step_fn = make_step(cfg, opt)
+    samplers = {
+        n: [Sampler(cfg.algo, n, cfg.batch_size, seed=s * 1000 + n, random_pos=cfg.random_pos) for s in seeds]
+        for n in sorted(set(cfg.train_lengths))
+    }
+    val_batch = clrs30_split(cfg.algo, "val") if cfg.val_every else None
+    losses, val, trajectory = [], [], []
+    compiled_sizes = set()
+    t0 = time.time()
+    bar = tqdm(range(cfg.steps), disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}", unit="step")
+    for i in bar:
+        n = cfg.train_lengths[i % len(cfg.train_lengths)]
+        batches = stack([s.next() for s in samplers[n]])
+        compiled_sizes.add(n)
+        models, opt_states, loss = step_fn(models, opt_states, batches)
+        losses.append(np.asarray(loss))
+        if trajectory_every and i % trajectory_every == 0:
+            trajectory.append(jax.tree.map(np.asarray, eqx.filter(models, eqx.is_inexact_array)))
+        if cfg.val_every and (i + 1) % cfg.val_every == 0:
+            val.append({"step": i + 1, "scores": evaluate_models(models, val_batch).tolist()})
+        if progress:
+            rate = (i + 1) * cfg.batch_size * cfg.seeds / (time.time() - t0)
+            post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}"}
+            if val:
+                post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
+            bar.set_postfix(post)
+    seconds = time.time() - t0
+    test_scores = None
+    if test:
+        test_batch = clrs30_split(cfg.algo, "test")
+        test_scores = [float(x) for x in evaluate_models(models, test_batch)]
+    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds), val, test_scores,
+                         len(compiled_sizes), seconds)
+    if out is not None:
+        write_results(result, Path(out), trajectory)
+    return result
+
+
+def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
+    """Per seed: ``seed{s}.eqx`` (+ JSON of every setting) and ``seed{s}.json`` results;
+    ``summary.json`` for the run; ``trajectory.npz`` if snapshots were taken."""
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = dataclasses.asdict(result.config)
+    for k, s in enumerate(result.seeds):
+        model = unstack(result.models, k)
+        save(out / f"seed{s}.eqx", model, source="trained", train_config=cfg, seed=s)
+        rec = {
+            "seed": s,
+            "final_loss": float(result.losses[-1, k]) if len(result.losses) else None,
+            "val": [{"step": v["step"], "score": v["scores"][k]} for v in result.val],
+            "test_score": None if result.test_scores is None else result.test_scores[k],
+        }
+        (out / f"seed{s}.json").write_text(json.dumps(rec, indent=2))
+    summary = {
+        "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores,
+        "seconds": result.seconds, "graph_sizes_compiled": result.compiles,
+        "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if trajectory:
+        leaves = [np.stack([jax.tree.leaves(t)[j] for t in trajectory]) for j in range(len(jax.tree.leaves(trajectory[0])))]
+        np.savez(out / "trajectory.npz", *leaves)
+
+
+def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
+    """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
+    (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
+    from .data import Sampler, clrs30_split
+
+    meta = read_meta(path)
+    model = load(path)
+    if length == 64 or split == "test":
+        batch = clrs30_split(model.algorithm, "test")
+    else:
+        batch = Sampler(model.algorithm, length, 32, seed=3, random_pos=False, p=(0.5,)).next()
+    score = output_score(model, predict(model, batch), batch)
+    return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
+            "source": meta["info"].get("source"), "model": model_config(model)}
+
+
+def add_commands(sub) -> None:
+    from .cli import _ints, _positive
+
+    p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
+    p.add_argument("--seed", type=int, default=0, help="first seed (seeds are SEED, SEED+1, ...)")
+    p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
+    p.add_argument("--batch-size", type=_positive, default=32)
+    p.add_argument("--hidden-size", type=_positive, default=128)
+    p.add_argument("--nb-heads", type=_positive, default=1)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--use-edge-info", action="store_true")
+    p.add_argument("--use-pre-att-bias", action="store_true")
+    p.add_argument("--no-hints", action="store_true")
+    p.add_argument("--regularization-weight", type=float, default=0.0)
+    p.add_argument("--simplify-decoders", action="store_true")
+    p.add_argument("--no-random-pos", action="store_true")
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
+    p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
+    p.set_defaults(fn=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="reload a checkpoint and score it")
+    p.add_argument("--checkpoint", required=True, nargs="+")
+    p.add_argument("--length", type=_positive, default=64)
+    p.set_defaults(fn=_cmd_evaluate)
+
+
+def _cmd_train(args) -> int:
+    cfg = TrainConfig(
+        algo=args.algo, train_lengths=tuple(args.train_lengths), random_pos=not args.no_random_pos,
+        batch_size=args.batch_size, steps=args.steps, hidden_size=args.hidden_size, nb_heads=args.nb_heads,
+        lr=args.lr, use_edge_info=args.use_edge_info, use_pre_att_bias=args.use_pre_att_bias,
+        hints=not args.no_hints, regularization_weight=args.regularization_weight,
+        simplify_decoders=args.simplify_decoders, seed=args.seed, seeds=args.seeds,
+        val_every=args.val_every, init=args.init,
+    )
+    out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"{out} exists and is not empty; choose another --out")
+    res = train(cfg, out=out)
+    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
+    for k, s in enumerate(res.seeds):
+        test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"
+        print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")
+    if res.test_scores:
+        t = 100 * np.array(res.test_scores)
+        print(f"test (CLRS-30, n=64): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
+    print(f"checkpoints and results in {out}/")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    for path in args.checkpoint:
+        r = evaluate_checkpoint(path, args.length)
+        print(f"{path}: {r['algorithm']} ({r['source']}) n={r['length']}: score {100 * r['score']:.2f}%")
+    return 0

@@ -1,0 +1,130 @@
+"""Directions in parameter space (Li et al. 2018, "Visualizing the loss landscape").
+
+Every function works on any Equinox pytree: the trainable leaves are
+``eqx.filter(model, eqx.is_inexact_array)``; a *direction* is a pytree of that shape.
+The filter axis of a weight is its output axis, axis 0 (Equinox stores ``[out, in]``).
+"""
+
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import PRNGKeyArray, PyTree
+
+Bias = Literal["zero", "normalize"]
+
+
+def params_of(model: PyTree) -> PyTree:
+    """The trainable leaves of ``model`` (other leaves None)."""
+    return eqx.filter(model, eqx.is_inexact_array)
+
+
+def _norm(x, axes):
+    return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=True))
+
+
+def filter_normalize(direction: PyTree, model: PyTree, *, bias: Bias = "zero") -> PyTree:
+    """Rescale ``direction`` filter by filter to ``model``'s norms.
+
+    For a leaf with >= 2 axes, each filter ``d[k]`` (a slice along axis 0, the output
+    unit) becomes ``d[k] / |d[k]| * |θ[k]|``. Leaves with < 2 axes (biases, layer-norm
+    scales) are zeroed (``bias="zero"``, Li et al.'s ``ignore='biasbn'``) or rescaled as a
+    whole to ``|θ|`` (``bias="normalize"``).
+    """
+    if bias not in ("zero", "normalize"):
+        raise ValueError(f"bias must be 'zero' or 'normalize', got {bias!r}")
+
+    def one(d, theta):
+        if d is None:
+            return None
+        if d.ndim < 2:
+            if bias == "zero":
+                return jnp.zeros_like(d)
+            return d / (jnp.linalg.norm(d) + 1e-10) * jnp.linalg.norm(theta)
+        axes = tuple(range(1, d.ndim))
+        return d / (_norm(d, axes) + 1e-10) * _norm(theta, axes)
+
+    return jax.tree.map(one, direction, params_of(model), is_leaf=lambda x: x is None)
+
+
+def random_direction(model: PyTree, key: PRNGKeyArray, *, bias: Bias = "zero") -> PyTree:
+    """A Gaussian direction (one key split over the leaves in pytree order),
+    filter-normalised to ``model``."""
+    params = params_of(model)
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(key, max(len(leaves), 1))
+    noise = jax.tree.unflatten(tree, [jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves)])
+    return filter_normalize(noise, model, bias=bias)
+
+
+def flatten(tree: PyTree) -> jax.Array:
+    return jnp.concatenate([jnp.ravel(x) for x in jax.tree.leaves(tree)]) if jax.tree.leaves(tree) else jnp.zeros(0)
+
+
+def unflatten(vector: jax.Array, like: PyTree) -> PyTree:
+    leaves, tree = jax.tree.flatten(like)
+    out, i = [], 0
+    for x in leaves:
+        out.append(jnp.reshape(vector[i : i + x.size], x.shape).astype(x.dtype))
+        i += x.size
+    return jax.tree.unflatten(tree, out)
+
+
+def orthogonalize(d1: PyTree, d2: PyTree) -> PyTree:
+    """``d2`` minus its projection on ``d1``, rescaled to ``d2``'s norm."""
+    v1, v2 = flatten(d1), flatten(d2)
+    w = v2 - (v2 @ v1) / (v1 @ v1) * v1
+    return unflatten(w / jnp.linalg.norm(w) * jnp.linalg.norm(v2), d2)
+
+
+def difference(a: PyTree, b: PyTree) -> PyTree:
+    """``params(a) - params(b)`` (the models must share a structure)."""
+    pa, pb = params_of(a), params_of(b)
+    if jax.tree.structure(pa) != jax.tree.structure(pb):
+        raise ValueError("the models have different structures; compare models of the same architecture")
+    return jax.tree.map(lambda x, y: x - y, pa, pb)
+
+
+def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> tuple[PyTree, PyTree, np.ndarray]:
+    """The plane through three models (e.g. compiled, learned, init) by explicit
+    Gram-Schmidt: δ = m1 - origin, η = (m2 - origin) orthogonalised to δ and scaled to
+    |δ|. Returns (δ, η, coords) with coords[k] = (a, b) of origin, m1, m2 in that plane."""
+    v1 = flatten(difference(m1, origin))
+    v2 = flatten(difference(m2, origin))
+    n1 = jnp.linalg.norm(v1)
+    if float(n1) == 0.0:
+        raise ValueError("the first two models are identical: no plane through them")
+    e1 = v1 / n1
+    w = v2 - (v2 @ e1) * e1
+    if float(jnp.linalg.norm(w)) < 1e-12 * float(n1):
+        raise ValueError("the three models are collinear: no unique plane")
+    e2 = w / jnp.linalg.norm(w)
+    like = params_of(origin)
+    d1, d2 = unflatten(e1 * n1, like), unflatten(e2 * n1, like)
+    coords = np.array([[0.0, 0.0], [1.0, 0.0], [float(v2 @ e1 / n1), float(v2 @ e2 / n1)]])
+    return d1, d2, coords
+
+
+def pca_directions(trajectory: list[PyTree], final: PyTree | None = None) -> tuple[PyTree, PyTree, np.ndarray, np.ndarray]:
+    """Li et al.'s trajectory PCA: the top-2 principal directions of (θ_t - θ_final),
+    scaled to unit norm, with each snapshot's (a, b) coordinates and the explained
+    variance ratios."""
+    final = trajectory[-1] if final is None else final
+    X = np.stack([np.asarray(flatten(difference(t, final))) for t in trajectory])
+    if X.shape[0] < 2:
+        raise ValueError("need at least two snapshots for PCA directions")
+    _, S, Vt = np.linalg.svd(X, full_matrices=False)
+    like = params_of(final)
+    d1, d2 = unflatten(jnp.asarray(Vt[0]), like), unflatten(jnp.asarray(Vt[1] if len(Vt) > 1 else 0 * Vt[0]), like)
+    coords = X @ Vt[:2].T
+    return d1, d2, coords, (S**2 / np.sum(S**2))[:2]
+
+
+def along(model: PyTree, directions: list[PyTree], coeffs) -> PyTree:
+    """``model`` moved to θ + Σ_k c_k d_k."""
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    for d, c in zip(directions, coeffs):
+        params = jax.tree.map(lambda p, x: p + c * x, params, d)
+    return eqx.combine(params, static)

@@ -1,0 +1,39 @@
+"""Metrics of eqgat models on a fixed, seeded evaluation batch: the training loss and
+the CLRS output score (as differentiable-free JAX functions, so a grid can vmap them)."""
+
+import jax
+import jax.numpy as jnp
+
+import eqgat
+from eqgat import Model
+from eqgat._spec import Stage, Type
+
+
+def eval_batch(algorithm: str, *, nb_nodes: int = 16, batch_size: int = 32, seed: int = 0):
+    """The evaluation batch: ``batch_size`` test-distribution graphs (ids i/n, p = 0.5)
+    from a dm-clrs sampler seeded with ``seed``."""
+    from eqgat.data import Sampler
+
+    return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next()
+
+
+def eqgat_metrics(batch):
+    """``model -> {'loss', 'score'}`` on ``batch``: dm-clrs' loss (outputs + hints) and the
+    mean fraction of correct output entries (pointers: argmax equal)."""
+
+    def metrics(model: Model):
+        pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+        losses = eqgat.prediction_losses(model, pred, batch)
+        scores = []
+        for p in model.spec:
+            if p.stage != Stage.OUTPUT:
+                continue
+            logits = pred.outputs[p.name]
+            if p.type == Type.POINTER:
+                ok = jnp.argmax(logits, -1) == batch.outputs[p.name].astype(jnp.int32)
+            else:
+                ok = eqgat.postprocess(p, logits, hard=True) == batch.outputs[p.name]
+            scores.append(jnp.mean(ok.astype(jnp.float32)))
+        return {"loss": sum(losses.values()), "score": jnp.mean(jnp.stack(scores))}
+
+    return metrics

@@ -1,0 +1,171 @@
+"""Loss surfaces on a grid θ + a·δ + b·η, evaluated vectorised, saved resumably.
+
+The grid's points are evaluated in chunks of ``chunk`` points: one ``jax.vmap`` over the
+chunk's (a, b) pairs inside one jitted function (one compile, no host round trip per
+point). After every chunk the finished values go to ``<out>.partial.npz``; a rerun with
+``resume=True`` continues from there. The finished surface is ``<out>`` (``.npz``: a, b,
+values[metric], plus any model coordinates) and ``<out>.json`` (everything that made it).
+An existing output is never silently reused or overwritten.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import PyTree
+from tqdm.auto import tqdm
+
+SPANS = {
+    # the paper's views (appendix C.8): a wide and a close look around the centre
+    "general": (-1.0, 1.0),
+    "local": (-0.1, 0.1),
+}
+
+
+def parse_span(text: str) -> tuple[float, float]:
+    """'general', 'local' or 'a:b' (a < b)."""
+    if text in SPANS:
+        return SPANS[text]
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise ValueError(f"span must be 'general', 'local' or 'LOW:HIGH', got {text!r}") from None
+    if not lo < hi:
+        raise ValueError(f"span {text!r} is empty or negative: LOW must be below HIGH")
+    return lo, hi
+
+
+def grid_axes(span_a, span_b, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    na, nb = shape
+    if na < 1 or nb < 1:
+        raise ValueError(f"grid must have at least 1x1 points, got {na}x{nb}")
+    return np.linspace(*span_a, na), np.linspace(*span_b, nb)
+
+
+class OutputExists(FileExistsError):
+    pass
+
+
+def _check_output(out: Path, resume: bool, force: bool) -> None:
+    if out.exists() and not force:
+        raise OutputExists(f"{out} exists; pass force=True (--force) to overwrite it")
+    partial = _partial(out)
+    if partial.exists() and not (resume or force):
+        raise OutputExists(f"{partial} holds an interrupted run; pass resume=True (--resume) to continue it or force=True (--force) to restart")
+
+
+def _partial(out: Path) -> Path:
+    return out.with_name(out.name + ".partial.npz")
+
+
+def evaluate_surface(
+    model: PyTree,
+    metrics: Callable[[PyTree], dict[str, jax.Array]],
+    d1: PyTree,
+    d2: PyTree,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    chunk: int = 64,
+    out: str | Path | None = None,
+    meta: dict[str, Any] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> dict[str, np.ndarray]:
+    """``metrics(model')`` for model' = model + a_i·d1 + b_j·d2 on the whole grid.
+
+    Returns ``{name: values[len(a), len(b)]}``. With ``out``, chunks are saved as they
+    finish (``stop_after`` chunks simulates an interruption, for tests) and the finished
+    surface is written with ``meta``.
+    """
+    out = None if out is None else Path(out)
+    if out is not None:
+        _check_output(out, resume, force)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    AA, BB = np.meshgrid(a, b, indexing="ij")
+    points = np.stack([AA.ravel(), BB.ravel()], axis=1).astype(np.float32)
+    npts = len(points)
+    names = list(jax.eval_shape(lambda: metrics(model)).keys())
+    values = {k: np.full(npts, np.nan, dtype=np.float64) for k in names}
+    done = np.zeros(npts, dtype=bool)
+    if out is not None and resume and _partial(out).exists() and not force:
+        saved = np.load(_partial(out))
+        if saved["points"].shape != points.shape or not np.array_equal(saved["points"], points):
+            raise ValueError(f"{_partial(out)} was made on another grid; use --force to restart")
+        done = saved["done"]
+        for k in names:
+            values[k] = saved[f"v_{k}"]
+
+    @eqx.filter_jit
+    def run_chunk(ab):
+        def at(p):
+            moved = jax.tree.map(lambda x, u, v: x + p[0] * u + p[1] * v, params, d1, d2)
+            return metrics(eqx.combine(moved, static))
+
+        return jax.vmap(at)(ab)
+
+    starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
+    bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress, desc="surface", unit="pt")
+    t0 = time.time()
+    for c, s in enumerate(starts):
+        if stop_after is not None and c >= stop_after:
+            break
+        ab = points[s : s + chunk]
+        pad = chunk - len(ab)
+        res = run_chunk(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])))  # same shape: one compile
+        for k in names:
+            values[k][s : s + chunk] = np.asarray(res[k])[: len(ab)]
+        done[s : s + chunk] = True
+        bar.update(len(ab))
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = _partial(out).with_name(_partial(out).name + ".tmp.npz")
+            np.savez(tmp, points=points, done=done, **{f"v_{k}": v for k, v in values.items()})
+            tmp.replace(_partial(out))
+    bar.close()
+    grid = {k: v.reshape(len(a), len(b)) for k, v in values.items()}
+    if out is not None and done.all():
+        meta = dict(meta or {})
+        meta.update(grid=[len(a), len(b)], seconds=time.time() - t0, chunk=chunk, metrics=names)
+        np.savez(out, a=a, b=b, **{f"value_{k}": v for k, v in grid.items()},
+                 **{f"coord_{k}": np.asarray(v) for k, v in (meta.get("coords") or {}).items()})
+        out.with_name(out.name + ".json").write_text(json.dumps(meta, indent=2, default=str))
+        _partial(out).unlink(missing_ok=True)
+    return grid
+
+
+def load_surface(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A saved surface (arrays) and its metadata."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no surface at {path}")
+    try:
+        data = dict(np.load(path))
+        meta = json.loads(path.with_name(path.name + ".json").read_text())
+    except Exception as err:
+        raise ValueError(f"{path} is not a landscape surface (.npz with a .json beside it)") from err
+    return data, meta
+
+
+def interpolate(m0: PyTree, m1: PyTree, metrics: Callable[[PyTree], dict[str, jax.Array]],
+                ts: np.ndarray) -> dict[str, np.ndarray]:
+    """1-D interpolation (1 - t)·θ0 + t·θ1 of two models of the same structure."""
+    p0, static = eqx.partition(m0, eqx.is_inexact_array)
+    p1 = eqx.filter(m1, eqx.is_inexact_array)
+    if jax.tree.structure(p0) != jax.tree.structure(p1):
+        raise ValueError("interpolation needs two models of the same architecture")
+
+    @eqx.filter_jit
+    def run(t):
+        return jax.vmap(lambda s: metrics(eqx.combine(jax.tree.map(lambda x, y: (1 - s) * x + s * y, p0, p1), static)))(t)
+
+    res = run(jnp.asarray(ts, dtype=jnp.float32))
+    return {k: np.asarray(v) for k, v in res.items()}

@@ -1,0 +1,123 @@
+"""landscape on any Equinox pytree: filter normalisation, surfaces, resumability, CLI errors."""
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import eqgat
+import landscape
+from eqgat import programs
+from landscape._surface import OutputExists, evaluate_surface, grid_axes, parse_span
+
+
+class Toy(eqx.Module):
+    lin: eqx.nn.Linear
+    scale: jax.Array
+
+    def __init__(self, key):
+        self.lin = eqx.nn.Linear(3, 4, key=key)
+        self.scale = jnp.array([2.0, -1.0])
+
+
+def test_each_filter_of_a_direction_has_its_filters_norm():
+    model = Toy(jax.random.key(0))
+    d = landscape.random_direction(model, jax.random.key(1))
+    W, dW = np.asarray(model.lin.weight), np.asarray(d.lin.weight)
+    # output axis (axis 0) is the filter axis of an Equinox weight [out, in]
+    np.testing.assert_allclose(np.linalg.norm(dW, axis=1), np.linalg.norm(W, axis=1), rtol=1e-5)
+    assert not np.allclose(np.linalg.norm(dW, axis=0), np.linalg.norm(W, axis=0))
+    assert np.all(np.asarray(d.lin.bias) == 0) and np.all(np.asarray(d.scale) == 0)  # 1-D leaves zeroed
+    d2 = landscape.random_direction(model, jax.random.key(1), bias="normalize")
+    np.testing.assert_allclose(np.linalg.norm(d2.scale), np.linalg.norm(model.scale), rtol=1e-5)
+    with pytest.raises(Exception, match="bias"):  # ValueError, or the type checker's error in tests
+        landscape.random_direction(model, jax.random.key(1), bias="ignore")
+
+
+def test_filter_axis_of_eqgat_weights_is_the_output_axis():
+    model = eqgat.Model("bfs", 8, key=jax.random.key(0))
+    d = landscape.random_direction(model, jax.random.key(3))
+    W, dW = np.asarray(model.processor.W_val.weight), np.asarray(d.processor.W_val.weight)
+    assert W.shape == (8, 16)
+    np.testing.assert_allclose(np.linalg.norm(dW, axis=1), np.linalg.norm(W, axis=1), rtol=1e-5)
+
+
+def _quadratic(model):
+    # loss = Σ (w - 1)^2 over the weight matrix: analytic on the grid
+    return {"loss": jnp.sum((model.lin.weight - 1.0) ** 2)}
+
+
+def test_quadratic_surface_matches_the_analytic_values_on_a_non_square_grid():
+    model = Toy(jax.random.key(0))
+    d1 = landscape.random_direction(model, jax.random.key(1))
+    d2 = landscape.random_direction(model, jax.random.key(2))
+    a, b = grid_axes((-1, 1), (-0.5, 2), (7, 4))
+    grid = evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=5, progress=False)["loss"]
+    assert grid.shape == (7, 4)
+    W, u, v = (np.asarray(x, dtype=np.float64) for x in (model.lin.weight, d1.lin.weight, d2.lin.weight))
+    want = np.array([[np.sum((W + ai * u + bj * v - 1) ** 2) for bj in b] for ai in a])
+    np.testing.assert_allclose(grid, want, rtol=1e-4)
+
+
+def test_surface_at_origin_equals_the_models_loss():
+    from landscape._metrics import eqgat_metrics, eval_batch
+
+    model = eqgat.compile_program(programs.bfs, 4)
+    batch = eval_batch("bfs", batch_size=8)
+    metrics = eqgat_metrics(batch)
+    d1 = landscape.random_direction(model, jax.random.key(1))
+    d2 = landscape.random_direction(model, jax.random.key(2))
+    grid = evaluate_surface(model, metrics, d1, d2, np.array([-0.5, 0.0, 0.5]), np.array([0.0, 0.2]), progress=False)
+    np.testing.assert_allclose(grid["loss"][1, 0], float(eqgat.loss(model, batch)), rtol=1e-5)
+    assert grid["score"][1, 0] == 1.0  # the compiled model is exact
+
+
+def test_resume_after_interruption_gives_the_same_file(tmp_path):
+    model = Toy(jax.random.key(0))
+    d1 = landscape.random_direction(model, jax.random.key(1))
+    d2 = landscape.random_direction(model, jax.random.key(2))
+    a, b = grid_axes((-1, 1), (-1, 1), (6, 5))
+    full = tmp_path / "full.npz"
+    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=full, progress=False)
+    part = tmp_path / "part.npz"
+    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, stop_after=3)
+    assert not part.exists()
+    saved = np.load(tmp_path / "part.npz.partial.npz")
+    assert saved["done"].sum() == 12 and np.isnan(saved["v_loss"][~saved["done"]]).all()
+    with pytest.raises(OutputExists, match="interrupted"):
+        evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False)
+    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, resume=True)
+    np.testing.assert_array_equal(np.load(full)["value_loss"], np.load(part)["value_loss"])
+    with pytest.raises(OutputExists, match="exists"):
+        evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=full, progress=False)
+    assert json.loads((tmp_path / "full.npz.json").read_text())["grid"] == [6, 5]
+
+
+def test_plane_through_three_models_places_each_model():
+    # (random models: a compiled model's 1e7-sized weights would drown float32 here)
+    from eqgat._checkpoint import model_config, model_from_config
+
+    cfg = model_config(eqgat.compile_program(programs.bfs, 4))
+    compiled, learned, init = (model_from_config(cfg, key=jax.random.key(k)) for k in range(3))
+    d1, d2, coords = landscape.plane(compiled, learned, init)
+    assert coords[0].tolist() == [0.0, 0.0] and coords[1].tolist() == [1.0, 0.0]
+    for model, (a, b) in zip((compiled, learned, init), coords):
+        moved = landscape.along(compiled, [d1, d2], [a, b])
+        for x, y in zip(jax.tree.leaves(eqx.filter(moved, eqx.is_inexact_array)), jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))):
+            np.testing.assert_allclose(x, y, atol=1e-4)
+
+
+def test_bad_spans_and_grids_are_clear_errors():
+    with pytest.raises(ValueError, match="LOW must be below HIGH"):
+        parse_span("1:-1")
+    with pytest.raises(ValueError, match="at least 1x1"):
+        grid_axes((0, 1), (0, 1), (0, 5))
+    from landscape.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["plot", "--grid", "0"])
+    with pytest.raises(SystemExit, match="neither"):
+        main(["plot", "--model", "/nonexistent/model.eqx"])
