@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow figures clean
 
 install: $(VENV)/.installed
 
@@ -25,3 +25,7 @@ test-slow: install
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
+
+figures: install
+	$(PY) -m eqgat show --algo bfs --hidden-size 4 --out docs/bfs-weights.png
+	$(PY) -m eqgat show --algo bellman_ford --hidden-size 4 --out docs/bellman_ford-weights.png

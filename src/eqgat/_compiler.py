@@ -86,8 +86,9 @@ CONSTANTS = {
         "at g = 1 and 0 at g <= 0. Small, so a rounding error in g moves v by at most 2·ulp.",
     ),
     "M_SCALAR": (
-        32.0,
-        "Gate size for scalar slots (2·VALUE_BOUND), for values up to VALUE_BOUND.",
+        16.0,
+        "Gate size for scalar slots (= VALUE_BOUND: relu(v - M) = 0 for every v <= M). As "
+        "small as allowed: the gated value carries float32 rounding of ulp(M)/2 ≈ 1e-6.",
     ),
     "C_POINTER": (
         1e6,

@@ -103,12 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 
-    try:
-        from .train import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(sub)
+    from .faithfulness import add_command as add_faithfulness
+    from .train import add_commands
+
+    add_commands(sub)
+    add_faithfulness(sub)
     return parser
 
 

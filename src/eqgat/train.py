@@ -161,8 +161,9 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-          progress: bool = True, trajectory_every: int = 0) -> TrainResult:
-    """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``."""
+          progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
+    """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
+    ``callback(step, stacked_models)`` runs every ``callback_every`` steps."""
     from .data import Sampler, clrs30_split
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
@@ -187,6 +188,8 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
         losses.append(np.asarray(loss))
         if trajectory_every and i % trajectory_every == 0:
             trajectory.append(jax.tree.map(np.asarray, eqx.filter(models, eqx.is_inexact_array)))
+        if callback is not None and callback_every and (i + 1) % callback_every == 0:
+            callback(i + 1, models)
         if cfg.val_every and (i + 1) % cfg.val_every == 0:
             val.append({"step": i + 1, "scores": evaluate_models(models, val_batch).tolist()})
         if progress:

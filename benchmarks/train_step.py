@@ -1,0 +1,125 @@
+"""dm-clrs' BaselineModel(gatv2) and eqgat trained on identical batches in one process
+(table 4 settings: hidden 128, 1 head, Adam 1e-4, clip 1.0, encoded_decoded hints, soft
+re-prediction, layer norm, xavier_on_scalars).
+
+Prints ms per training step at n=16, batch 32 for each and their ratio; how many times
+each compiled over a multi-length run (lengths 4, 7, 11, 13, 16 cycled); and eqgat's
+samples per second with 1 seed and with 8 seeds trained at once. The last line is
+``speedup vs dm-clrs: <eqgat throughput / dm-clrs throughput>x``.
+
+    python benchmarks/train_step.py [--steps 20] [--multi-steps 60]
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import clrs  # noqa: E402
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from eqgat import max_trace_length  # noqa: E402
+from eqgat.data import TRAIN_P, from_clrs  # noqa: E402
+from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack  # noqa: E402
+import equinox as eqx  # noqa: E402
+
+ALGO = "bfs"
+LENGTHS = (4, 7, 11, 13, 16)
+
+
+def clrs_model(fb, spec):
+    model = clrs.models.BaselineModel(
+        spec=spec, dummy_trajectory=fb, hidden_dim=128, encode_hints=True, decode_hints=True,
+        processor_factory=clrs.get_processor_factory("gatv2", use_ln=True, nb_heads=1, nb_triplet_fts=0),
+        encoder_init="xavier_on_scalars", learning_rate=1e-4, grad_clip_max_norm=1.0,
+        dropout_prob=0.0, hint_teacher_forcing=0.0, hint_repred_mode="soft",
+    )
+    model.init(fb.features, 42)
+    return model
+
+
+class Data:
+    """dm-clrs feedback with random positions, and the same batch for eqgat."""
+
+    def __init__(self, seed):
+        self.samplers = {n: clrs.build_sampler(ALGO, num_samples=-1, length=n, seed=seed + n, p=TRAIN_P) for n in LENGTHS}
+        self.rng = np.random.default_rng(seed)
+
+    def next(self, n, b=32):
+        sampler, spec = self.samplers[n]
+        fb = sampler.next(b)
+        pos = [x for x in fb.features.inputs if x.name == "pos"][0]
+        pos.data = np.sort(self.rng.uniform(size=pos.data.shape), axis=1)
+        return fb, spec, from_clrs(ALGO, fb.features, fb.outputs, trace_length=max_trace_length(ALGO, n))
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    jax.block_until_ready(out)
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=20, help="timed steps at n=16")
+    ap.add_argument("--multi-steps", type=int, default=60, help="steps of the multi-length run")
+    args = ap.parse_args()
+    data = Data(0)
+    fb, spec, _ = data.next(16)
+    ref = clrs_model(fb, spec)
+    cfg = TrainConfig(algo=ALGO, hidden_size=128, seeds=1)
+    step = make_step(cfg, opt := optimizer(cfg))
+
+    def eqgat_state(seeds):
+        models = stack([init_model(cfg, s) for s in range(seeds)])
+        return models, eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
+
+    models, states = eqgat_state(1)
+    key = jax.random.key(0)
+
+    # 1. identical n=16 batches
+    t_ref, t_ours = [], []
+    for i in range(args.steps + 1):
+        fb, _, batch = data.next(16)
+        t_ref.append(timed(lambda: ref.feedback(key, fb)))
+        res = {}
+        t_ours.append(timed(lambda: res.setdefault("o", step(models, states, stack([batch])))))
+        models, states, _ = res["o"]
+    ms_ref, ms_ours = 1000 * np.median(t_ref[1:]), 1000 * np.median(t_ours[1:])
+    print(f"n=16, batch 32, median of {args.steps} steps after the first:")
+    print(f"  dm-clrs BaselineModel(gatv2): {ms_ref:8.1f} ms/step ({32 / ms_ref * 1000:6.1f} graphs/s); first step {t_ref[0]:.1f} s")
+    print(f"  eqgat                       : {ms_ours:8.1f} ms/step ({32 / ms_ours * 1000:6.1f} graphs/s); first step {t_ours[0]:.1f} s")
+
+    # 2. compiles over a multi-length run (a step 5x slower than the run's median compiled)
+    t_ref, t_ours = [], []
+    for i in range(args.multi_steps):
+        fb, _, batch = data.next(LENGTHS[i % len(LENGTHS)])
+        t_ref.append(timed(lambda: ref.feedback(key, fb)))
+        res = {}
+        t_ours.append(timed(lambda: res.setdefault("o", step(models, states, stack([batch])))))
+        models, states, _ = res["o"]
+    c_ref = int(np.sum(np.array(t_ref) > 5 * np.median(t_ref)))
+    c_ours = int(np.sum(np.array(t_ours) > 5 * np.median(t_ours)))
+    print(f"{args.multi_steps}-step run over lengths {LENGTHS}: dm-clrs compiled {c_ref} times "
+          f"({sum(t_ref):.0f} s in all), eqgat {c_ours} times ({sum(t_ours):.0f} s in all; "
+          f"n=16 was compiled in part 1)")
+
+    # 3. eqgat seeds at once
+    for seeds in (1, 8):
+        models_k, states_k = eqgat_state(seeds)
+        batches = [stack([data.next(16)[2] for _ in range(seeds)]) for _ in range(4)]
+        res = {}
+        timed(lambda: res.setdefault("o", step(models_k, states_k, batches[0])))
+        t = []
+        for bt in batches[1:]:
+            r = {}
+            t.append(timed(lambda: r.setdefault("o", step(models_k, states_k, bt))))
+        print(f"  eqgat --seeds {seeds}: {np.median(t) * 1000:8.1f} ms/step, {32 * seeds / np.median(t):7.1f} graphs/s")
+    print(f"speedup vs dm-clrs: {ms_ref / ms_ours:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Faithfulness metrics (paper section 4.3, eqs. 24-25) and their figures.
+
+- φ_external (eq. 24): per hint step, the fraction of a model's trace predictions within a
+  margin of the ground truth, by probe type (the paper's margins: scalars 0.5, masks 0.1
+  on the predicted probability, pointers 1e-6 on the predicted node id), on a normalised
+  time axis so traces of different lengths average together.
+- φ_internal (eq. 25): per step, the mean |α̂ - α*| between a model's attention and the
+  compiled model's on the same graphs fed the same (ground-truth) trace, over the graph's
+  real edges (and self pairs). With several heads: per head and the best-matching head.
+"""
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._decoders import postprocess
+from ._evaluate import predict
+from ._model import Model
+from ._spec import Type
+
+MARGINS = {Type.SCALAR: 0.5, Type.MASK: 0.1, Type.POINTER: 1e-6, Type.MASK_ONE: 0.1, Type.CATEGORICAL: 0.1}
+
+
+def _time_bins(batch, bins: int) -> np.ndarray:
+    """Bin index of each (graph, step): step t of a trace with length L sits at
+    normalised time (t + 1) / (L - 1) in (0, 1]; -1 for steps past the trace."""
+    L = np.asarray(batch.length)[:, None]
+    t = np.arange(max(1, batch.trace_length - 1))[None, :]
+    live = L > t + 1
+    tau = (t + 1) / np.maximum(L - 1, 1)
+    idx = np.minimum((tau * bins).astype(int) - (tau * bins == np.floor(tau * bins)).astype(int), bins - 1)
+    return np.where(live, np.maximum(idx, 0), -1)
+
+
+def _bin_mean(values: np.ndarray, bin_idx: np.ndarray, bins: int) -> np.ndarray:
+    out = np.full(bins, np.nan)
+    for k in range(bins):
+        sel = bin_idx == k
+        if sel.any():
+            out[k] = float(values[sel].mean())
+    return out
+
+
+def external(model: Model, batch, *, margins=None, bins: int = 10) -> dict[str, np.ndarray]:
+    """φ_external per hint probe over normalised time (``bins`` bins of (0, 1]): the mean,
+    over graphs and nodes, of |ŷ - y| < margin. The model runs on its own predictions
+    (no teacher forcing), as at test time."""
+    margins = {**MARGINS, **(margins or {})}
+    pred = predict(model, batch)
+    spec = {p.name: p for p in model.spec}
+    bidx = _time_bins(batch, bins)
+    out = {}
+    for name, logits in pred.hints.items():
+        p = spec[name]
+        truth = np.asarray(batch.hints[name][:, 1:])
+        if p.type == Type.POINTER:
+            y = np.asarray(postprocess(p, logits, hard=True))
+        elif p.type == Type.MASK:
+            y = np.asarray(jax.nn.sigmoid(logits))
+        elif p.type in (Type.MASK_ONE, Type.CATEGORICAL):
+            y = np.asarray(jax.nn.softmax(logits, -1))
+        else:
+            y = np.asarray(logits)
+        ok = np.abs(y - truth) < margins[p.type]
+        per_step = ok.reshape(ok.shape[:2] + (-1,)).mean(-1)  # [b, T-1]
+        out[name] = _bin_mean(per_step, bidx, bins)
+    return out
+
+
+def attention(model: Model, batch) -> np.ndarray:
+    """The attention of every step, fed the ground-truth trace: ``[b, T-1, d, n, n]``."""
+    return np.asarray(predict(model, batch, teacher_forcing=True).alpha)
+
+
+def internal(model: Model, reference: Model, batch, *, bins: int = 10) -> dict[str, np.ndarray]:
+    """φ_internal: mean |α̂ - α*| per normalised time bin, over live steps and the graph's
+    edges (adj) plus self pairs. Returns ``per_head`` ``[d, bins]``, ``best_head`` (the
+    head with the smallest overall distance) and ``best`` ``[bins]`` (that head's curve),
+    plus ``mean`` (that head's overall distance)."""
+    a_hat, a_star = attention(model, batch), attention(reference, batch)
+    if a_star.shape[2] != 1:
+        raise ValueError("the reference (compiled) model must have one head")
+    n = a_hat.shape[-1]
+    edges = np.maximum(np.asarray(batch.inputs["adj"]), np.eye(n)[None]) > 0  # [b, n, n]
+    diff = np.abs(a_hat - a_star)  # [b, T-1, d, n, n]
+    per_step = (diff * edges[:, None, None]).sum((-1, -2)) / edges.sum((-1, -2))[:, None, None]  # [b, T-1, d]
+    bidx = _time_bins(batch, bins)
+    per_head = np.stack([_bin_mean(per_step[..., h], bidx, bins) for h in range(per_step.shape[-1])])
+    live = bidx >= 0
+    overall = np.array([per_step[..., h][live].mean() for h in range(per_step.shape[-1])])
+    best = int(np.argmin(overall))
+    return {"per_head": per_head, "best_head": best, "best": per_head[best], "mean": float(overall[best])}
+
+
+def correlation(x, y) -> dict:
+    """Pearson r with a 95% interval (Fisher z); NaN where undefined (n < 4 or constant)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    if n < 4 or np.std(x) == 0 or np.std(y) == 0:
+        return {"r": float("nan"), "ci95": [float("nan"), float("nan")], "n": n}
+    r = float(np.corrcoef(x, y)[0, 1])
+    z, se = np.arctanh(np.clip(r, -0.999999, 0.999999)), 1 / np.sqrt(n - 3)
+    return {"r": r, "ci95": [float(np.tanh(z - 1.96 * se)), float(np.tanh(z + 1.96 * se))], "n": n}
+
+
+def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples: int = 32, seed: int = 0,
+        bins: int = 10) -> dict:
+    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model; save
+    ``faithfulness.json``/``.npz`` and the figures in ``out``."""
+    from . import programs
+    from ._checkpoint import load
+    from ._compiler import compile_program
+    from .data import Sampler
+
+    paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
+    if not paths:
+        raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
+    compiled = compile_program(programs.PROGRAMS[algo], 4)
+    batch = Sampler(algo, nb_nodes, samples, seed=seed, random_pos=False, p=(0.5,)).next()
+    rows = []
+    for path in paths:
+        model = load(path)
+        if model.algorithm != algo:
+            raise ValueError(f"{path} is a {model.algorithm} model, not {algo}")
+        rec_path = path.with_suffix(".json")
+        test = json.loads(rec_path.read_text()).get("test_score") if rec_path.exists() else None
+        ext = external(model, batch, bins=bins)
+        inn = internal(model, compiled, batch, bins=bins)
+        rows.append({"checkpoint": str(path), "test_score": test,
+                     "external": {k: v.tolist() for k, v in ext.items()},
+                     "external_mean": float(np.nanmean(np.concatenate(list(ext.values())))),
+                     "internal": inn["best"].tolist(), "internal_mean": inn["mean"], "best_head": inn["best_head"]})
+    ext_c = external(compiled, batch, bins=bins)
+    summary = {"algorithm": algo, "eval": {"nb_nodes": nb_nodes, "samples": samples, "seed": seed}, "bins": bins,
+               "compiled_external": {k: v.tolist() for k, v in ext_c.items()}, "seeds": rows}
+    scored = [r for r in rows if r["test_score"] is not None]
+    if scored:
+        t = [r["test_score"] for r in scored]
+        summary["corr_internal_vs_test"] = correlation([r["internal_mean"] for r in scored], t)
+        summary["corr_external_vs_test"] = correlation([r["external_mean"] for r in scored], t)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "faithfulness.json").write_text(json.dumps(summary, indent=2))
+    best = min(rows, key=lambda r: r["internal_mean"])
+    g = 0
+    a_best = attention(load(best["checkpoint"]), batch[g])[0, :, 0]
+    a_comp = attention(compiled, batch[g])[0, :, 0]
+    np.savez(out / "attention-best-vs-compiled.npz", learned=a_best, compiled=a_comp, length=np.asarray(batch.length[g]))
+    figures(summary, out, a_best, a_comp, int(batch.length[g]))
+    return summary
+
+
+def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = summary["bins"]
+    x = (np.arange(bins) + 0.5) / bins
+    paths = []
+    rows = summary["seeds"]
+    probes = list(rows[0]["external"])
+    fig, axes = plt.subplots(1, len(probes), figsize=(5 * len(probes), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], probes):
+        curves = np.array([r["external"][name] for r in rows], dtype=float)
+        for c in curves:
+            ax.plot(x, c, color="C0", alpha=0.25, lw=1)
+        ax.plot(x, np.nanmean(curves, 0), color="C0", lw=2, label="learned (mean)")
+        ax.plot(x, summary["compiled_external"][name], "k--", lw=1.5, label="compiled")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("normalised time")
+        ax.set_ylabel("φ_external")
+        ax.set_title(f"{summary['algorithm']} {name}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "trace-accuracy.png")
+    fig.savefig(paths[-1], dpi=130)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    curves = np.array([r["internal"] for r in rows], dtype=float)
+    for c in curves:
+        ax.plot(x, c, color="C1", alpha=0.25, lw=1)
+    ax.plot(x, np.nanmean(curves, 0), color="C1", lw=2, label="learned (mean)")
+    ax.axhline(0, color="k", ls="--", lw=1, label="compiled (ideal)")
+    ax.set_xlabel("normalised time")
+    ax.set_ylabel("φ_internal = mean |α̂ - α*|")
+    ax.set_title(f"{summary['algorithm']}: attention distance to the compiled model")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "attention-distance.png")
+    fig.savefig(paths[-1], dpi=130)
+    plt.close(fig)
+
+    if a_best is not None:
+        steps = max(1, min(length - 1, a_best.shape[0], 6))
+        fig, axes = plt.subplots(2, steps, figsize=(2.6 * steps, 5.4), squeeze=False)
+        for t in range(steps):
+            for r, (a, name) in enumerate(((a_comp, "compiled"), (a_best, "best learned"))):
+                axes[r, t].imshow(a[t], vmin=0, vmax=1, cmap="magma")
+                axes[r, t].set_title(f"{name}, step {t}", fontsize=8)
+                axes[r, t].set_xticks([])
+                axes[r, t].set_yticks([])
+        fig.suptitle("attention α (rows: receiver, columns: sender), best-matching seed vs compiled")
+        fig.tight_layout()
+        paths.append(out / "attention-heatmaps.png")
+        fig.savefig(paths[-1], dpi=130)
+        plt.close(fig)
+
+    scored = [r for r in rows if r["test_score"] is not None]
+    if scored:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        t = [100 * r["test_score"] for r in scored]
+        for ax, key, corr, label in ((axes[0], "external_mean", summary["corr_external_vs_test"], "φ_external (mean)"),
+                                     (axes[1], "internal_mean", summary["corr_internal_vs_test"], "φ_internal (mean)")):
+            ax.scatter([r[key] for r in scored], t)
+            ax.set_xlabel(label)
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title(f"r = {corr['r']:.2f}, 95% CI [{corr['ci95'][0]:.2f}, {corr['ci95'][1]:.2f}], n = {corr['n']}", fontsize=9)
+        fig.suptitle(f"{summary['algorithm']}: faithfulness vs accuracy across seeds")
+        fig.tight_layout()
+        paths.append(out / "faithfulness-vs-accuracy.png")
+        fig.savefig(paths[-1], dpi=130)
+        plt.close(fig)
+    return paths
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
+    p.add_argument("--checkpoints", required=True, help="folder of seed*.eqx (a train run)")
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation graphs")
+    p.set_defaults(fn=_cmd)
+
+
+def _cmd(args) -> int:
+    s = run(Path(args.checkpoints), args.algo, Path(args.out), samples=args.samples, seed=args.seed)
+    for r in s["seeds"]:
+        print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
+    for k in ("corr_external_vs_test", "corr_internal_vs_test"):
+        if k in s:
+            c = s[k]
+            print(f"{k}: r = {c['r']:.3f}, 95% CI [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}] (n = {c['n']})")
+    print(f"results and figures in {args.out}/")
+    return 0
