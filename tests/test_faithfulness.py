@@ -1,0 +1,55 @@
+"""Faithfulness metrics and the stability runner."""
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import eqgat
+from eqgat import data, programs
+from eqgat.faithfulness import correlation, external, internal
+
+
+def _batch(algo="bfs"):
+    return data.Sampler(algo, 10, 8, seed=4, random_pos=False, p=(0.4,)).next()
+
+
+def test_internal_distance_of_the_compiled_model_to_itself_is_zero_and_grows_with_noise():
+    compiled = eqgat.compile_program(programs.bfs, 4)
+    batch = _batch()
+    assert internal(compiled, compiled, batch)["mean"] == 0.0
+    leaves, tree = jax.tree.flatten(eqx.filter(compiled, eqx.is_inexact_array))
+    keys = jax.random.split(jax.random.key(0), len(leaves))
+    noisy = eqx.combine(jax.tree.unflatten(tree, [x * (1 + 0.5 * jax.random.normal(k, x.shape)) for x, k in zip(leaves, keys)]), compiled)
+    assert internal(noisy, compiled, batch)["mean"] > 0.0
+    learned = eqgat.Model("bfs", 8, nb_heads=2, key=jax.random.key(1))  # several heads: best one reported
+    res = internal(learned, compiled, batch)
+    assert res["per_head"].shape == (2, 10) and res["best_head"] in (0, 1) and 0 < res["mean"] <= 2
+
+
+def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
+    for algo in ("bfs", "bellman_ford"):
+        ext = external(eqgat.compile_program(programs.PROGRAMS[algo], 4), _batch(algo))
+        for name, curve in ext.items():
+            finite = curve[np.isfinite(curve)]
+            assert finite.size and np.all(finite == 1.0), (algo, name, curve)
+
+
+def test_correlation_interval():
+    c = correlation([1, 2, 3, 4, 5, 6], [1.1, 1.9, 3.2, 3.9, 5.1, 6.0])
+    assert c["r"] > 0.99 and c["ci95"][0] < c["r"] < c["ci95"][1]
+    assert np.isnan(correlation([1, 2], [3, 4])["r"])
+
+
+def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
+    from landscape.stability import run
+
+    s = run("bfs", 2, 0, tmp_path, parallel=2, progress=False)
+    assert s["test_mean"] == 100.0 and s["relative_distance_mean"] == 0.0
+    saved = json.loads((tmp_path / "stability.json").read_text())
+    assert [r["seed"] for r in saved["runs"]] == [0, 1]
+    assert saved["runs"][0]["phi_internal"][0]["phi_internal"] == 0.0
+    # resuming a finished sweep does no work and keeps the results
+    assert run("bfs", 2, 0, tmp_path, parallel=2, progress=False) == s
