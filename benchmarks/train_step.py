@@ -7,52 +7,21 @@ each compiled over a multi-length run (lengths 4, 7, 11, 13, 16 cycled); and eqg
 samples per second with 1 seed and with 8 seeds trained at once. The last line is
 ``speedup vs dm-clrs: <eqgat throughput / dm-clrs throughput>x``.
 
-    python benchmarks/train_step.py [--steps 20] [--multi-steps 60]
+    python benchmarks/train_step.py [--steps 20] [--multi-steps 200]
 """
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from _common import LENGTHS, Data, clrs_model  # noqa: I001
 
-import clrs  # noqa: E402
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import equinox as eqx
+import jax
+import numpy as np
 
-from eqgat import max_trace_length  # noqa: E402
-from eqgat.data import TRAIN_P, from_clrs  # noqa: E402
-from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack  # noqa: E402
-import equinox as eqx  # noqa: E402
+from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack
 
 ALGO = "bfs"
-LENGTHS = (4, 7, 11, 13, 16)
-
-
-def clrs_model(fb, spec):
-    model = clrs.models.BaselineModel(
-        spec=spec, dummy_trajectory=fb, hidden_dim=128, encode_hints=True, decode_hints=True,
-        processor_factory=clrs.get_processor_factory("gatv2", use_ln=True, nb_heads=1, nb_triplet_fts=0),
-        encoder_init="xavier_on_scalars", learning_rate=1e-4, grad_clip_max_norm=1.0,
-        dropout_prob=0.0, hint_teacher_forcing=0.0, hint_repred_mode="soft",
-    )
-    model.init(fb.features, 42)
-    return model
-
-
-class Data:
-    """dm-clrs feedback with random positions, and the same batch for eqgat."""
-
-    def __init__(self, seed):
-        self.samplers = {n: clrs.build_sampler(ALGO, num_samples=-1, length=n, seed=seed + n, p=TRAIN_P) for n in LENGTHS}
-        self.rng = np.random.default_rng(seed)
-
-    def next(self, n, b=32):
-        sampler, spec = self.samplers[n]
-        fb = sampler.next(b)
-        pos = [x for x in fb.features.inputs if x.name == "pos"][0]
-        pos.data = np.sort(self.rng.uniform(size=pos.data.shape), axis=1)
-        return fb, spec, from_clrs(ALGO, fb.features, fb.outputs, trace_length=max_trace_length(ALGO, n))
 
 
 def timed(fn):
@@ -65,9 +34,9 @@ def timed(fn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20, help="timed steps at n=16")
-    ap.add_argument("--multi-steps", type=int, default=60, help="steps of the multi-length run")
+    ap.add_argument("--multi-steps", type=int, default=200, help="steps of the multi-length run")
     args = ap.parse_args()
-    data = Data(0)
+    data = Data(ALGO, 0)
     fb, spec, _ = data.next(16)
     ref = clrs_model(fb, spec)
     cfg = TrainConfig(algo=ALGO, hidden_size=128, seeds=1)

@@ -62,17 +62,26 @@ def test_quadratic_surface_matches_the_analytic_values_on_a_non_square_grid():
     np.testing.assert_allclose(grid, want, rtol=1e-4)
 
 
-def test_surface_at_origin_equals_the_models_loss():
+def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own():
     from landscape._metrics import eqgat_metrics, eval_batch
 
     model = eqgat.compile_program(programs.bfs, 4)
-    batch = eval_batch("bfs", batch_size=8)
+    batch = eval_batch("bfs")
     metrics = eqgat_metrics(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))
-    grid = evaluate_surface(model, metrics, d1, d2, np.array([-0.5, 0.0, 0.5]), np.array([0.0, 0.2]), progress=False)
-    np.testing.assert_allclose(grid["loss"][1, 0], float(eqgat.loss(model, batch)), rtol=1e-5)
-    assert grid["score"][1, 0] == 1.0  # the compiled model is exact
+    a, b = np.linspace(-0.5, 0.5, 5), np.array([-0.2, 0.0, 0.2, 0.4])
+    # all 20 points in one vmapped chunk: points must not leak into each other (a one-hot
+    # pointer loss once did on XLA:CPU from 13 points up)
+    grid = evaluate_surface(model, metrics, d1, d2, a, b, chunk=20, progress=False)
+    np.testing.assert_allclose(grid["loss"][2, 1], float(eqgat.loss(model, batch)), rtol=1e-5)
+    assert grid["score"][2, 1] == 1.0  # the compiled model is exact
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    one = eqx.filter_jit(metrics)
+    for i, ai in enumerate(a):
+        for j, bj in enumerate(b):
+            moved = jax.tree.map(lambda x, u, v: x + ai * u + bj * v, params, d1, d2)
+            np.testing.assert_allclose(grid["loss"][i, j], float(one(eqx.combine(moved, static))["loss"]), rtol=1e-4)
 
 
 def test_resume_after_interruption_gives_the_same_file(tmp_path):

@@ -20,6 +20,15 @@ def _bce(logits: Array, truth: Array) -> Array:
     return jnp.maximum(logits, 0) - logits * truth + jnp.log1p(jnp.exp(-jnp.abs(logits)))
 
 
+def _pointer_nll(logits: Array, truth: Array) -> Array:
+    """-log softmax(logits)[truth] per entry (dm-clrs: -Σ one_hot(truth)·log_softmax).
+
+    A gather, not the one-hot sum: on XLA:CPU (jaxlib 0.10.2) the vmapped one-hot sum
+    mixed up rows between grid points once 13 or more were evaluated together."""
+    index = truth.astype(jnp.int32)[..., None]
+    return -jnp.take_along_axis(jax.nn.log_softmax(logits), index, axis=-1)[..., 0]
+
+
 def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
     """dm-clrs' ``output_loss`` for one output probe (``[b, ...]`` arrays)."""
     t = probe.type
@@ -32,9 +41,7 @@ def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
         masked = truth * (truth != -1)
         return -jnp.sum(masked * jax.nn.log_softmax(logits)) / jnp.sum(truth == 1)
     if t == Type.POINTER:
-        n = logits.shape[-1]
-        onehot = jax.nn.one_hot(truth.astype(jnp.int32), n)
-        return jnp.mean(-jnp.sum(onehot * jax.nn.log_softmax(logits), axis=-1))
+        return jnp.mean(_pointer_nll(logits, truth))
     raise ValueError(f"unknown probe type {t!r}")
 
 
@@ -55,8 +62,7 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
         loss = -jnp.sum(truth * jax.nn.log_softmax(logits), axis=-1)
         mask = jnp.any(truth == 1, axis=-1).astype(jnp.float32)
     elif t == Type.POINTER:
-        onehot = jax.nn.one_hot(truth.astype(jnp.int32), logits.shape[-1])
-        loss = -jnp.sum(onehot * jax.nn.log_softmax(logits), axis=-1)
+        loss = _pointer_nll(logits, truth)
     else:
         raise ValueError(f"unknown probe type {t!r}")
     if mask is None:

@@ -54,6 +54,13 @@ class Batch(eqx.Module):
         pick = lambda d: {k: v[idx] for k, v in d.items()}
         return Batch(pick(self.inputs), pick(self.hints), pick(self.outputs), self.length[idx], self.algorithm)
 
+    def trimmed(self) -> "Batch":
+        """The batch with its time axis cut to its longest trace. Predictions, losses and
+        scores are unchanged (steps past every graph's length are masked out); a fixed
+        evaluation batch then runs no padding steps."""
+        T = max(2, int(np.max(np.asarray(self.length))))
+        return Batch(self.inputs, {k: v[:, :T] for k, v in self.hints.items()}, self.outputs, self.length, self.algorithm)
+
 
 def _as_f32(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)

@@ -11,10 +11,10 @@ from eqgat._spec import Stage, Type
 
 def eval_batch(algorithm: str, *, nb_nodes: int = 16, batch_size: int = 32, seed: int = 0):
     """The evaluation batch: ``batch_size`` test-distribution graphs (ids i/n, p = 0.5)
-    from a dm-clrs sampler seeded with ``seed``."""
+    from a dm-clrs sampler seeded with ``seed``, time axis cut to its longest trace."""
     from eqgat.data import Sampler
 
-    return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next()
+    return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next().trimmed()
 
 
 def eqgat_metrics(batch):

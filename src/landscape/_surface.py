@@ -72,7 +72,7 @@ def evaluate_surface(
     a: np.ndarray,
     b: np.ndarray,
     *,
-    chunk: int = 64,
+    chunk: int = 16,
     out: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     resume: bool = False,
