@@ -14,6 +14,7 @@ from ._encoders import Features as Features
 from ._gatv2 import GATv2 as GATv2
 from ._model import Model as Model
 from ._model import Prediction as Prediction
+from ._model import run_batch as run_batch
 from ._spec import ALGORITHMS as ALGORITHMS
 from ._spec import Probe as Probe
 from ._spec import get_spec as get_spec

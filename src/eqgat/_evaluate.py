@@ -7,16 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
-from ._model import Model, Prediction
+from ._model import Model, Prediction, run_batch
 from ._spec import Stage, Type
 
 
 @eqx.filter_jit
 def predict(model: Model, batch, teacher_forcing: bool = False) -> Prediction:
     """``model`` on every graph of ``batch`` (vmapped over the batch axis)."""
-    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing))(
-        batch.inputs, batch.hints, batch.length
-    )
+    return run_batch(model, batch, teacher_forcing=teacher_forcing)
 
 
 def close(probe, pred: np.ndarray, truth: np.ndarray, *, rtol: float = 1e-4) -> np.ndarray:

@@ -8,9 +8,9 @@ contributes.
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
-from ._model import Model, Prediction
+from ._model import Model, Prediction, run_batch
 from ._spec import Probe, Stage, Type
 
 EPS = 1e-12
@@ -84,7 +84,8 @@ def prediction_losses(model: Model, pred: Prediction, batch) -> dict[str, Float[
     return out
 
 
-def loss(model: Model, batch) -> Float[Array, ""]:
-    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints."""
-    pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+def loss(model: Model, batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
+    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints (``steps``:
+    see ``run_batch``)."""
+    pred = run_batch(model, batch, steps=steps)
     return sum(prediction_losses(model, pred, batch).values())

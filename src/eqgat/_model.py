@@ -6,7 +6,7 @@ and soft hint re-prediction.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
 from ._decoders import Decoder, make_decoder, postprocess
 from ._encoders import Encoder, Features, empty_features, to_soft
@@ -112,6 +112,7 @@ class Model(eqx.Module):
         length: Shaped[Array, ""],
         *,
         teacher_forcing: bool = False,
+        steps: Int[Array, ""] | int | None = None,
     ) -> Prediction:
         """Run one graph. ``inputs`` maps input names to arrays (node ``[n]``, edge
         ``[n, n]``, pointers as node indices), ``hints`` maps hint names to ``[T, ...]``
@@ -119,7 +120,9 @@ class Model(eqx.Module):
 
         T-1 message-passing steps run. Step 0 encodes ground-truth hint 0; step t > 0
         encodes the soft-decoded hints of step t-1, or ground-truth hint t when
-        ``teacher_forcing``.
+        ``teacher_forcing``. With ``steps``, steps t >= ``steps`` are skipped (their
+        hint logits, attention and hidden state are zeros): pass the longest trace of a
+        batch minus one, unbatched, and time padding costs nothing (``run_batch``).
         """
         n = inputs["pos"].shape[0]
         T = next(iter(hints.values())).shape[0]
@@ -150,7 +153,32 @@ class Model(eqx.Module):
 
         init_out = {p.name: jnp.zeros(logit_shape(p, n)) for p in outs}
         init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_out)
+        body = step
+        if steps is not None:
+            ys = jax.eval_shape(step, init, 0)[1]
+
+            def skip(carry, t):
+                return carry, jax.tree.map(lambda y: jnp.zeros(y.shape, y.dtype), ys)
+
+            # an unbatched predicate stays a real branch under vmap: padding is not computed
+            body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
         (_, _, outputs), (hint_logits, alpha, hidden) = jax.lax.scan(
-            step, init, jnp.arange(max(1, T - 1))
+            body, init, jnp.arange(max(1, T - 1))
         )
         return Prediction(outputs, hint_logits, alpha, hidden)
+
+
+def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
+    """Message-passing steps a batch (or a stack of batches) needs: its longest trace
+    minus one, at least 1."""
+    return jnp.maximum(jnp.max(length).astype(jnp.int32) - 1, 1)
+
+
+def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
+              steps: Int[Array, ""] | None = None) -> Prediction:
+    """``model`` on every graph of ``batch`` (vmapped over its batch axis), computing only
+    the steps the batch's longest trace needs (``steps``, by default ``batch_steps``)."""
+    steps = batch_steps(batch.length) if steps is None else steps
+    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps))(
+        batch.inputs, batch.hints, batch.length
+    )

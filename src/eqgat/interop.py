@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
-from ._model import Model
+from ._model import Model, run_batch
 from ._spec import Stage, get_spec
 from .data import from_clrs as batch_from_clrs
 
@@ -85,7 +85,7 @@ def from_clrs(model: Any) -> Model:
 
 @eqx.filter_jit
 def _run(model: Model, batch):
-    return jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+    return run_batch(model, batch)
 
 
 def predict(model: Model, features: Any, *, return_hints: bool = False):

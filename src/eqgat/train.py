@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ._checkpoint import load, model_config, read_meta, save
 from ._evaluate import output_score, predict
 from ._losses import loss as model_loss
-from ._model import Model
+from ._model import Model, batch_steps, run_batch
 from ._spec import get_spec
 
 
@@ -95,20 +95,23 @@ def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
     """One optimisation step for a stack of seeds (leading axis on models, optimiser
     states and batches)."""
 
-    def objective(model, batch):
-        value = model_loss(model, batch)
+    def objective(model, batch, steps):
+        value = model_loss(model, batch, steps=steps)
         if cfg.regularization_weight:
             value = value + cfg.regularization_weight * l1(model)
         return value
 
-    def one(model, opt_state, batch):
-        value, grads = eqx.filter_value_and_grad(objective)(model, batch)
+    def one(model, opt_state, batch, steps):
+        value, grads = eqx.filter_value_and_grad(objective)(model, batch, steps)
         updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
         return eqx.apply_updates(model, updates), opt_state, value
 
     @eqx.filter_jit
     def step(models, opt_states, batches):
-        return eqx.filter_vmap(one)(models, opt_states, batches)
+        # the longest trace over every seed's batch, shared (unbatched) so that steps past
+        # it are skipped, not computed and masked
+        steps = batch_steps(batches.length)
+        return eqx.filter_vmap(lambda m, o, b: one(m, o, b, steps))(models, opt_states, batches)
 
     return step
 
@@ -129,8 +132,7 @@ def unstack(tree, k: int):
 @eqx.filter_jit
 def _scores(models, batch):
     def one(model):
-        pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
-        return pred.outputs
+        return run_batch(model, batch).outputs
 
     return eqx.filter_vmap(one)(models)
 

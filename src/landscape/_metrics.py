@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 
 import eqgat
-from eqgat import Model
+from eqgat import Model, run_batch
 from eqgat._spec import Stage, Type
 
 
@@ -22,7 +22,7 @@ def eqgat_metrics(batch):
     mean fraction of correct output entries (pointers: argmax equal)."""
 
     def metrics(model: Model):
-        pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+        pred = run_batch(model, batch)
         losses = eqgat.prediction_losses(model, pred, batch)
         scores = []
         for p in model.spec:
