@@ -124,13 +124,13 @@ CONSTANTS_X64 = {
     "TAU": (3e-11, "3·ε, as in float32."),
 }
 
-_PROFILE = {"x64": False}
 
 
-def constant(name: str) -> float:
-    if _PROFILE["x64"] and name in CONSTANTS_X64:
-        return CONSTANTS_X64[name][0]
-    return CONSTANTS[name][0]
+def constants(x64: bool = False) -> dict[str, float]:
+    """The values the compiler writes: ``CONSTANTS``, with ``CONSTANTS_X64``'s tie-breaks
+    under ``x64``."""
+    table = {**CONSTANTS, **CONSTANTS_X64} if x64 else CONSTANTS
+    return {name: value for name, (value, _reason) in table.items()}
 
 
 @dataclass(frozen=True)
@@ -313,11 +313,11 @@ def _set(model: eqx.Module, where, value: np.ndarray) -> eqx.Module:
     return eqx.tree_at(where, model, jnp.asarray(value, dtype=jnp.float32))
 
 
-def compile_processor(plan: Plan, lay: Layout, model: Model) -> Model:
-    """Stage 3: the GATv2 weights. C = [V | H], so H slot k is column s + k."""
+def compile_processor(plan: Plan, lay: Layout, model: Model, const: dict[str, float]) -> Model:
+    """Stage 3: the GATv2 weights (constants ``const``). C = [V | H], so H slot j is column s + j."""
     s = lay.hidden_size
-    M_p, M_s = constant("M_POINTER"), constant("M_SCALAR")
-    K, L, eps, tau = constant("K"), constant("L"), constant("EPS"), constant("TAU")
+    M_p, M_s = const["M_POINTER"], const["M_SCALAR"]
+    K, L, eps, tau = const["K"], const["L"], const["EPS"], const["TAU"]
     W_val, b_val = np.zeros((s, 2 * s)), np.zeros(s)
     W_skip, b_skip = np.zeros((s, 2 * s)), np.zeros(s)
     W_info = np.zeros((s, s))
@@ -432,7 +432,7 @@ def compile_processor(plan: Plan, lay: Layout, model: Model) -> Model:
         # feature 3: the self pair (weight w = 0) loses P_SELF logits. For edges,
         # w >= 1/G_SELF makes 1 - G·w <= 0, and its leak -P·LEAK·(1 - G·w) is
         # cancelled by raising feature 0's weight coefficient by P·LEAK·G/L.
-        P, G = constant("P_SELF"), constant("G_SELF")
+        P, G = const["P_SELF"], const["G_SELF"]
         w = lay.e(f"edge:{plan.expr_edge[0][0]}")
         W_edge[3, w] = -G
         b_edge[3] = 1.0
@@ -468,11 +468,12 @@ def compile_encoders(plan: Plan, lay: Layout, model: Model) -> Model:
     return model
 
 
-def compile_decoders(plan: Plan, lay: Layout, model: Model) -> Model:
-    """Stage 4b: decoders read h_t = [V | H_prev | H_new]; new state starts at 2s."""
+def compile_decoders(plan: Plan, lay: Layout, model: Model, const: dict[str, float]) -> Model:
+    """Stage 4b: decoders (constants ``const``) read h_t = [V | H_prev | H_new]; new state
+    starts at 2s."""
     s = lay.hidden_size
-    new = lambda comp: [2 * s + k for k in lay.slots(comp)]
-    G, c, B = constant("G_FLAG"), constant("C_POINTER"), constant("B_POINTER")
+    new = lambda comp: [2 * s + j for j in lay.slots(comp)]
+    G, c, B = const["G_FLAG"], const["C_POINTER"], const["B_POINTER"]
 
     def new_value(W, row, comp):  # the component's new value, read from h_t
         for where, k, sign in lay.terms(comp):
@@ -519,20 +520,12 @@ def compile_program(program: GraphProgram, hidden_size: int = 4, *, x64: bool = 
     ``x64`` uses the float64 tie-break constants (``CONSTANTS_X64``)."""
     plan = analyse(program)
     lay = layout(plan, hidden_size)
-    _PROFILE["x64"] = x64
-    try:
-        return _build(plan, lay)
-    finally:
-        _PROFILE["x64"] = False
-
-
-def _build(plan: Plan, lay: Layout) -> Model:
-    program, hidden_size = plan.program, lay.hidden_size
+    const = constants(x64)
     model = Model(
         program.algorithm, hidden_size, 1, encode_hints=True, decode_hints=True,
         use_ln=False, use_edge_info=plan.use_edge_info, key=jax.random.key(0),
     )
     model = _zeros_like_model(model)
-    model = compile_processor(plan, lay, model)
+    model = compile_processor(plan, lay, model, const)
     model = compile_encoders(plan, lay, model)
-    return compile_decoders(plan, lay, model)
+    return compile_decoders(plan, lay, model, const)
