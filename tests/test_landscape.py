@@ -106,17 +106,37 @@ def test_resume_after_interruption_gives_the_same_file(tmp_path):
 
 
 def test_plane_through_three_models_places_each_model():
-    # (random models: a compiled model's 1e7-sized weights would drown float32 here)
+    # random models: the directions and coordinates reproduce each model
     from eqgat._checkpoint import model_config, model_from_config
 
     cfg = model_config(eqgat.compile_program(programs.bfs, 4))
     compiled, learned, init = (model_from_config(cfg, key=jax.random.key(k)) for k in range(3))
-    d1, d2, coords = landscape.plane(compiled, learned, init)
+    d1, d2, coords, _ = landscape.plane(compiled, learned, init)
     assert coords[0].tolist() == [0.0, 0.0] and coords[1].tolist() == [1.0, 0.0]
     for model, (a, b) in zip((compiled, learned, init), coords):
         moved = landscape.along(compiled, [d1, d2], [a, b])
         for x, y in zip(jax.tree.leaves(eqx.filter(moved, eqx.is_inexact_array)), jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))):
             np.testing.assert_allclose(x, y, atol=1e-4)
+
+
+def test_plane_surface_is_exact_at_a_compiled_model_and_two_small_ones():
+    # the compiled model's ~1e9 weights: θ0 + a·d1 + b·d2 in float32 would miss the other
+    # two models by rounding; the anchored evaluation hits all three
+    from eqgat._checkpoint import model_config, model_from_config
+    from landscape._metrics import eqgat_metrics, eval_batch
+
+    compiled = eqgat.compile_program(programs.bfs, 4)
+    learned, init = (model_from_config(model_config(compiled), key=jax.random.key(k)) for k in (1, 2))
+    pl = landscape.plane(compiled, learned, init)
+    assert pl.coords[2][1] == 1.0  # Gram-Schmidt in float64: a real orthogonal component
+    metrics = eqgat_metrics(eval_batch("bfs", batch_size=4))
+    a = np.array([0.0, 1.0, pl.coords[2][0]])
+    b = np.array([0.0, pl.coords[2][1]])
+    grid = evaluate_surface(compiled, metrics, pl.d1, pl.d2, a, b, progress=False, anchors=(learned, init, pl.weights))
+    loss = lambda m: float(eqx.filter_jit(metrics)(m)["loss"])
+    np.testing.assert_allclose(grid["loss"][0, 0], loss(compiled), rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(grid["loss"][1, 0], loss(learned), rtol=1e-5)
+    np.testing.assert_allclose(grid["loss"][2, 1], loss(init), rtol=1e-4)
 
 
 def test_bad_spans_and_grids_are_clear_errors():

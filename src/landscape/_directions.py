@@ -5,7 +5,7 @@ Every function works on any Equinox pytree: the trainable leaves are
 The filter axis of a weight is its output axis, axis 0 (Equinox stores ``[out, in]``).
 """
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import equinox as eqx
 import jax
@@ -87,24 +87,43 @@ def difference(a: PyTree, b: PyTree) -> PyTree:
     return jax.tree.map(lambda x, y: x - y, pa, pb)
 
 
-def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> tuple[PyTree, PyTree, np.ndarray]:
+class Plane(NamedTuple):
+    """The plane through three models θ0, θ1, θ2: directions ``d1``, ``d2`` (θ0 + a·d1 +
+    b·d2 spans it), each model's ``coords`` (a, b) (rows: θ0, θ1, θ2), and ``weights``, the
+    2×2 map from (a, b) to (p, q) with θ0 + a·d1 + b·d2 = (1-p-q)·θ0 + p·θ1 + q·θ2."""
+
+    d1: PyTree
+    d2: PyTree
+    coords: np.ndarray
+    weights: np.ndarray
+
+
+def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> Plane:
     """The plane through three models (e.g. compiled, learned, init) by explicit
-    Gram-Schmidt: δ = m1 - origin, η = (m2 - origin) orthogonalised to δ and scaled to
-    |δ|. Returns (δ, η, coords) with coords[k] = (a, b) of origin, m1, m2 in that plane."""
-    v1 = flatten(difference(m1, origin))
-    v2 = flatten(difference(m2, origin))
-    n1 = jnp.linalg.norm(v1)
-    if float(n1) == 0.0:
+    Gram-Schmidt in float64: d1 = m1 - origin, d2 = the part of (m2 - origin) orthogonal
+    to d1, so m1 sits at (1, 0) and m2 at (c, 1). (A compiled model's weights reach ~1e9:
+    float32 would lose that orthogonal part in rounding, and scaling d2 to |d1| would put
+    m2 at b ~ 1e-8.)"""
+    as64 = lambda m: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(params_of(m))])
+    if jax.tree.structure(params_of(m1)) != jax.tree.structure(params_of(origin)) or \
+            jax.tree.structure(params_of(m2)) != jax.tree.structure(params_of(origin)):
+        raise ValueError("the models have different structures; compare models of the same architecture")
+    x0 = as64(origin)
+    v1, v2 = as64(m1) - x0, as64(m2) - x0
+    n1 = np.linalg.norm(v1)
+    if n1 == 0.0:
         raise ValueError("the first two models are identical: no plane through them")
     e1 = v1 / n1
-    w = v2 - (v2 @ e1) * e1
-    if float(jnp.linalg.norm(w)) < 1e-12 * float(n1):
+    c = v2 @ e1
+    w = v2 - c * e1
+    nw = np.linalg.norm(w)
+    if nw < 1e-12 * n1:
         raise ValueError("the three models are collinear: no unique plane")
-    e2 = w / jnp.linalg.norm(w)
     like = params_of(origin)
-    d1, d2 = unflatten(e1 * n1, like), unflatten(e2 * n1, like)
-    coords = np.array([[0.0, 0.0], [1.0, 0.0], [float(v2 @ e1 / n1), float(v2 @ e2 / n1)]])
-    return d1, d2, coords
+    d1, d2 = unflatten(jnp.asarray(v1), like), unflatten(jnp.asarray(w), like)
+    coords = np.array([[0.0, 0.0], [1.0, 0.0], [c / n1, 1.0]])
+    weights = np.array([[1.0, -c / n1], [0.0, 1.0]])
+    return Plane(d1, d2, coords, weights)
 
 
 def pca_directions(trajectory: list[PyTree], final: PyTree | None = None) -> tuple[PyTree, PyTree, np.ndarray, np.ndarray]:

@@ -24,9 +24,14 @@ def _values(data, metric):
 
 
 def _log_levels(Z, n=20):
+    """Log-spaced levels: one per decade when the values span 4 decades or more (compiled
+    minima sit many decades below their surroundings), else ``n`` geometric steps."""
     Zf = Z[np.isfinite(Z)]
     lo = max(float(Zf.min()) if Zf.size else 1e-6, 1e-8)
     hi = max(float(Zf.max()) if Zf.size else 1.0, lo * 10)
+    d_lo, d_hi = np.floor(np.log10(lo)), np.ceil(np.log10(hi))
+    if d_hi - d_lo >= 4:
+        return 10.0 ** np.arange(d_lo, d_hi + 1)
     return np.geomspace(lo, hi, n)
 
 
@@ -39,7 +44,7 @@ def contour(ax, data, metric="loss", *, filled=False, title=None, marks=None):
     if filled:
         Zc = np.clip(Z, 1e-8, None)
         cs = ax.contourf(A, B, Zc, levels=_log_levels(Zc), norm=colors.LogNorm(), cmap="viridis")
-        cb = plt.colorbar(cs, ax=ax, format=ticker.LogFormatterSciNotation())
+        cb = plt.colorbar(cs, ax=ax, ticks=ticker.LogLocator(numticks=12), format=ticker.LogFormatterSciNotation())
         cb.set_label(metric)
     elif metric == "loss":  # labelled levels of log10(loss): losses span many decades
         L = np.log10(np.clip(Z, 1e-8, None))
@@ -48,6 +53,10 @@ def contour(ax, data, metric="loss", *, filled=False, title=None, marks=None):
     else:
         cs = ax.contour(A, B, Z, levels=12, cmap="viridis")
         ax.clabel(cs, inline=True, fontsize=6, fmt="%.3g")
+    bad = int(np.sum(~np.isfinite(Z)))
+    if bad:  # overflowed points (inf or NaN) are left blank on a grey background
+        ax.set_facecolor("0.82")
+        title = f"{title or metric} (grey: {bad} non-finite points)"
     for name, (x, y) in (marks or {}).items():
         ax.plot(x, y, MARKERS.get(name, "^"), ms=9, mec="k", label=name)
     if marks:

@@ -79,12 +79,15 @@ def evaluate_surface(
     force: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    anchors: tuple[PyTree, PyTree, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """``metrics(model')`` for model' = model + a_i·d1 + b_j·d2 on the whole grid.
 
     Returns ``{name: values[len(a), len(b)]}``. With ``out``, chunks are saved as they
     finish (``stop_after`` chunks simulates an interruption, for tests) and the finished
-    surface is written with ``meta``.
+    surface is written with ``meta``. ``anchors`` = (θ1, θ2, W) (a ``Plane``'s models and
+    ``weights``) evaluates the same points as (1-p-q)·model + p·θ1 + q·θ2 with
+    (p, q) = W·(a, b): exact at all three models even when their weights differ by 1e9.
     """
     out = None if out is None else Path(out)
     if out is not None:
@@ -104,13 +107,23 @@ def evaluate_surface(
         for k in names:
             values[k] = saved[f"v_{k}"]
 
+    if anchors is None:
+        coef = points
+    else:  # (1-p-q, p, q) per point, computed in float64 so that each model's own weight is exact
+        p1, p2 = eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array)
+        pq = np.stack([AA.ravel(), BB.ravel()], axis=1) @ np.asarray(anchors[2], np.float64).T
+        coef = np.stack([1.0 - pq[:, 0] - pq[:, 1], pq[:, 0], pq[:, 1]], axis=1).astype(np.float32)
+
     @eqx.filter_jit
-    def run_chunk(ab):
-        def at(p):
-            moved = jax.tree.map(lambda x, u, v: x + p[0] * u + p[1] * v, params, d1, d2)
+    def run_chunk(cs):
+        def at(c):
+            if anchors is None:
+                moved = jax.tree.map(lambda x, u, v: x + c[0] * u + c[1] * v, params, d1, d2)
+            else:
+                moved = jax.tree.map(lambda x, y, z: c[0] * x + c[1] * y + c[2] * z, params, p1, p2)
             return metrics(eqx.combine(moved, static))
 
-        return jax.vmap(at)(ab)
+        return jax.vmap(at)(cs)
 
     starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
     bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress, desc="surface", unit="pt")
@@ -118,7 +131,7 @@ def evaluate_surface(
     for c, s in enumerate(starts):
         if stop_after is not None and c >= stop_after:
             break
-        ab = points[s : s + chunk]
+        ab = coef[s : s + chunk]
         pad = chunk - len(ab)
         res = run_chunk(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])))  # same shape: one compile
         for k in names:

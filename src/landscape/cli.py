@@ -67,7 +67,7 @@ def load_model(spec: str, algo: str, *, hidden_size: int = 4, seed: int = 0):
 
 def surface_for(model, source: str, algo: str, *, grid, span, metric_names=("loss", "score"), seed=0,
                 bias="zero", batch_seed=0, out=None, resume=False, force=False, chunk=16, progress=True,
-                directions=None, coords=None):
+                directions=None, coords=None, anchors=None):
     """Evaluate and save the surface around ``model``; returns the .npz path."""
     import jax
     import numpy as np
@@ -89,7 +89,7 @@ def surface_for(model, source: str, algo: str, *, grid, span, metric_names=("los
         "versions": versions(), "coords": coords or {}, "coord_names": list((coords or {}).keys()),
     }
     res = evaluate_surface(model, eqgat_metrics(batch), *directions, a, b, chunk=chunk, out=out, meta=meta,
-                           resume=resume, force=force, progress=progress)
+                           resume=resume, force=force, progress=progress, anchors=anchors)
     return out, res
 
 
@@ -160,11 +160,14 @@ def cmd_compare(args) -> int:
                         force=args.force, resume=args.resume, coords={name: (0.0, 0.0)})
             paths[name].append(npz)
     fig = plot_compare(paths, outdir / f"compare-{args.algo}.png", args.metric)
-    d1, d2, coords = plane(compiled, learned, init)
+    pl = plane(compiled, learned, init)
     npz = outdir / "plane.npz"
-    surface_for(compiled, "plane(compiled, learned, init)", args.algo, grid=args.grid, span=_span("-0.5:1.5"),
-                seed=args.seed, out=npz, force=args.force, resume=args.resume, directions=(d1, d2),
-                coords={"compiled": coords[0].tolist(), "learned": coords[1].tolist(), "init": coords[2].tolist()})
+    lo = min(-0.5, float(pl.coords.min()) - 0.5)
+    hi = max(1.5, float(pl.coords.max()) + 0.5)
+    surface_for(compiled, "plane(compiled, learned, init)", args.algo, grid=args.grid, span=(f"{lo:g}:{hi:g}", (lo, hi)),
+                seed=args.seed, out=npz, force=args.force, resume=args.resume, directions=(pl.d1, pl.d2),
+                anchors=(learned, init, pl.weights),
+                coords={"compiled": pl.coords[0].tolist(), "learned": pl.coords[1].tolist(), "init": pl.coords[2].tolist()})
     from ._plot import plot_surface
 
     plane_png = plot_surface(npz, outdir / f"plane-{args.algo}.png", args.metric)
