@@ -95,6 +95,27 @@ def test_time_padding_changes_neither_outputs_nor_loss():
     np.testing.assert_allclose(eqgat.loss(model, short), eqgat.loss(model, long), rtol=1e-6)
 
 
+def test_skipping_steps_past_the_longest_trace_changes_nothing_scored():
+    # two graphs of different trace lengths, padded to a long bucket: run_batch skips the
+    # padding steps (lax.cond), the plain vmap computes them; outputs, live hint steps and
+    # the loss agree, and skipped steps are zeros
+    A1 = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    A2 = np.ones((4, 4)) - np.eye(4)
+    b1, b2 = data.from_graph("bfs", A1, trace_length=12), data.from_graph("bfs", A2, trace_length=12)
+    batch = jax.tree.map(lambda x, y: jnp.concatenate([x, y]), b1, b2)
+    model = eqgat.Model("bfs", 8, key=KEY)
+    full = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
+    fast = eqgat.run_batch(model, batch)
+    steps = int(np.max(batch.length)) - 1
+    assert steps < batch.trace_length - 1
+    np.testing.assert_allclose(fast.outputs["pi"], full.outputs["pi"], rtol=1e-6)
+    for name in full.hints:
+        np.testing.assert_allclose(fast.hints[name][:, :steps], full.hints[name][:, :steps], rtol=1e-6)
+        assert not np.any(np.asarray(fast.hints[name][:, steps:]))
+    plain = sum(eqgat.prediction_losses(model, full, batch).values())
+    np.testing.assert_allclose(eqgat.loss(model, batch), plain, rtol=1e-6)
+
+
 def test_no_hints_mode_has_no_hint_encoders_or_decoders():
     model = eqgat.Model("bfs", 8, encode_hints=False, decode_hints=False, key=KEY)
     assert set(model.encoders) == {"pos", "s", "A", "adj"} and set(model.decoders) == {"pi"}
