@@ -53,7 +53,7 @@ def main():
         for i in tqdm(range(args.steps), desc=f"seed {seed}: dm-clrs and eqgat", unit="step"):
             fb, _, batch = data.next(LENGTHS[i % len(LENGTHS)])
             t = time.perf_counter()
-            ref_loss = ref.feedback(key, fb)
+            ref_loss = jax.block_until_ready(ref.feedback(key, fb))  # dispatch is asynchronous
             t_ref += time.perf_counter() - t
             t = time.perf_counter()
             models, states, loss = step(models, states, stack([batch]))

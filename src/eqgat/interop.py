@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
-from ._model import Model, run_batch
+from ._model import Model
 from ._spec import Stage, get_spec
 from .data import from_clrs as batch_from_clrs
 
@@ -85,7 +85,8 @@ def from_clrs(model: Any) -> Model:
 
 @eqx.filter_jit
 def _run(model: Model, batch):
-    return run_batch(model, batch)
+    # every step, padding included: dm-clrs decodes hints at all T-1 steps of its features
+    return jax.vmap(model)(batch.inputs, batch.hints, batch.length)
 
 
 def predict(model: Model, features: Any, *, return_hints: bool = False):
