@@ -53,3 +53,23 @@ def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
     assert saved["runs"][0]["phi_internal"][0]["phi_internal"] == 0.0
     # resuming a finished sweep does no work and keeps the results
     assert run("bfs", 2, 0, tmp_path, parallel=2, progress=False) == s
+
+
+def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_path):
+    from pathlib import Path
+
+    from eqgat.faithfulness import replot, run
+
+    ckpts = tmp_path / "run"
+    ckpts.mkdir()
+    for s in range(2):
+        eqgat.save(ckpts / f"seed{s}.eqx", eqgat.Model("bfs", 8, key=jax.random.key(s)), source="trained")
+        (ckpts / f"seed{s}.json").write_text(json.dumps({"test_score": 0.5 + 0.1 * s}))
+    out = tmp_path / "faith"
+    summary = run(ckpts, "bfs", out, nb_nodes=8, samples=4)
+    assert [Path(r["checkpoint"]).name for r in summary["seeds"]] == ["seed0.eqx", "seed1.eqx"]
+    assert all(0 < r["internal_mean"] <= 2 for r in summary["seeds"])
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    for p in out.glob("*.png"):
+        p.unlink()
+    assert sorted(p.name for p in replot(out)) == pngs and len(pngs) == 4

@@ -44,6 +44,12 @@ def _bin_mean(values: np.ndarray, bin_idx: np.ndarray, bins: int) -> np.ndarray:
     return out
 
 
+def _column_mean(curves: np.ndarray) -> np.ndarray:
+    """Mean over seeds per time bin, NaN (silently) where no seed has a value."""
+    count = np.sum(np.isfinite(curves), 0)
+    return np.where(count > 0, np.nansum(curves, 0) / np.maximum(count, 1), np.nan)
+
+
 def external(model: Model, batch, *, margins=None, bins: int = 10) -> dict[str, np.ndarray]:
     """φ_external per hint probe over normalised time (``bins`` bins of (0, 1]): the mean,
     over graphs and nodes, of |ŷ - y| < margin. The model runs on its own predictions
@@ -168,7 +174,7 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
         curves = np.array([r["external"][name] for r in rows], dtype=float)
         for c in curves:
             ax.plot(x, c, color="C0", alpha=0.25, lw=1)
-        ax.plot(x, np.nanmean(curves, 0), color="C0", lw=2, label="learned (mean)")
+        ax.plot(x, _column_mean(curves), color="C0", lw=2, label="learned (mean)")
         ax.plot(x, summary["compiled_external"][name], "k--", lw=1.5, label="compiled")
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("normalised time")
@@ -184,7 +190,7 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
     curves = np.array([r["internal"] for r in rows], dtype=float)
     for c in curves:
         ax.plot(x, c, color="C1", alpha=0.25, lw=1)
-    ax.plot(x, np.nanmean(curves, 0), color="C1", lw=2, label="learned (mean)")
+    ax.plot(x, _column_mean(curves), color="C1", lw=2, label="learned (mean)")
     ax.axhline(0, color="k", ls="--", lw=1, label="compiled (ideal)")
     ax.set_xlabel("normalised time")
     ax.set_ylabel("φ_internal = mean |α̂ - α*|")
@@ -217,6 +223,7 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
         for ax, key, corr, label in ((axes[0], "external_mean", summary["corr_external_vs_test"], "φ_external (mean)"),
                                      (axes[1], "internal_mean", summary["corr_internal_vs_test"], "φ_internal (mean)")):
             ax.scatter([r[key] for r in scored], t)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy (%)")
             ax.set_title(f"r = {corr['r']:.2f}, 95% CI [{corr['ci95'][0]:.2f}, {corr['ci95'][1]:.2f}], n = {corr['n']}", fontsize=9)
@@ -230,15 +237,32 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
 
 def add_command(sub) -> None:
     p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
-    p.add_argument("--checkpoints", required=True, help="folder of seed*.eqx (a train run)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
+    p.add_argument("--checkpoints", help="folder of seed*.eqx (a train run)")
+    p.add_argument("--algo", choices=["bfs", "bellman_ford"])
     p.add_argument("--out", required=True)
+    p.add_argument("--replot", action="store_true", help="redraw the figures in --out from its saved results")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--seed", type=int, default=0, help="seed of the evaluation graphs")
     p.set_defaults(fn=_cmd)
 
 
+def replot(out: Path) -> list[Path]:
+    """Redraw the figures from ``out``'s saved ``faithfulness.json`` and attention ``.npz``."""
+    path = out / "faithfulness.json"
+    if not path.exists():
+        raise ValueError(f"{path} does not exist: run the faithfulness command first")
+    summary = json.loads(path.read_text())
+    att = np.load(out / "attention-best-vs-compiled.npz")
+    return figures(summary, out, att["learned"], att["compiled"], int(att["length"]))
+
+
 def _cmd(args) -> int:
+    if args.replot:
+        for p in replot(Path(args.out)):
+            print(p)
+        return 0
+    if not args.checkpoints or not args.algo:
+        raise SystemExit("error: --checkpoints and --algo are required (or --replot)")
     s = run(Path(args.checkpoints), args.algo, Path(args.out), samples=args.samples, seed=args.seed)
     for r in s["seeds"]:
         print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
