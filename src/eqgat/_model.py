@@ -11,7 +11,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 from ._decoders import Decoder, make_decoder, postprocess
 from ._encoders import Encoder, Features, empty_features, to_soft
 from ._gatv2 import GATv2
-from ._spec import Location, Probe, Stage, Type, get_spec
+from ._spec import Probe, Stage, get_spec
 
 ProbeData = dict[str, Shaped[Array, "..."]]
 
@@ -29,17 +29,6 @@ class Prediction(eqx.Module):
     hints: dict[str, Array]
     alpha: Float[Array, "t d n n"]
     hidden: Float[Array, "t n s"]
-
-
-def logit_shape(probe: Probe, n: int) -> tuple[int, ...]:
-    """Shape of one graph's decoder logits for ``probe``."""
-    if probe.location == Location.GRAPH:
-        return ()
-    if probe.type == Type.POINTER:
-        return (n, n)
-    if probe.type == Type.CATEGORICAL:
-        return (n, probe.dim)
-    return (n,)
 
 
 class Model(eqx.Module):
@@ -136,7 +125,7 @@ class Model(eqx.Module):
         outs = self._probes(Stage.OUTPUT)
 
         def step(carry, t):
-            H, fed, prev_out = carry
+            H, fed, last = carry
             if teacher_forcing:
                 fed = {k: v[t] for k, v in truth.items()}
             feats = base
@@ -145,14 +134,15 @@ class Model(eqx.Module):
             H_new, alpha = self.processor(feats.V, feats.E, feats.g, feats.A, H)
             h_t = jnp.concatenate([feats.V, H, H_new], axis=-1)
             hint_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in dec_hints}
-            out_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in outs}
+            # outputs are those of the last live step (dm-clrs decodes them every step and
+            # keeps the last): carry that step's decoder inputs, decode once after the scan
             live = (t == 0) | (length > t + 1)
-            out = {k: jnp.where(live, v, prev_out[k]) for k, v in out_logits.items()}
+            last = jax.tree.map(lambda new, old: jnp.where(live, new, old), (h_t, feats.E, feats.g), last)
             nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
-            return (H_new, nxt, out), (hint_logits, alpha, H_new)
+            return (H_new, nxt, last), (hint_logits, alpha, H_new)
 
-        init_out = {p.name: jnp.zeros(logit_shape(p, n)) for p in outs}
-        init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_out)
+        init_last = (jnp.zeros((n, 3 * s)), base.E, base.g)
+        init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_last)
         body = step
         if steps is not None:
             ys = jax.eval_shape(step, init, 0)[1]
@@ -162,9 +152,10 @@ class Model(eqx.Module):
 
             # an unbatched predicate stays a real branch under vmap: padding is not computed
             body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
-        (_, _, outputs), (hint_logits, alpha, hidden) = jax.lax.scan(
+        (_, _, (h_last, E_last, g_last)), (hint_logits, alpha, hidden) = jax.lax.scan(
             body, init, jnp.arange(max(1, T - 1))
         )
+        outputs = {p.name: self.decoders[p.name](h_last, E_last, g_last) for p in outs}
         return Prediction(outputs, hint_logits, alpha, hidden)
 
 
