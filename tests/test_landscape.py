@@ -150,3 +150,21 @@ def test_bad_spans_and_grids_are_clear_errors():
         main(["plot", "--grid", "0"])
     with pytest.raises(SystemExit, match="neither"):
         main(["plot", "--model", "/nonexistent/model.eqx"])
+
+
+def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
+    from eqgat.train import TrainConfig, train
+    from landscape.cli import load_trajectory, main
+
+    run = tmp_path / "run"
+    train(TrainConfig(algo="bfs", hidden_size=8, steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
+          test=False, progress=False, out=run, trajectory_every=1)
+    final, snapshots, seed = load_trajectory(run, 4)
+    assert seed == 4 and len(snapshots) == 4
+    assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 0
+    meta = json.loads((run / "trajectory-seed4.npz.json").read_text())
+    assert meta["directions"].startswith("PCA of 4 snapshots") and meta["normalization"].startswith("none")
+    assert (run / "trajectory-seed4.png").exists()
+    assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 2  # never silently overwritten
+    with pytest.raises(SystemExit, match="seed 9 is not in"):
+        load_trajectory(run, 9)

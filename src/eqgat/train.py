@@ -275,6 +275,8 @@ def add_commands(sub) -> None:
     p.add_argument("--no-random-pos", action="store_true")
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
+    p.add_argument("--trajectory-every", type=int, default=0,
+                   help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
     p.set_defaults(fn=_cmd_train)
 
@@ -296,7 +298,7 @@ def _cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out)
+    res = train(cfg, out=out, trajectory_every=args.trajectory_every)
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
     for k, s in enumerate(res.seeds):
         test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"

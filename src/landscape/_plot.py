@@ -28,7 +28,7 @@ def _log_levels(Z, n=20):
     minima sit many decades below their surroundings), else ``n`` geometric steps."""
     Zf = Z[np.isfinite(Z)]
     lo = max(float(Zf.min()) if Zf.size else 1e-6, 1e-8)
-    hi = max(float(Zf.max()) if Zf.size else 1.0, lo * 10)
+    hi = max(float(Zf.max()) if Zf.size else 1.0, lo * 1.001)
     d_lo, d_hi = np.floor(np.log10(lo)), np.ceil(np.log10(hi))
     if d_hi - d_lo >= 4:
         return 10.0 ** np.arange(d_lo, d_hi + 1)
@@ -43,8 +43,12 @@ def contour(ax, data, metric="loss", *, filled=False, title=None, marks=None):
         return
     if filled:
         Zc = np.clip(Z, 1e-8, None)
-        cs = ax.contourf(A, B, Zc, levels=_log_levels(Zc), norm=colors.LogNorm(), cmap="viridis")
-        cb = plt.colorbar(cs, ax=ax, ticks=ticker.LogLocator(numticks=12), format=ticker.LogFormatterSciNotation())
+        levels = _log_levels(Zc)
+        cs = ax.contourf(A, B, Zc, levels=levels, norm=colors.LogNorm(), cmap="viridis")
+        if levels[-1] >= 10 * levels[0]:
+            cb = plt.colorbar(cs, ax=ax, ticks=ticker.LogLocator(numticks=12), format=ticker.LogFormatterSciNotation())
+        else:  # less than a decade: label a few of the levels themselves
+            cb = plt.colorbar(cs, ax=ax, ticks=levels[:: max(1, len(levels) // 5)], format="%.4g")
         cb.set_label(metric)
     elif metric == "loss":  # labelled levels of log10(loss): losses span many decades
         L = np.log10(np.clip(Z, 1e-8, None))
@@ -109,7 +113,8 @@ def plot_surface(path, out, metric="loss", *, trajectory=None) -> Path:
 
 def _title(meta) -> str:
     return (f"{meta.get('algorithm', '?')} {meta.get('model', '')}: {meta.get('metric_hint', '')}"
-            f" directions seed {meta.get('directions_seed')}, {meta.get('normalization')}, span {meta.get('span')}")
+            f" directions seed {meta.get('directions_seed')}, {meta.get('normalization')}, "
+            f"span [{', '.join(f'{x:.3g}' for x in meta.get('span', []))}]")
 
 
 def plot_curve(ts, values: dict, out, *, title="") -> Path:

@@ -1,4 +1,4 @@
-"""``python -m landscape {plot,compare,interpolate,stability}``."""
+"""``python -m landscape {plot,compare,trajectory,stability}``."""
 
 import argparse
 import os
@@ -67,8 +67,8 @@ def load_model(spec: str, algo: str, *, hidden_size: int = 4, seed: int = 0):
 
 def surface_for(model, source: str, algo: str, *, grid, span, metric_names=("loss", "score"), seed=0,
                 bias="zero", batch_seed=0, out=None, resume=False, force=False, chunk=16, progress=True,
-                directions=None, coords=None, anchors=None):
-    """Evaluate and save the surface around ``model``; returns the .npz path."""
+                directions=None, coords=None, anchors=None, directions_name=None):
+    """Evaluate and save the surface around ``model``; returns (the .npz path, the grid)."""
     import jax
     import numpy as np
 
@@ -78,13 +78,15 @@ def surface_for(model, source: str, algo: str, *, grid, span, metric_names=("los
 
     span_name, (lo, hi) = span
     batch = eval_batch(algo, seed=batch_seed)
+    normalization = "none (explicit directions)" if directions is not None else \
+        f"filter-wise; 1-D leaves {'zeroed' if bias == 'zero' else 'normalised'}"
     if directions is None:
         k1, k2 = jax.random.split(jax.random.key(seed))
         directions = (random_direction(model, k1, bias=bias), random_direction(model, k2, bias=bias))
     a, b = grid_axes((lo, hi), (lo, hi), grid)
     meta = {
-        "algorithm": algo, "model": source, "directions": "random filter-normalised" if coords is None else "plane",
-        "directions_seed": seed, "normalization": f"filter-wise; 1-D leaves {'zeroed' if bias == 'zero' else 'normalised'}",
+        "algorithm": algo, "model": source, "directions": directions_name or ("random filter-normalised" if coords is None else "plane"),
+        "directions_seed": seed, "normalization": normalization,
         "span": [lo, hi], "span_name": span_name, "eval_batch": {"nb_nodes": 16, "batch_size": 32, "seed": batch_seed},
         "versions": versions(), "coords": coords or {}, "coord_names": list((coords or {}).keys()),
     }
@@ -181,6 +183,62 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def load_trajectory(run: Path, seed: int | None = None):
+    """Seed ``seed``'s final model and its parameter snapshots from a train folder."""
+    import json
+
+    import jax
+    import numpy as np
+
+    import eqgat
+    from ._directions import params_of
+
+    run = Path(run)
+    summary, traj = run / "summary.json", run / "trajectory.npz"
+    if not summary.exists() or not traj.exists():
+        raise SystemExit(f"error: {run} has no summary.json and trajectory.npz: train with --out {run} --trajectory-every N")
+    seeds = json.loads(summary.read_text())["seeds"]
+    seed = seeds[0] if seed is None else seed
+    if seed not in seeds:
+        raise SystemExit(f"error: seed {seed} is not in {run} (seeds {seeds})")
+    final = eqgat.load(run / f"seed{seed}.eqx")
+    leaves, tree = jax.tree.flatten(params_of(final))
+    data = np.load(traj)
+    stacked = [data[f"arr_{j}"] for j in range(len(leaves))]  # [snapshots, seeds, ...]
+    if any(x.shape[2:] != leaf.shape for x, leaf in zip(stacked, leaves)):
+        raise SystemExit(f"error: {traj} does not match the architecture of seed{seed}.eqx")
+    k = seeds.index(seed)
+    snapshots = [jax.tree.unflatten(tree, [x[t, k] for x in stacked]) for t in range(stacked[0].shape[0])]
+    return final, snapshots, seed
+
+
+def cmd_trajectory(args) -> int:
+    """Li et al.'s trajectory plot: PCA directions of the snapshots around the final model,
+    the surface in that plane, and the path projected on it."""
+    import numpy as np
+
+    from ._directions import pca_directions
+    from ._plot import plot_surface
+    from ._surface import OutputExists
+
+    final, snapshots, seed = load_trajectory(Path(args.run), args.seed)
+    d1, d2, coords, explained = pca_directions(snapshots + [final], final)
+    reach = float(np.abs(coords).max()) * 1.2 or 1.0
+    out = Path(args.out or Path(args.run) / f"trajectory-seed{seed}.png")
+    npz = out.with_suffix(".npz")
+    try:
+        surface_for(final, f"{args.run}/seed{seed}.eqx", final.algorithm, grid=args.grid,
+                    span=(f"{-reach:g}:{reach:g}", (-reach, reach)), out=npz, force=args.force,
+                    directions=(d1, d2), directions_name=f"PCA of {len(snapshots)} snapshots "
+                    f"(explained variance {explained[0]:.3f}, {explained[1]:.3f})")
+    except OutputExists as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    png = plot_surface(npz, out, args.metric, trajectory=coords)
+    print(f"surface: {npz}\nplot:    {png} (explained variance {explained[0]:.3f}, {explained[1]:.3f})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m landscape", description="filter-normalised loss landscapes")
     sub = parser.add_subparsers(dest="command")
@@ -211,12 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(fn=cmd_compare)
 
-    try:
-        from .stability import add_command
-    except ImportError:
-        pass
-    else:
-        add_command(sub)
+    p = sub.add_parser("trajectory", help="PCA directions of a saved training trajectory, with the path drawn on the surface")
+    p.add_argument("--run", required=True, help="a train output folder made with --trajectory-every N")
+    p.add_argument("--seed", type=int, default=None, help="which seed of the run (default: its first)")
+    p.add_argument("--grid", type=_grid, default=(25, 25))
+    p.add_argument("--metric", choices=["loss", "score"], default="loss")
+    p.add_argument("--out", help="PNG path (default RUN/trajectory-seedS.png; the surface .npz beside it)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing surface")
+    p.set_defaults(fn=cmd_trajectory)
+
+    from .stability import add_command
+
+    add_command(sub)
     return parser
 
 
