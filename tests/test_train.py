@@ -81,3 +81,13 @@ def test_config_errors():
         TrainConfig(use_pre_att_bias=True)
     with pytest.raises(ValueError, match="unknown algorithm"):
         TrainConfig(algo="sorting")
+
+
+def test_cli_reports_a_bad_checkpoint_as_an_error_not_a_traceback(tmp_path, capsys):
+    from eqgat.cli import main
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a model")
+    assert main(["evaluate", "--checkpoint", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not an eqgat checkpoint" in err and "Traceback" not in err

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -63,12 +64,9 @@ def cmd_demo(args) -> int:
     for p in draw("bfs", 4, os.path.join(args.out, "bfs-weights.png")):
         print(f"   wrote {p}")
     print("3/3 its loss landscape ...")
-    try:
-        from landscape.cli import plot_default
-    except ImportError:
-        print("   (landscape not available)")
-    else:
-        plot_default(out=os.path.join(args.out, "bfs-landscape.png"), grid=11)
+    from landscape.cli import plot_default
+
+    plot_default(out=os.path.join(args.out, "bfs-landscape.png"), grid=11)
     print(f"done in {time.time() - t0:.0f} s")
     return 0 if exact else 1
 
@@ -113,4 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except ValueError as err:  # bad input (a graph, a checkpoint, a name): say what, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2

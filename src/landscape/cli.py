@@ -289,4 +289,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:  # `python -m landscape` alone: the default plot
         args = parser.parse_args(["plot"] + (argv or []))
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except ValueError as err:  # bad input: say what, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
