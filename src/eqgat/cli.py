@@ -113,6 +113,6 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except ValueError as err:  # bad input (a graph, a checkpoint, a name): say what, no traceback
+    except (ValueError, FileNotFoundError) as err:  # bad input (a graph, a file, a name): say what, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -291,6 +291,6 @@ def main(argv=None) -> int:
         args = parser.parse_args(["plot"] + (argv or []))
     try:
         return args.fn(args)
-    except ValueError as err:  # bad input: say what, no traceback
+    except (ValueError, FileNotFoundError) as err:  # bad input: say what, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
