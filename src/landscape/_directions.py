@@ -79,12 +79,15 @@ def orthogonalize(d1: PyTree, d2: PyTree) -> PyTree:
     return unflatten(w / jnp.linalg.norm(w) * jnp.linalg.norm(v2), d2)
 
 
+def _check_same_structure(*models: PyTree) -> None:
+    if len({jax.tree.structure(params_of(m)) for m in models}) > 1:
+        raise ValueError("the models have different structures; compare models of the same architecture")
+
+
 def difference(a: PyTree, b: PyTree) -> PyTree:
     """``params(a) - params(b)`` (the models must share a structure)."""
-    pa, pb = params_of(a), params_of(b)
-    if jax.tree.structure(pa) != jax.tree.structure(pb):
-        raise ValueError("the models have different structures; compare models of the same architecture")
-    return jax.tree.map(lambda x, y: x - y, pa, pb)
+    _check_same_structure(a, b)
+    return jax.tree.map(lambda x, y: x - y, params_of(a), params_of(b))
 
 
 class Plane(NamedTuple):
@@ -104,10 +107,8 @@ def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> Plane:
     to d1, so m1 sits at (1, 0) and m2 at (c, 1). (A compiled model's weights reach ~1e9:
     float32 would lose that orthogonal part in rounding, and scaling d2 to |d1| would put
     m2 at b ~ 1e-8.)"""
-    as64 = lambda m: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(params_of(m))])
-    if jax.tree.structure(params_of(m1)) != jax.tree.structure(params_of(origin)) or \
-            jax.tree.structure(params_of(m2)) != jax.tree.structure(params_of(origin)):
-        raise ValueError("the models have different structures; compare models of the same architecture")
+    _check_same_structure(origin, m1, m2)
+    as64 = lambda m: np.asarray(flatten(params_of(m)), np.float64)
     x0 = as64(origin)
     v1, v2 = as64(m1) - x0, as64(m2) - x0
     n1 = np.linalg.norm(v1)

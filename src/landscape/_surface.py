@@ -94,7 +94,8 @@ def evaluate_surface(
         _check_output(out, resume, force)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     AA, BB = np.meshgrid(a, b, indexing="ij")
-    points = np.stack([AA.ravel(), BB.ravel()], axis=1).astype(np.float32)
+    ab64 = np.stack([AA.ravel(), BB.ravel()], axis=1)
+    points = ab64.astype(np.float32)
     npts = len(points)
     names = list(jax.eval_shape(lambda: metrics(model)).keys())
     values = {k: np.full(npts, np.nan, dtype=np.float64) for k in names}
@@ -111,7 +112,7 @@ def evaluate_surface(
         coef = points
     else:  # (1-p-q, p, q) per point, computed in float64 so that each model's own weight is exact
         p1, p2 = eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array)
-        pq = np.stack([AA.ravel(), BB.ravel()], axis=1) @ np.asarray(anchors[2], np.float64).T
+        pq = ab64 @ np.asarray(anchors[2], np.float64).T
         coef = np.stack([1.0 - pq[:, 0] - pq[:, 1], pq[:, 0], pq[:, 1]], axis=1).astype(np.float32)
 
     @eqx.filter_jit

@@ -97,17 +97,12 @@ def surface_for(model, source: str, algo: str, *, grid, span, metric_names=("los
 
 def cmd_plot(args) -> int:
     from ._plot import plot_surface
-    from ._surface import OutputExists
 
     model, source = load_model(args.model, args.algo, seed=args.seed)
     out = Path(args.out or f"out/landscape-{args.algo}-{Path(args.model).stem}-{args.span[0].replace(':', '_')}.png")
     npz = out.with_suffix(".npz")
-    try:
-        surface_for(model, source, args.algo, grid=args.grid, span=args.span, seed=args.seed, bias=args.bias,
-                    out=npz, resume=args.resume, force=args.force, chunk=args.chunk)
-    except OutputExists as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    surface_for(model, source, args.algo, grid=args.grid, span=args.span, seed=args.seed, bias=args.bias,
+                out=npz, resume=args.resume, force=args.force, chunk=args.chunk)
     png = plot_surface(npz, out, args.metric)
     print(f"surface: {npz} (+ {npz.name}.json)\nplot:    {png}")
     return 0
@@ -219,21 +214,16 @@ def cmd_trajectory(args) -> int:
 
     from ._directions import pca_directions
     from ._plot import plot_surface
-    from ._surface import OutputExists
 
     final, snapshots, seed = load_trajectory(Path(args.run), args.seed)
     d1, d2, coords, explained = pca_directions(snapshots + [final], final)
     reach = float(np.abs(coords).max()) * 1.2 or 1.0
     out = Path(args.out or Path(args.run) / f"trajectory-seed{seed}.png")
     npz = out.with_suffix(".npz")
-    try:
-        surface_for(final, f"{args.run}/seed{seed}.eqx", final.algorithm, grid=args.grid,
-                    span=(f"{-reach:g}:{reach:g}", (-reach, reach)), out=npz, force=args.force,
-                    directions=(d1, d2), directions_name=f"PCA of {len(snapshots)} snapshots "
-                    f"(explained variance {explained[0]:.3f}, {explained[1]:.3f})")
-    except OutputExists as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    surface_for(final, f"{args.run}/seed{seed}.eqx", final.algorithm, grid=args.grid,
+                span=(f"{-reach:g}:{reach:g}", (-reach, reach)), out=npz, force=args.force,
+                directions=(d1, d2), directions_name=f"PCA of {len(snapshots)} snapshots "
+                f"(explained variance {explained[0]:.3f}, {explained[1]:.3f})")
     png = plot_surface(npz, out, args.metric, trajectory=coords)
     print(f"surface: {npz}\nplot:    {png} (explained variance {explained[0]:.3f}, {explained[1]:.3f})")
     return 0
@@ -289,8 +279,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:  # `python -m landscape` alone: the default plot
         args = parser.parse_args(["plot"] + (argv or []))
+    from ._surface import OutputExists
+
     try:
         return args.fn(args)
-    except (ValueError, FileNotFoundError) as err:  # bad input: say what, no traceback
+    # bad input, or an output that exists (never silently reused): say what, no traceback
+    except (ValueError, FileNotFoundError, OutputExists) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
