@@ -31,7 +31,7 @@ def test_internal_distance_of_the_compiled_model_to_itself_is_zero_and_grows_wit
 
 def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
     for algo in ("bfs", "bellman_ford"):
-        ext = external(eqgat.compile_program(programs.PROGRAMS[algo], 4), _batch(algo))
+        ext = external(eqgat.compile_program(programs.PROGRAMS[algo]), _batch(algo))
         for name, curve in ext.items():
             finite = curve[np.isfinite(curve)]
             assert finite.size and np.all(finite == 1.0), (algo, name, curve)

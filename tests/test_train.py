@@ -67,7 +67,7 @@ def test_bad_checkpoints_get_clear_errors(tmp_path):
 
 
 def test_compiled_model_as_training_initialisation(tmp_path):
-    path = eqgat.save(tmp_path / "bf.eqx", eqgat.compile_program(programs.bellman_ford, 4), source="compiled")
+    path = eqgat.save(tmp_path / "bf.eqx", eqgat.compile_program(programs.bellman_ford), source="compiled")
     res = train(TrainConfig(algo="bellman_ford", steps=2, train_lengths=(6,), batch_size=4, val_every=0,
                             lr=1e-4, init=str(path)), test=False, progress=False)
     model = unstack(res.models, 0)

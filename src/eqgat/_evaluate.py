@@ -12,9 +12,10 @@ from ._spec import Stage, Type
 
 
 @eqx.filter_jit
-def predict(model: Model, batch, teacher_forcing: bool = False) -> Prediction:
-    """``model`` on every graph of ``batch`` (vmapped over the batch axis)."""
-    return run_batch(model, batch, teacher_forcing=teacher_forcing)
+def predict(model: Model, batch, teacher_forcing: bool = False, return_logits: bool = False) -> Prediction:
+    """``model`` on every graph of ``batch`` (vmapped over the batch axis); with
+    ``return_logits`` also every step's attention logits."""
+    return run_batch(model, batch, teacher_forcing=teacher_forcing, return_logits=return_logits)
 
 
 def close(probe, pred: np.ndarray, truth: np.ndarray, *, rtol: float = 1e-4) -> np.ndarray:

@@ -23,6 +23,9 @@ from ._linear import affine, linear
 #: float32 for any |a| < 1e8, so non-edges get zero attention. dm-clrs uses the same 1e9.
 ADJACENCY_BIAS = 1e9
 
+#: Slope of σ, GATv2's leaky ReLU, for negative inputs (eq. 7; dm-clrs uses jax's default).
+LEAKY_SLOPE = 0.01
+
 
 class GATv2(eqx.Module):
     """One GATv2 message-passing step (eqs. 2-10), with the edge-information (eqs. 11-13)
@@ -95,6 +98,41 @@ class GATv2(eqx.Module):
     def use_ln(self) -> bool:
         return self.layer_norm is not None
 
+    def logits(
+        self,
+        V: Float[Array, "n f"],
+        E: Float[Array, "n n f"],
+        g: Float[Array, " f"],
+        A: Float[Array, "n n"],
+        H: Float[Array, "n s"],
+    ) -> Float[Array, "d n n"]:
+        """The attention logits a + β of eqs. 5-8 (head, receiver i, sender j): α is
+        their softmax over senders."""
+        n = V.shape[0]
+        if self.B is not None and self.B.shape[0] != n:
+            raise ValueError(
+                f"this model has a pre-attention bias B of size {self.B.shape[0]}x"
+                f"{self.B.shape[1]} (use_pre_att_bias fixes n), but the graph has n={n} nodes"
+            )
+        d = self.nb_heads
+        C = jnp.concatenate([V, H], axis=-1)
+        # eqs. 5-6: ζ_ij = W_in C_i + W_out C_j + W_edge E_ij + W_meta g, by broadcasting
+        zeta_in = einsum(self.W_in.weight, C, "s c, i c -> i s") + self.W_in.bias
+        zeta_out = einsum(self.W_out.weight, C, "s c, j c -> j s") + self.W_out.bias
+        zeta_edge = einsum(self.W_edge.weight, E, "s f, i j f -> i j s") + self.W_edge.bias
+        zeta_meta = einsum(self.W_meta.weight, g, "s f, f -> s") + self.W_meta.bias
+        zeta = zeta_in[:, None, :] + zeta_out[None, :, :] + zeta_edge + zeta_meta
+        if self.B is not None:
+            # eq. 14: ζ = ζ + B, the learned n×n pre-attention bias, for every feature
+            zeta = zeta + self.B[:, :, None]
+        # eq. 7: a_ijd = ω_dm σ(ζ)_ijdm, σ = leaky ReLU (slope LEAKY_SLOPE)
+        zeta = rearrange(zeta, "i j (d m) -> i j d m", d=d)
+        a = einsum(self.omega, jax.nn.leaky_relu(zeta, LEAKY_SLOPE), "d m, i j d m -> d i j")
+        a = a + self.omega_bias[:, None, None]
+        # eq. 8: β = c (A - 1)
+        beta = ADJACENCY_BIAS * (A - 1.0)
+        return a + beta[None]
+
     def __call__(
         self,
         V: Float[Array, "n f"],
@@ -106,32 +144,12 @@ class GATv2(eqx.Module):
         """One step: node features V, edge features E (receiver i, sender j), graph
         features g, adjacency A (1 where j may send to i) and hidden state H in; the new
         hidden state H and the attention α (head, receiver, sender) out."""
-        n = V.shape[0]
-        if self.B is not None and self.B.shape[0] != n:
-            raise ValueError(
-                f"this model has a pre-attention bias B of size {self.B.shape[0]}x"
-                f"{self.B.shape[1]} (use_pre_att_bias fixes n), but the graph has n={n} nodes"
-            )
         d = self.nb_heads
         # eq. 4: C = [V | H], values ν = W_val C
         C = jnp.concatenate([V, H], axis=-1)
         nu = einsum(self.W_val.weight, C, "s c, j c -> j s") + self.W_val.bias
-        # eqs. 5-6: ζ_ij = W_in C_i + W_out C_j + W_edge E_ij + W_meta g, by broadcasting
-        zeta_in = einsum(self.W_in.weight, C, "s c, i c -> i s") + self.W_in.bias
-        zeta_out = einsum(self.W_out.weight, C, "s c, j c -> j s") + self.W_out.bias
-        zeta_edge = einsum(self.W_edge.weight, E, "s f, i j f -> i j s") + self.W_edge.bias
-        zeta_meta = einsum(self.W_meta.weight, g, "s f, f -> s") + self.W_meta.bias
-        zeta = zeta_in[:, None, :] + zeta_out[None, :, :] + zeta_edge + zeta_meta
-        if self.B is not None:
-            # eq. 14: ζ = ζ + B, the learned n×n pre-attention bias, for every feature
-            zeta = zeta + self.B[:, :, None]
-        # eq. 7: a_ijd = ω_dm σ(ζ)_ijdm, σ = leaky ReLU (slope 0.01)
-        zeta = rearrange(zeta, "i j (d m) -> i j d m", d=d)
-        a = einsum(self.omega, jax.nn.leaky_relu(zeta), "d m, i j d m -> d i j")
-        a = a + self.omega_bias[:, None, None]
-        # eq. 8: β = c (A - 1); eq. 9: α = softmax_j(a + β)
-        beta = ADJACENCY_BIAS * (A - 1.0)
-        alpha = jax.nn.softmax(a + beta[None], axis=-1)
+        # eqs. 5-9: α = softmax_j(a + β)
+        alpha = jax.nn.softmax(self.logits(V, E, g, A, H), axis=-1)
         # eq. 10: selected values per head, heads concatenated back to s
         nu = rearrange(nu, "j (d m) -> d j m", d=d)
         selected = einsum(alpha, nu, "d i j, d j m -> i d m")

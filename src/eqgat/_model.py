@@ -22,13 +22,16 @@ class Prediction(eqx.Module):
     ``outputs``: output logits (each frozen after step ``length - 2``, as in dm-clrs);
     ``hints``: hint logits per step, ``[T-1, ...]`` (step t predicts hint t+1);
     ``alpha``: attention of every step, ``[T-1, d, n, n]`` (head, receiver, sender);
-    ``hidden``: hidden state after every step, ``[T-1, n, s]``.
+    ``hidden``: hidden state after every step, ``[T-1, n, s]``;
+    ``logits``: the attention logits a + β of every step, ``[T-1, d, n, n]``, when asked
+    for (``return_logits``; ``None`` otherwise).
     """
 
     outputs: dict[str, Array]
     hints: dict[str, Array]
     alpha: Float[Array, "t d n n"]
     hidden: Float[Array, "t n s"]
+    logits: Float[Array, "t d n n"] | None = None
 
 
 class Model(eqx.Module):
@@ -102,6 +105,7 @@ class Model(eqx.Module):
         *,
         teacher_forcing: bool = False,
         steps: Int[Array, ""] | int | None = None,
+        return_logits: bool = False,
     ) -> Prediction:
         """Run one graph. ``inputs`` maps input names to arrays (node ``[n]``, edge
         ``[n, n]``, pointers as node indices), ``hints`` maps hint names to ``[T, ...]``
@@ -112,6 +116,7 @@ class Model(eqx.Module):
         ``teacher_forcing``. With ``steps``, steps t >= ``steps`` are skipped (their
         hint logits, attention and hidden state are zeros): pass the longest trace of a
         batch minus one, unbatched, and time padding costs nothing (``run_batch``).
+        ``return_logits`` also returns each step's attention logits (for margins).
         """
         n = inputs["pos"].shape[0]
         T = next(iter(hints.values())).shape[0]
@@ -132,6 +137,7 @@ class Model(eqx.Module):
             for p in hint_probes:
                 feats = self.encoders[p.name](fed[p.name], feats)
             H_new, alpha = self.processor(feats.V, feats.E, feats.g, feats.A, H)
+            logits = self.processor.logits(feats.V, feats.E, feats.g, feats.A, H) if return_logits else None
             h_t = jnp.concatenate([feats.V, H, H_new], axis=-1)
             hint_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in dec_hints}
             # outputs are those of the last live step (dm-clrs decodes them every step and
@@ -139,7 +145,7 @@ class Model(eqx.Module):
             live = (t == 0) | (length > t + 1)
             last = jax.tree.map(lambda new, old: jnp.where(live, new, old), (h_t, feats.E, feats.g), last)
             nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
-            return (H_new, nxt, last), (hint_logits, alpha, H_new)
+            return (H_new, nxt, last), (hint_logits, alpha, H_new, logits)
 
         init_last = (jnp.zeros((n, 3 * s)), base.E, base.g)
         init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_last)
@@ -152,11 +158,11 @@ class Model(eqx.Module):
 
             # an unbatched predicate stays a real branch under vmap: padding is not computed
             body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
-        (_, _, (h_last, E_last, g_last)), (hint_logits, alpha, hidden) = jax.lax.scan(
+        (_, _, (h_last, E_last, g_last)), (hint_logits, alpha, hidden, logits) = jax.lax.scan(
             body, init, jnp.arange(max(1, T - 1))
         )
         outputs = {p.name: self.decoders[p.name](h_last, E_last, g_last) for p in outs}
-        return Prediction(outputs, hint_logits, alpha, hidden)
+        return Prediction(outputs, hint_logits, alpha, hidden, logits)
 
 
 def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
@@ -166,10 +172,11 @@ def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
 
 
 def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
-              steps: Int[Array, ""] | None = None) -> Prediction:
+              steps: Int[Array, ""] | None = None, return_logits: bool = False) -> Prediction:
     """``model`` on every graph of ``batch`` (vmapped over its batch axis), computing only
     the steps the batch's longest trace needs (``steps``, by default ``batch_steps``)."""
     steps = batch_steps(batch.length) if steps is None else steps
-    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps))(
+    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps,  # noqa: E741
+                                          return_logits=return_logits))(
         batch.inputs, batch.hints, batch.length
     )

@@ -16,21 +16,42 @@ def _ints(text: str) -> list[int]:
 
 
 def _positive(text: str) -> int:
-    v = int(text)
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {v}")
     return v
 
 
+def _seed(text: str) -> int:
+    """Any integer seed in [0, 2**63 - 1]."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}")
+    if not 0 <= v <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2**63 - 1], got {v}")
+    return v
+
+
 def cmd_compile(args) -> int:
+    import equinox as eqx
+    import jax
+
     from . import programs
     from ._checkpoint import save
-    from ._compiler import compile_program
+    from ._compiler import compile_program, compile_stages
 
-    model = compile_program(programs.PROGRAMS[args.algo], args.hidden_size)
-    path = save(args.out, model, source="compiled", program=args.algo)
-    n = sum(x.size for x in __import__("jax").tree.leaves(__import__("equinox").filter(model, __import__("equinox").is_inexact_array)))
-    print(f"compiled {args.algo} at hidden size {args.hidden_size} ({n} parameters) -> {path} (+ {path.name}.json)")
+    program = programs.PROGRAMS[args.algo]
+    stages = compile_stages(program, args.hidden_size, max_nodes=args.max_nodes)
+    model = compile_program(program, args.hidden_size, max_nodes=args.max_nodes)
+    path = save(args.out, model, source="compiled", program=args.algo, max_nodes=args.max_nodes,
+                resolution=stages.constants.resolution)
+    n = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))
+    print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of up to "
+          f"{args.max_nodes} nodes (resolution {stages.constants.resolution:.2g}) -> {path} (+ {path.name}.json)")
     return 0
 
 
@@ -54,9 +75,9 @@ def cmd_demo(args) -> int:
 
     t0 = time.time()
     print("1/3 compiling BFS into a hidden-size-4 GATv2 and verifying it against dm-clrs ...")
-    rows = verify("bfs", 4, [16, 64], samples=32, seed=0)
-    print(format_table(rows))
-    exact = all(r.correct == r.total for r in rows)
+    report = verify("bfs", 4, [16, 64], samples=32, seed=0)
+    print(format_table(report))
+    exact = report.exact
     print("BFS compiled model is EXACT" if exact else "BFS compiled model is NOT exact")
     print("2/3 drawing its weights ...")
     from .show import draw
@@ -81,23 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="compile a graph program into a checkpoint")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
-    p.add_argument("--hidden-size", type=_positive, default=4)
+    p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
+    p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_compile)
 
     p = sub.add_parser("verify", help="compare a compiled model with dm-clrs' ground truth")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
-    p.add_argument("--hidden-size", type=_positive, default=4)
+    p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
+    p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
+                   help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes")
+    p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
     p.add_argument("--lengths", type=_ints, default=[16, 64, 128])
     p.add_argument("--samples", type=_positive, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="any integer in [0, 2**63 - 1]")
     p.add_argument("--x64", action="store_true", help="run in float64 (jax_enable_x64)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_verify)
 
     p = sub.add_parser("show", help="draw compiled weights as labelled heatmaps")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
-    p.add_argument("--hidden-size", type=_positive, default=4)
+    p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 

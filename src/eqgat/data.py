@@ -8,7 +8,7 @@ dm-clrs (and so TensorFlow) is imported only when a function here samples data.
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -19,6 +19,18 @@ from ._spec import CLRS30, Location, Stage, get_spec, max_trace_length
 
 #: Edge probabilities of the graphs dm-clrs' training pipeline samples (``run.py``).
 TRAIN_P = tuple(0.1 + 0.1 * i for i in range(9))
+
+#: Largest seed eqgat accepts (any non-negative 63-bit integer).
+MAX_SEED = 2**63 - 1
+
+
+def derive_seed(seed: int, *path: int) -> int:
+    """A 32-bit sampler seed for stream ``path`` (e.g. graph size, distribution) of
+    ``seed``, any integer in [0, 2**63 - 1]: ``numpy.random.SeedSequence([seed, *path])``.
+    Distinct paths give independent streams; dm-clrs' samplers take seeds below 2**32."""
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {seed!r}")
+    return int(np.random.SeedSequence([int(seed), *map(int, path)]).generate_state(1)[0])
 
 
 class Batch(eqx.Module):
@@ -62,49 +74,73 @@ class Batch(eqx.Module):
         return Batch(self.inputs, {k: v[:, :T] for k, v in self.hints.items()}, self.outputs, self.length, self.algorithm)
 
 
-def _as_f32(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float32)
+class Arrays(NamedTuple):
+    """A batch as NumPy arrays in dm-clrs' own precision (float64), laid out as ``Batch``
+    (hints ``[b, T, ...]``): what ``verify`` reads ground truth from."""
+
+    inputs: dict[str, np.ndarray]
+    hints: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
+    lengths: np.ndarray
 
 
-def from_clrs(algorithm: str, features: Any, outputs: Any = (), *, trace_length: int | None = None) -> Batch:
-    """A ``Batch`` from a ``clrs.Features`` (and optionally the ``Feedback.outputs``).
+def to_batch(algorithm: str, arrays: Arrays, dtype=np.float32) -> Batch:
+    """``arrays`` as a ``Batch`` of JAX arrays of ``dtype`` (float64 needs ``jax_enable_x64``)."""
+    conv = lambda d: {k: jnp.asarray(np.asarray(v, dtype=dtype)) for k, v in d.items()}  # noqa: E731
+    return Batch(conv(arrays.inputs), conv(arrays.hints), conv(arrays.outputs),
+                 jnp.asarray(np.asarray(arrays.lengths, dtype=dtype)), algorithm)
+
+
+def concat(arrays: list[Arrays]) -> Arrays:
+    """Graphs of one size from several ``Arrays`` in one, hints zero-padded to the longest time axis."""
+    T = max(next(iter(a.hints.values())).shape[1] for a in arrays)
+    pad = lambda x: np.pad(x, [(0, 0), (0, T - x.shape[1])] + [(0, 0)] * (x.ndim - 2))  # noqa: E731
+    cat = lambda dicts, f=lambda x: x: {k: np.concatenate([f(d[k]) for d in dicts]) for k in dicts[0]}  # noqa: E731
+    return Arrays(cat([a.inputs for a in arrays]), cat([a.hints for a in arrays], pad),
+                  cat([a.outputs for a in arrays]), np.concatenate([a.lengths for a in arrays]))
+
+
+def clrs_arrays(algorithm: str, features: Any, outputs: Any = (), *, trace_length: int | None = None) -> Arrays:
+    """``Arrays`` (float64) from a ``clrs.Features`` (and optionally ``Feedback.outputs``).
 
     dm-clrs stores hints time-major ``[T, b, ...]``; they become ``[b, T', ...]`` with
     ``T'`` = ``trace_length`` (default: the features' own T), zero-padded.
     """
     spec = {p.name: p for p in get_spec(algorithm)}
-    inputs = {dp.name: _as_f32(dp.data) for dp in features.inputs}
+    f64 = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731
+    inputs = {dp.name: f64(dp.data) for dp in features.inputs}
     T = int(np.asarray(features.hints[0].data).shape[0])
     Tp = T if trace_length is None else trace_length
     if Tp < T:
         raise ValueError(f"trace length {T} exceeds the time bucket {Tp}")
     hints = {}
     for dp in features.hints:
-        x = np.moveaxis(_as_f32(dp.data), 0, 1)
+        x = np.moveaxis(f64(dp.data), 0, 1)
         pad = [(0, 0), (0, Tp - T)] + [(0, 0)] * (x.ndim - 2)
         hints[dp.name] = np.pad(x, pad)
-    outs = {dp.name: _as_f32(dp.data) for dp in outputs}
+    outs = {dp.name: f64(dp.data) for dp in outputs}
     names = set(inputs) | set(hints) | set(outs)
     if unknown := names - set(spec):
         raise ValueError(f"probes {sorted(unknown)} are not in the {algorithm} spec")
     b = next(iter(inputs.values())).shape[0]
     if b and inputs["pos"].ndim == 1:
         raise ValueError("single-node graphs are squeezed by dm-clrs batching; build them with eqgat.data.from_graph")
-    to_jnp = lambda d: {k: jnp.asarray(v) for k, v in d.items()}
-    return Batch(to_jnp(inputs), to_jnp(hints), to_jnp(outs), jnp.asarray(_as_f32(features.lengths)), algorithm)
+    return Arrays(inputs, hints, outs, f64(features.lengths))
 
 
-def _random_pos(batch: Batch, rng: np.random.Generator) -> Batch:
-    """dm-clrs' ``random_pos``: replace ``pos`` by sorted uniform random numbers."""
-    b, n = batch.inputs["pos"].shape
-    pos = jnp.asarray(np.sort(rng.uniform(size=(b, n)), axis=1).astype(np.float32))
-    return eqx.tree_at(lambda bt: bt.inputs["pos"], batch, pos)
+def from_clrs(algorithm: str, features: Any, outputs: Any = (), *, trace_length: int | None = None,
+              dtype=np.float32) -> Batch:
+    """A ``Batch`` of ``dtype`` from a ``clrs.Features`` (and optionally the
+    ``Feedback.outputs``); see ``clrs_arrays``."""
+    return to_batch(algorithm, clrs_arrays(algorithm, features, outputs, trace_length=trace_length), dtype)
 
 
 class Sampler:
     """Batches of fresh graphs of ``nb_nodes`` nodes, sampled by dm-clrs on the fly.
 
-    ``seed`` seeds dm-clrs' sampler (graphs) and a NumPy generator (random positions).
+    ``seed`` (below 2**32; see ``derive_seed``) seeds dm-clrs' sampler (graphs) and a NumPy
+    generator (random positions: dm-clrs' ``random_pos``, sorted uniforms, rounded to
+    float32 so that both precisions see the same ids).
     """
 
     def __init__(self, algorithm: str, nb_nodes: int, batch_size: int, *, seed: int,
@@ -121,10 +157,19 @@ class Sampler:
         self._rng = np.random.default_rng(seed)
         self._sampler, _ = clrs.build_sampler(algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p)
 
-    def next(self) -> Batch:
+    def next_arrays(self) -> Arrays:
+        """The next batch as float64 ``Arrays`` (dm-clrs' own values)."""
         fb = self._sampler.next(self.batch_size)
-        batch = from_clrs(self.algorithm, fb.features, fb.outputs, trace_length=self.trace_length)
-        return _random_pos(batch, self._rng) if self.random_pos else batch
+        arrays = clrs_arrays(self.algorithm, fb.features, fb.outputs, trace_length=self.trace_length)
+        if self.random_pos:
+            b, n = arrays.inputs["pos"].shape
+            pos = np.sort(self._rng.uniform(size=(b, n)), axis=1).astype(np.float32).astype(np.float64)
+            arrays = arrays._replace(inputs={**arrays.inputs, "pos": pos})
+        return arrays
+
+    def next(self, dtype=np.float32) -> Batch:
+        """The next batch, as JAX arrays of ``dtype``."""
+        return to_batch(self.algorithm, self.next_arrays(), dtype)
 
     def __iter__(self) -> Iterator[Batch]:
         while True:
@@ -161,8 +206,8 @@ def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:
     return A
 
 
-def from_graph(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None) -> Batch:
-    """A batch of one hand-made graph with its dm-clrs ground-truth trace.
+def graph_arrays(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None) -> Arrays:
+    """``Arrays`` (float64) of one hand-made graph with its dm-clrs ground-truth trace.
 
     ``A`` is the n×n adjacency (for Bellman-Ford, the edge weights; 0 = no edge).
     Single-node graphs are supported here (dm-clrs' batching squeezes them).
@@ -188,16 +233,18 @@ def from_graph(algorithm: str, A: Any, *, source: int = 0, trace_length: int | N
         probe = kinds[dp.name]
         shape = {Location.NODE: (n,), Location.EDGE: (n, n), Location.GRAPH: ()}[probe.location]
         shape += (probe.dim,) if probe.type == "categorical" else ()
-        x = _as_f32(dp.data)
+        x = np.asarray(dp.data, dtype=np.float64)
         if time:
             x = np.moveaxis(x.reshape((T, 1) + shape), 0, 1)
-            return jnp.asarray(np.pad(x, [(0, 0), (0, Tp - T)] + [(0, 0)] * len(shape)))
-        return jnp.asarray(x.reshape((1,) + shape))
+            return np.pad(x, [(0, 0), (0, Tp - T)] + [(0, 0)] * len(shape))
+        return x.reshape((1,) + shape)
 
-    return Batch(
-        {dp.name: batched(dp, False) for dp in inp},
-        {dp.name: batched(dp, True) for dp in hint},
-        {dp.name: batched(dp, False) for dp in outp},
-        jnp.asarray([float(T)], dtype=jnp.float32),
-        algorithm,
-    )
+    return Arrays({dp.name: batched(dp, False) for dp in inp}, {dp.name: batched(dp, True) for dp in hint},
+                  {dp.name: batched(dp, False) for dp in outp}, np.array([float(T)]))
+
+
+def from_graph(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None,
+               dtype=np.float32) -> Batch:
+    """A batch of one hand-made graph with its dm-clrs ground-truth trace, as JAX arrays
+    of ``dtype``; see ``graph_arrays``."""
+    return to_batch(algorithm, graph_arrays(algorithm, A, source=source, trace_length=trace_length), dtype)

@@ -124,7 +124,7 @@ def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples:
     paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
     if not paths:
         raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
-    compiled = compile_program(programs.PROGRAMS[algo], 4)
+    compiled = compile_program(programs.PROGRAMS[algo])
     batch = Sampler(algo, nb_nodes, samples, seed=seed, random_pos=False, p=(0.5,)).next()
     rows = []
     for path in paths:

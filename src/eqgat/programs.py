@@ -5,7 +5,6 @@ spec of its own: it is the check that the language is not BFS and Bellman-Ford i
 disguise. Its plain-Python reference is ``labelprop_reference``.
 """
 
-import jax.numpy as jnp
 import numpy as np
 
 from ._spec import Probe, register_spec
@@ -81,29 +80,33 @@ def labelprop_reference(adj: np.ndarray, seeds: np.ndarray):
     return np.array(label), hints
 
 
-def labelprop_batch(adj: np.ndarray, seeds: np.ndarray, *, pos: np.ndarray | None = None,
-                    trace_length: int | None = None):
-    """A one-graph ``Batch`` of ``labelprop`` with the reference trace as ground truth."""
-    from .data import Batch, check_graph
+def labelprop_arrays(adj: np.ndarray, seeds: np.ndarray, *, pos: np.ndarray | None = None,
+                     trace_length: int | None = None):
+    """One ``labelprop`` graph as ``eqgat.data.Arrays`` with the reference trace as ground
+    truth (hints padded to ``trace_length``, default n + 1)."""
+    from .data import Arrays, check_graph
 
     adj = check_graph(adj)
     n = adj.shape[0]
-    seeds = np.asarray(seeds, dtype=np.float32)
+    seeds = np.asarray(seeds, dtype=np.float64)
     if seeds.shape != (n,):
         raise ValueError(f"seeds must be a length-{n} mask, got shape {seeds.shape}")
     label, hints = labelprop_reference(adj, seeds)
     T = len(hints)
     Tp = trace_length or n + 1
-    pad = lambda rows: np.concatenate([rows, np.repeat(rows[-1:] * 0, Tp - T, axis=0)])
-    reached = pad(np.array([h[0] for h in hints], dtype=np.float32))
-    labels = pad(np.array([h[1] for h in hints], dtype=np.float32))
-    pos = np.arange(n) / n if pos is None else np.asarray(pos)
-    f32 = lambda x: jnp.asarray(np.asarray(x, dtype=np.float32)[None])
-    sym = ((adj + adj.T) > 0).astype(np.float32)
-    return Batch(
-        {"pos": f32(pos), "seeds": f32(seeds), "adj": f32(sym)},
-        {"reached_h": f32(reached), "label_h": f32(labels)},
-        {"label": f32(label)},
-        jnp.asarray([float(T)], dtype=jnp.float32),
-        "labelprop",
-    )
+    pad = lambda rows: np.concatenate([rows, np.repeat(rows[-1:] * 0, Tp - T, axis=0)])  # noqa: E731
+    reached = pad(np.array([h[0] for h in hints], dtype=np.float64))
+    labels = pad(np.array([h[1] for h in hints], dtype=np.float64))
+    pos = np.arange(n) / n if pos is None else np.asarray(pos, dtype=np.float64)
+    sym = ((adj + adj.T) > 0).astype(np.float64)
+    return Arrays({"pos": pos[None], "seeds": seeds[None], "adj": sym[None]},
+                  {"reached_h": reached[None], "label_h": labels[None]},
+                  {"label": np.asarray(label, dtype=np.float64)[None]}, np.array([float(T)]))
+
+
+def labelprop_batch(adj: np.ndarray, seeds: np.ndarray, *, pos: np.ndarray | None = None,
+                    trace_length: int | None = None, dtype=np.float32):
+    """A one-graph ``Batch`` of ``labelprop`` with the reference trace as ground truth."""
+    from .data import to_batch
+
+    return to_batch("labelprop", labelprop_arrays(adj, seeds, pos=pos, trace_length=trace_length), dtype)

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._compiler import analyse, compile_program, layout  # noqa: E402
+from ._compiler import compile_program, compile_stages  # noqa: E402
 from .programs import PROGRAMS  # noqa: E402
 
 
@@ -28,22 +28,22 @@ def _heat(ax, W, rows, cols, title):
             ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=5)
 
 
-def draw(algorithm: str, hidden_size: int, out: str | Path) -> list[Path]:
+def draw(algorithm: str, hidden_size: int | None, out: str | Path) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
-    decoders). Returns both paths."""
+    decoders) for the program compiled at ``hidden_size`` (default: its minimal size).
+    Returns both paths."""
     program = PROGRAMS[algorithm]
-    plan = analyse(program)
-    lay = layout(plan, hidden_size)
+    lay = compile_stages(program, hidden_size).layout
     model = compile_program(program, hidden_size)
-    s = hidden_size
+    s = hidden_size = lay.hidden_size
     nV, nE, nH = len(lay.V), max(len(lay.E), 1), len(lay.H)
     Vn = [f"V:{n}" for n in lay.V]
     Hn = [f"H:{n}" for n in lay.H]
     C_idx = list(range(nV)) + [s + k for k in range(nH)]
     C_names = Vn + Hn
     proc = model.processor
-    nz = 4 if plan.incumbent else 3
-    zn = [f"ζ{k}" for k in range(nz)]
+    nz = len(lay.Z)
+    zn = [f"ζ:{k}" for k in lay.Z]
     En = [f"E:{n}" for n in lay.E] or ["E:-"]
     panels = [
         (proc.W_val.weight[:nH][:, C_idx], Hn, C_names, "W_val (values ν)"),

@@ -23,6 +23,7 @@ import optax
 from tqdm.auto import tqdm
 
 from ._checkpoint import load, model_config, read_meta, save
+from .data import MAX_SEED
 from ._evaluate import output_score, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
@@ -63,6 +64,17 @@ class TrainConfig:
             raise ValueError("steps must be >= 0, seeds and batch size >= 1")
         if min(self.train_lengths) < 2:
             raise ValueError("train lengths must be >= 2 nodes")
+        if not 0 <= self.seed <= MAX_SEED - self.seeds + 1:
+            raise ValueError(f"seeds {self.seed}..{self.seed + self.seeds - 1} must lie in [0, 2**63 - 1]")
+
+
+def model_key(seed: int) -> jax.Array:
+    """The PRNG key that initialises seed ``seed``'s model: ``jax.random.key(seed)`` below
+    2**32 (jax keeps only a seed's low 32 bits without x64), and that key folded with the
+    high bits above it, so every 63-bit seed has its own key."""
+    low, high = seed & 0xFFFFFFFF, seed >> 32
+    key = jax.random.key(low)
+    return jax.random.fold_in(key, high) if high else key
 
 
 def init_model(cfg: TrainConfig, seed: int) -> Model:
@@ -76,7 +88,7 @@ def init_model(cfg: TrainConfig, seed: int) -> Model:
         cfg.algo, cfg.hidden_size, cfg.nb_heads, encode_hints=cfg.hints, decode_hints=cfg.hints,
         use_ln=cfg.use_ln, use_edge_info=cfg.use_edge_info, use_pre_att_bias=cfg.use_pre_att_bias,
         nb_nodes=cfg.train_lengths[0] if cfg.use_pre_att_bias else None,
-        simplify_decoders=cfg.simplify_decoders, key=jax.random.key(seed),
+        simplify_decoders=cfg.simplify_decoders, key=model_key(seed),
     )
 
 
@@ -166,7 +178,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
           progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
     """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
     ``callback(step, stacked_models)`` runs every ``callback_every`` steps."""
-    from .data import Sampler, clrs30_split
+    from .data import Sampler, clrs30_split, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     models = stack([init_model(cfg, s) for s in seeds])
@@ -174,7 +186,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
     step_fn = make_step(cfg, opt)
     samplers = {
-        n: [Sampler(cfg.algo, n, cfg.batch_size, seed=s * 1000 + n, random_pos=cfg.random_pos) for s in seeds]
+        n: [Sampler(cfg.algo, n, cfg.batch_size, seed=derive_seed(s, n), random_pos=cfg.random_pos) for s in seeds]
         for n in sorted(set(cfg.train_lengths))
     }
     val_batch = clrs30_split(cfg.algo, "val") if cfg.val_every else None
@@ -241,7 +253,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
     (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import Sampler, clrs30_split
+    from .data import Sampler, clrs30_split, derive_seed
 
     meta = read_meta(path)
     model = load(path)
@@ -255,13 +267,13 @@ def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = 
 
 
 def add_commands(sub) -> None:
-    from .cli import _ints, _positive
+    from .cli import _ints, _positive, _seed
 
     p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
-    p.add_argument("--seed", type=int, default=0, help="first seed (seeds are SEED, SEED+1, ...)")
+    p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
     p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
     p.add_argument("--batch-size", type=_positive, default=32)
     p.add_argument("--hidden-size", type=_positive, default=128)

@@ -39,9 +39,9 @@ def versions() -> dict:
     return {"jax": jax.__version__, "equinox": equinox.__version__, "eqgat": version("eqgat")}
 
 
-def load_model(spec: str, algo: str, *, hidden_size: int = 4, seed: int = 0):
-    """'compiled' (the algorithm's minimal compiled model), 'init' (a fresh model of the
-    same architecture, key ``seed``) or a checkpoint path."""
+def load_model(spec: str, algo: str, *, hidden_size: int | None = None, seed: int = 0):
+    """'compiled' (the algorithm's compiled model, at its minimal hidden size by default),
+    'init' (a fresh model of the same architecture, key ``seed``) or a checkpoint path."""
     import eqgat
     from eqgat import programs
     from eqgat._checkpoint import model_config, model_from_config

@@ -36,7 +36,7 @@ def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed:
 
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "compiled.eqx"
-    compiled = eqgat.compile_program(programs.PROGRAMS[algo], 4)
+    compiled = eqgat.compile_program(programs.PROGRAMS[algo])
     eqgat.save(ckpt, compiled, source="compiled", program=algo)
     cfgm = eqgat.model_config(compiled)
     probe = Sampler(algo, 16, 16, seed=10_000 + seed, random_pos=False, p=(0.5,)).next()
@@ -73,7 +73,7 @@ def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed:
 
 def write(path: Path, algo, runs, steps, lr, done) -> None:
     payload = {"algorithm": algo, "runs": done, "config": {"runs": runs, "steps": steps, "lr": lr,
-               "init": "compiled (hidden size 4)"}, "summary": summarize(done)}
+               "init": "compiled (minimal hidden size)"}, "summary": summarize(done)}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(path)
