@@ -27,5 +27,5 @@ clean:
 	rm -rf $(VENV) build src/*.egg-info
 
 figures: install
-	$(PY) -m eqgat show --algo bfs --hidden-size 4 --out docs/bfs-weights.png
-	$(PY) -m eqgat show --algo bellman_ford --hidden-size 4 --out docs/bellman_ford-weights.png
+	$(PY) -m eqgat show --algo bfs --out docs/bfs-weights.png
+	$(PY) -m eqgat show --algo bellman_ford --out docs/bellman_ford-weights.png
