@@ -48,7 +48,7 @@ expression (e.g. ``d_j + A_ij``):
 precision's bits. Candidates whose values tie *exactly* resolve as dm-clrs resolves them
 on every graph of at most ``max_nodes`` nodes whose ids are at least ``1/max_nodes``
 apart (dm-clrs' ids are i/n). Values closer than ``Constants.resolution`` (float32 at
-n = 128: 9.3e-4; float64: 1.9e-10) may resolve by id or incumbency instead of by value:
+n = 128: 9.3e-4; float64: 1.8e-10) may resolve by id or incumbency instead of by value:
 ``verify`` counts such cases as near-ties, from dm-clrs' float64 values.
 """
 

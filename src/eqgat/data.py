@@ -145,7 +145,7 @@ class Sampler:
 
     def __init__(self, algorithm: str, nb_nodes: int, batch_size: int, *, seed: int,
                  random_pos: bool = True, p: tuple[float, ...] = TRAIN_P,
-                 trace_length: int | None = None):
+                 trace_length: int | None = None, warm_up: bool = True):
         import clrs  # heavy (TensorFlow); only data generation needs it
 
         get_spec(algorithm)
@@ -155,7 +155,11 @@ class Sampler:
         self.trace_length = trace_length or max_trace_length(algorithm, nb_nodes)
         self.random_pos = random_pos
         self._rng = np.random.default_rng(seed)
-        self._sampler, _ = clrs.build_sampler(algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p)
+        # dm-clrs' on-the-fly sampler first draws 1000 graphs to learn the longest trace;
+        # eqgat pads to its own time bucket, so ``warm_up=False`` skips that (the graphs
+        # drawn then differ; training keeps the warm-up so earlier runs reproduce)
+        self._sampler, _ = clrs.build_sampler(algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p,
+                                              track_max_steps=warm_up)
 
     def next_arrays(self) -> Arrays:
         """The next batch as float64 ``Arrays`` (dm-clrs' own values)."""

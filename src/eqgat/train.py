@@ -2,9 +2,10 @@
 
 ``python -m eqgat train --algo bfs --seeds 8`` trains 8 initialisations at once: the models
 and optimiser states carry a leading seed axis and one ``eqx.filter_vmap``-ed step updates
-them all. Seed ``s`` (``--seed S`` gives seeds S, S+1, ...) initialises its model from
-``jax.random.key(s)`` and draws its own graphs from a dm-clrs sampler seeded with ``s``,
-so ``--seeds 2 --seed 0`` trains exactly what ``--seed 0`` and ``--seed 1`` train alone.
+them all. Seed ``s`` (``--seed S`` gives seeds S, S+1, ...; any seed below 2**63)
+initialises its model from ``model_key(s)`` and draws its own graphs from dm-clrs samplers
+seeded ``derive_seed(s, n)`` per graph size n, so ``--seeds 2 --seed 0`` trains exactly
+what ``--seed 0`` and ``--seed 1`` train alone.
 
 Traces are padded to a per-size time bucket, so training compiles once per graph size.
 """

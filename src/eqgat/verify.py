@@ -209,7 +209,9 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
             m.selections += int(use.sum())
             m.min_logit_gap = min(m.min_logit_gap, float(gap[:, t][use].min()))
             ulp = np.spacing(np.abs(top2[:, t, :, 0]).astype(dtype)).astype(np.float64)
-            m.max_rounding_ratio = max(m.max_rounding_ratio, float((3 * ulp / gap[:, t])[use].max()))
+            with np.errstate(divide="ignore"):  # a gap of 0 (a mixture) has no margin at all
+                ratio = 3 * ulp / gap[:, t]
+            m.max_rounding_ratio = max(m.max_rounding_ratio, float(ratio[use].max()))
     if comp.plan.flag:
         lay = comp.layout
         hidden = np.asarray(pred.hidden, dtype=np.float64)  # H after each step
@@ -255,7 +257,8 @@ def _cases(algorithm: str, graphs: str, lengths, samples: int, seed: int, batch_
     if graphs == "sampler":
         for n in lengths:
             for d_i, (dist, kw) in enumerate(DISTRIBUTIONS.items()):
-                sampler = Sampler(algorithm, n, min(batch_size, samples), seed=derive_seed(seed, n, d_i), **kw)
+                sampler = Sampler(algorithm, n, min(batch_size, samples), seed=derive_seed(seed, n, d_i),
+                                  warm_up=False, **kw)
                 done = 0
                 while done < samples:
                     a = sampler.next_arrays()
