@@ -38,7 +38,7 @@ def test_each_filter_of_a_direction_has_its_filters_norm():
 
 
 def test_filter_axis_of_eqgat_weights_is_the_output_axis():
-    model = eqgat.Model("bfs", 8, key=jax.random.key(0))
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0))
     d = landscape.random_direction(model, jax.random.key(3))
     W, dW = np.asarray(model.processor.W_val.weight), np.asarray(d.processor.W_val.weight)
     assert W.shape == (8, 16)
@@ -157,7 +157,7 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     from landscape.cli import load_trajectory, main
 
     run = tmp_path / "run"
-    train(TrainConfig(algo="bfs", hidden_size=8, steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
+    train(TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
           test=False, progress=False, out=run, trajectory_every=1)
     final, snapshots, seed = load_trajectory(run, 4)
     assert seed == 4 and len(snapshots) == 4
