@@ -260,7 +260,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
     (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import Sampler, clrs30_split, derive_seed
+    from .data import Sampler, clrs30_split
 
     meta = read_meta(path)
     model = load(path)
@@ -271,68 +271,3 @@ def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = 
     score = output_score(model, predict(model, batch), batch)
     return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
             "source": meta["info"].get("source"), "model": model_config(model)}
-
-
-def add_commands(sub) -> None:
-    from ._config import add_flags
-    from .cli import _ints, _positive, _seed
-
-    p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
-    p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
-    p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
-    p.add_argument("--batch-size", type=_positive, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--regularization-weight", type=float, default=0.0)
-    add_flags(p)
-    p.add_argument("--no-random-pos", action="store_true")
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
-    p.add_argument("--trajectory-every", type=int, default=0,
-                   help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
-    p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
-    p.set_defaults(fn=_cmd_train)
-
-    p = sub.add_parser("evaluate", help="reload a checkpoint and score it")
-    p.add_argument("--checkpoint", required=True, nargs="+")
-    p.add_argument("--length", type=_positive, default=64)
-    p.set_defaults(fn=_cmd_evaluate)
-
-
-def _cmd_train(args) -> int:
-    from ._config import from_flags, given_flags
-
-    lengths = tuple(args.train_lengths)
-    given = given_flags(args)
-    if args.init and not given:
-        model = None  # the checkpoint's own architecture
-    else:
-        base = ModelConfig.from_dict(read_meta(args.init)["model"]) if args.init else None
-        model = from_flags(args.algo, args, nb_nodes=lengths[0], defaults=base)
-    cfg = TrainConfig(
-        algo=args.algo, train_lengths=lengths, random_pos=not args.no_random_pos,
-        batch_size=args.batch_size, steps=args.steps, lr=args.lr, regularization_weight=args.regularization_weight,
-        model=model, seed=args.seed, seeds=args.seeds, val_every=args.val_every, init=args.init,
-    )
-    out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and any(out.iterdir()):
-        raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out, trajectory_every=args.trajectory_every)
-    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
-    for k, s in enumerate(res.seeds):
-        test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"
-        print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")
-    if res.test_scores:
-        t = 100 * np.array(res.test_scores)
-        print(f"test (CLRS-30, n=64): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
-    print(f"checkpoints and results in {out}/")
-    return 0
-
-
-def _cmd_evaluate(args) -> int:
-    for path in args.checkpoint:
-        r = evaluate_checkpoint(path, args.length)
-        print(f"{path}: {r['algorithm']} ({r['source']}) n={r['length']}: score {100 * r['score']:.2f}%")
-    return 0
