@@ -33,7 +33,7 @@ def main():
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seeds", type=int, default=2)
     args = ap.parse_args()
-    cfg = TrainConfig(algo=ALGO, hidden_size=128, steps=args.steps)
+    cfg = TrainConfig(algo=ALGO, steps=args.steps)  # table 4: hidden 128
     opt = optimizer(cfg)
     step = make_step(cfg, opt)
     test = clrs30_split(ALGO, "test")

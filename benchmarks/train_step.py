@@ -55,7 +55,7 @@ def main():
     data = Data(ALGO, 0)
     fb, spec, _ = data.next(16)
     ref = clrs_model(fb, spec)
-    cfg = TrainConfig(algo=ALGO, hidden_size=128, seeds=1)
+    cfg = TrainConfig(algo=ALGO, seeds=1)  # table 4: hidden 128
     step = make_step(cfg, opt := optimizer(cfg))
 
     def eqgat_state(seeds):

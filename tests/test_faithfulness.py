@@ -24,7 +24,7 @@ def test_internal_distance_of_the_compiled_model_to_itself_is_zero_and_grows_wit
     keys = jax.random.split(jax.random.key(0), len(leaves))
     noisy = eqx.combine(jax.tree.unflatten(tree, [x * (1 + 0.5 * jax.random.normal(k, x.shape)) for x, k in zip(leaves, keys)]), compiled)
     assert internal(noisy, compiled, batch)["mean"] > 0.0
-    learned = eqgat.Model("bfs", 8, nb_heads=2, key=jax.random.key(1))  # several heads: best one reported
+    learned = eqgat.Model(eqgat.ModelConfig("bfs", 8, nb_heads=2), key=jax.random.key(1))  # several heads: best one reported
     res = internal(learned, compiled, batch)
     assert res["per_head"].shape == (2, 10) and res["best_head"] in (0, 1) and 0 < res["mean"] <= 2
 
@@ -63,7 +63,7 @@ def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_p
     ckpts = tmp_path / "run"
     ckpts.mkdir()
     for s in range(2):
-        eqgat.save(ckpts / f"seed{s}.eqx", eqgat.Model("bfs", 8, key=jax.random.key(s)), source="trained")
+        eqgat.save(ckpts / f"seed{s}.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(s)), source="trained")
         (ckpts / f"seed{s}.json").write_text(json.dumps({"test_score": 0.5 + 0.1 * s}))
     out = tmp_path / "faith"
     summary = run(ckpts, "bfs", out, nb_nodes=8, samples=4)

@@ -38,7 +38,7 @@ def test_each_filter_of_a_direction_has_its_filters_norm():
 
 
 def test_filter_axis_of_eqgat_weights_is_the_output_axis():
-    model = eqgat.Model("bfs", 8, key=jax.random.key(0))
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0))
     d = landscape.random_direction(model, jax.random.key(3))
     W, dW = np.asarray(model.processor.W_val.weight), np.asarray(d.processor.W_val.weight)
     assert W.shape == (8, 16)
@@ -157,7 +157,7 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     from landscape.cli import load_trajectory, main
 
     run = tmp_path / "run"
-    train(TrainConfig(algo="bfs", hidden_size=8, steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
+    train(TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
           test=False, progress=False, out=run, trajectory_every=1)
     final, snapshots, seed = load_trajectory(run, 4)
     assert seed == 4 and len(snapshots) == 4
@@ -168,3 +168,33 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 2  # never silently overwritten
     with pytest.raises(SystemExit, match="seed 9 is not in"):
         load_trajectory(run, 9)
+
+
+def test_generic_surface_for_a_plain_mlp_and_a_user_loss(tmp_path):
+    import subprocess
+    import sys
+
+    import landscape
+
+    mlp = eqx.nn.MLP(3, 1, 8, 2, key=jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (16, 3))
+    y = jnp.sin(x[:, :1])
+
+    def loss_fn(model):
+        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
+
+    dirs = landscape.random_directions(mlp, key=jax.random.key(2))
+    assert len(dirs) == 2
+    s = landscape.surface(loss_fn, mlp, dirs, grid=(5, 7), span=(-0.5, 0.5), chunk=8)
+    assert s.values.shape == (5, 7) and s.coords[0].shape == (5,) and s.coords[1].shape == (7,)
+    np.testing.assert_allclose(s.values[2, 3], loss_fn(mlp), rtol=1e-5)  # the centre is the model itself
+    assert np.all(np.isfinite(s.values)) and s.values.min() < s.values.max()
+    path = s.save(tmp_path / "mlp.npz")
+    back = landscape.load(path)
+    np.testing.assert_array_equal(back.values, s.values)
+    assert back.meta["grid"] == [5, 7]
+    (tmp_path / "junk.npz").write_bytes(b"not a surface")
+    with pytest.raises(ValueError, match="not a saved landscape Surface"):
+        landscape.load(tmp_path / "junk.npz")
+    code = "import landscape, sys; assert 'eqgat' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -74,7 +74,7 @@ def test_wrong_shape_fails_with_a_readable_message():
 @pytest.mark.parametrize("algo", eqgat.ALGORITHMS)
 def test_model_runs_every_algorithm_batched_by_vmap(algo):
     batch = data.from_graph(algo, np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]]))
-    model = eqgat.Model(algo, 8, key=KEY)
+    model = eqgat.Model(eqgat.ModelConfig(algo, 8), key=KEY)
     pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
     T = batch.trace_length
     assert pred.outputs["pi"].shape == (1, 4, 4)
@@ -89,7 +89,7 @@ def test_time_padding_changes_neither_outputs_nor_loss():
     A = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
     short = data.from_graph("bfs", A, trace_length=3)
     long = data.from_graph("bfs", A, trace_length=9)
-    model = eqgat.Model("bfs", 8, key=KEY)
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8), key=KEY)
     run = lambda b: jax.vmap(model)(b.inputs, b.hints, b.length)
     np.testing.assert_allclose(run(short).outputs["pi"], run(long).outputs["pi"], rtol=1e-6)
     np.testing.assert_allclose(eqgat.loss(model, short), eqgat.loss(model, long), rtol=1e-6)
@@ -103,7 +103,7 @@ def test_skipping_steps_past_the_longest_trace_changes_nothing_scored():
     A2 = np.ones((4, 4)) - np.eye(4)
     b1, b2 = data.from_graph("bfs", A1, trace_length=12), data.from_graph("bfs", A2, trace_length=12)
     batch = jax.tree.map(lambda x, y: jnp.concatenate([x, y]), b1, b2)
-    model = eqgat.Model("bfs", 8, key=KEY)
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8), key=KEY)
     full = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
     fast = eqgat.run_batch(model, batch)
     steps = int(np.max(batch.length)) - 1
@@ -117,10 +117,10 @@ def test_skipping_steps_past_the_longest_trace_changes_nothing_scored():
 
 
 def test_no_hints_mode_has_no_hint_encoders_or_decoders():
-    model = eqgat.Model("bfs", 8, encode_hints=False, decode_hints=False, key=KEY)
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8, encode_hints=False, decode_hints=False), key=KEY)
     assert set(model.encoders) == {"pos", "s", "A", "adj"} and set(model.decoders) == {"pi"}
     with pytest.raises(ValueError, match="encode_hints"):
-        eqgat.Model("bfs", 8, encode_hints=True, decode_hints=False, key=KEY)
+        eqgat.Model(eqgat.ModelConfig("bfs", 8, encode_hints=True, decode_hints=False), key=KEY)
 
 
 def test_bad_graphs_and_names_get_value_errors():
@@ -131,7 +131,7 @@ def test_bad_graphs_and_names_get_value_errors():
     with pytest.raises(ValueError, match="unknown algorithm 'dijkstra'"):
         data.from_graph("dijkstra", np.eye(3))
     with pytest.raises(ValueError, match="unknown algorithm"):
-        eqgat.Model("quicksort", 8, key=KEY)
+        eqgat.Model(eqgat.ModelConfig("quicksort", 8), key=KEY)
     with pytest.raises(ValueError, match="source 5"):
         data.from_graph("bfs", np.eye(3), source=5)
 
@@ -139,7 +139,7 @@ def test_bad_graphs_and_names_get_value_errors():
 def test_single_node_graph():
     batch = data.from_graph("bfs", np.zeros((1, 1)))
     assert batch.inputs["adj"].shape == (1, 1, 1) and batch.outputs["pi"].shape == (1, 1)
-    model = eqgat.Model("bfs", 8, key=KEY)
+    model = eqgat.Model(eqgat.ModelConfig("bfs", 8), key=KEY)
     pred = jax.vmap(model)(batch.inputs, batch.hints, batch.length)
     assert pred.outputs["pi"].shape == (1, 1, 1)
 

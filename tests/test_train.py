@@ -11,7 +11,7 @@ import eqgat
 from eqgat import programs
 from eqgat.train import TrainConfig, evaluate_checkpoint, train, unstack
 
-SMALL = dict(algo="bfs", hidden_size=8, steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
+SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
 
 
 def _params(model):
@@ -43,7 +43,8 @@ def test_checkpoint_round_trip_and_evaluate(tmp_path):
         for a, b in zip(_params(unstack(res.models, k)), _params(loaded)):
             np.testing.assert_array_equal(a, b)
     meta = json.loads((tmp_path / "run" / "seed1.eqx.json").read_text())
-    assert meta["info"]["train_config"]["hidden_size"] == 8 and meta["info"]["seed"] == 1
+    assert meta["info"]["train_config"]["model"]["hidden_size"] == 8 and meta["info"]["seed"] == 1
+    assert meta["model"] == meta["info"]["train_config"]["model"]  # one spelling of the architecture
     r = evaluate_checkpoint(tmp_path / "run" / "seed0.eqx", length=8)
     assert 0.0 <= r["score"] <= 1.0 and r["source"] == "trained"
     # a compiled checkpoint is evaluated the same way
@@ -59,8 +60,8 @@ def test_bad_checkpoints_get_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         eqgat.load(tmp_path / "missing.eqx")
     # weights written with other settings than the JSON beside them
-    path = eqgat.save(tmp_path / "m.eqx", eqgat.Model("bfs", 8, key=jax.random.key(0)))
-    eqgat.save(tmp_path / "other.eqx", eqgat.Model("bfs", 16, key=jax.random.key(0)))
+    path = eqgat.save(tmp_path / "m.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
+    eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 16), key=jax.random.key(0)))
     (tmp_path / "other.eqx").replace(path)
     with pytest.raises(ValueError, match="other settings"):
         eqgat.load(path)
@@ -71,16 +72,44 @@ def test_compiled_model_as_training_initialisation(tmp_path):
     res = train(TrainConfig(algo="bellman_ford", steps=2, train_lengths=(6,), batch_size=4, val_every=0,
                             lr=1e-4, init=str(path)), test=False, progress=False)
     model = unstack(res.models, 0)
-    assert eqgat.model_config(model) == eqgat.model_config(eqgat.load(path))
+    assert model.config == eqgat.load(path).config == res.config.model
+    assert isinstance(model.config, eqgat.ModelConfig) and not model.config.use_ln
     with pytest.raises(ValueError, match="not bfs"):
         train(TrainConfig(algo="bfs", steps=1, train_lengths=(6,), init=str(path)), test=False, progress=False)
+    # --init never silently trains another architecture than the one asked for
+    with pytest.raises(ValueError, match="hidden_size is 6 there, 128 here"):
+        TrainConfig(algo="bellman_ford", init=str(path), model=eqgat.ModelConfig("bellman_ford", 128, use_ln=False,
+                                                                             use_edge_info=True))
+
+
+def test_init_cli_records_the_checkpoints_architecture_and_refuses_other_flags(tmp_path, capsys):
+    from eqgat.cli import main
+
+    path = eqgat.save(tmp_path / "bf.eqx", eqgat.compile_program(programs.bellman_ford), source="compiled")
+    common = ["train", "--algo", "bellman_ford", "--steps", "1", "--train-lengths", "5", "--batch-size", "2",
+              "--val-every", "0", "--init", str(path)]
+    assert main([*common, "--hidden-size", "128"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "hidden_size is 6 there, 128 here" in err
+    assert main([*common, "--hidden-size", "6", "--use-edge-info", "--no-ln", "--out", str(tmp_path / "ok")]) == 0
+    summary = json.loads((tmp_path / "ok" / "summary.json").read_text())
+    assert summary["config"]["model"] == eqgat.load(path).config.to_dict()
+    assert eqgat.load(tmp_path / "ok" / "seed0.eqx").config == eqgat.load(path).config
 
 
 def test_config_errors():
-    with pytest.raises(ValueError, match="single --train-lengths"):
-        TrainConfig(use_pre_att_bias=True)
+    with pytest.raises(ValueError, match="fixes the graph size to nb_nodes=16"):
+        TrainConfig(model=eqgat.ModelConfig("bfs", use_pre_att_bias=True, nb_nodes=16))
+    with pytest.raises(ValueError, match="needs nb_nodes"):
+        eqgat.ModelConfig("bfs", use_pre_att_bias=True)
+    with pytest.raises(ValueError, match="must divide"):
+        eqgat.ModelConfig("bfs", 10, nb_heads=4)
     with pytest.raises(ValueError, match="unknown algorithm"):
         TrainConfig(algo="sorting")
+    with pytest.raises(ValueError, match="config is for bellman_ford"):
+        TrainConfig(algo="bfs", model=eqgat.ModelConfig("bellman_ford"))
+    with pytest.raises(TypeError, match="ModelConfig"):
+        eqgat.Model("bfs", key=jax.random.key(0))
 
 
 def test_cli_reports_a_bad_checkpoint_as_an_error_not_a_traceback(tmp_path, capsys):

@@ -12,6 +12,7 @@ from ._decoders import postprocess as postprocess
 from ._encoders import Encoder as Encoder
 from ._encoders import Features as Features
 from ._gatv2 import GATv2 as GATv2
+from ._config import ModelConfig as ModelConfig
 from ._model import Model as Model
 from ._model import Prediction as Prediction
 from ._model import run_batch as run_batch

@@ -13,7 +13,7 @@ from typing import Any
 import equinox as eqx
 import jax
 
-from ._decoders import PointerDecoder
+from ._config import ModelConfig
 from ._model import Model
 from ._spec import SPECS, Probe, register_spec
 
@@ -21,26 +21,15 @@ FORMAT = "eqgat-checkpoint-v1"
 
 
 def model_config(model: Model) -> dict[str, Any]:
-    """The constructor settings that rebuild ``model``'s structure."""
-    proc = model.processor
-    simplify = any(isinstance(d, PointerDecoder) and d.simplify for d in model.decoders.values())
-    return {
-        "algorithm": model.algorithm,
-        "hidden_size": model.hidden_size,
-        "nb_heads": proc.nb_heads,
-        "encode_hints": model.encode_hints,
-        "decode_hints": model.decode_hints,
-        "use_ln": proc.use_ln,
-        "use_edge_info": proc.use_edge_info,
-        "use_pre_att_bias": proc.use_pre_att_bias,
-        "nb_nodes": None if proc.B is None else int(proc.B.shape[0]),
-        "simplify_decoders": simplify,
-    }
+    """``model.config`` as a dict (the JSON a checkpoint stores)."""
+    return model.config.to_dict()
 
 
-def model_from_config(config: dict[str, Any], *, key=None) -> Model:
+def model_from_config(config: ModelConfig | dict[str, Any], *, key=None) -> Model:
     """A model with ``config``'s structure (weights from ``key``, default key 0)."""
-    return Model(**config, key=jax.random.key(0) if key is None else key)
+    if isinstance(config, dict):
+        config = ModelConfig.from_dict(config)
+    return Model(config, key=jax.random.key(0) if key is None else key)
 
 
 def _meta_path(path: Path) -> Path:
@@ -83,7 +72,7 @@ def load(path: str | Path) -> Model:
     config = meta["model"]
     if config["algorithm"] not in SPECS:
         register_spec(config["algorithm"], tuple(Probe(*p) for p in meta["probes"]))
-    skeleton = model_from_config(config)
+    skeleton = model_from_config(ModelConfig.from_dict(config))
     try:
         return eqx.tree_deserialise_leaves(Path(path), skeleton)
     except Exception as err:  # shape/dtype mismatch or a truncated file

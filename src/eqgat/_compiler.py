@@ -61,6 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._gatv2 import ADJACENCY_BIAS, LEAKY_SLOPE
+from ._config import ModelConfig
 from ._model import Model
 from ._spec import Location, Stage, Type, get_spec
 from .lang import Flag, GraphProgram, Pointer, Scalar
@@ -712,10 +713,8 @@ def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
     plan, lay, const = stages.plan, stages.layout, stages.constants
     dtype = jnp.float64 if x64 else jnp.float32
     # the architecture's shapes only (no random weights), then every weight from zero
-    skeleton = eqx.filter_eval_shape(lambda: Model(
-        program.algorithm, lay.hidden_size, 1, encode_hints=True, decode_hints=True,
-        use_ln=False, use_edge_info=plan.use_edge_info, key=jax.random.key(0),
-    ))
+    config = ModelConfig(program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info)
+    skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
     model = _zeros_like(skeleton, dtype)
     model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
     model = compile_encoders(plan, lay, model, dtype)

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
+from ._config import ModelConfig
 from ._decoders import Decoder, make_decoder, postprocess
 from ._encoders import Encoder, Features, empty_features, to_soft
 from ._gatv2 import GATv2
@@ -35,7 +36,7 @@ class Prediction(eqx.Module):
 
 
 class Model(eqx.Module):
-    """A CLRS encode-process-decode GATv2 for one algorithm.
+    """A CLRS encode-process-decode GATv2 for one algorithm, built from a ``ModelConfig``.
 
     Trained and compiled models are both instances of this class: an ordinary pytree.
     """
@@ -43,52 +44,47 @@ class Model(eqx.Module):
     encoders: dict[str, Encoder]
     processor: GATv2
     decoders: dict[str, Decoder]
-    algorithm: str = eqx.field(static=True)
-    hidden_size: int = eqx.field(static=True)
-    encode_hints: bool = eqx.field(static=True)
-    decode_hints: bool = eqx.field(static=True)
+    config: ModelConfig = eqx.field(static=True)
 
-    def __init__(
-        self,
-        algorithm: str,
-        hidden_size: int = 128,
-        nb_heads: int = 1,
-        *,
-        encode_hints: bool = True,
-        decode_hints: bool = True,
-        use_ln: bool = True,
-        use_edge_info: bool = False,
-        use_pre_att_bias: bool = False,
-        nb_nodes: int | None = None,
-        simplify_decoders: bool = False,
-        xavier_on_scalars: bool = True,
-        key: PRNGKeyArray,
-    ):
+    def __init__(self, config: ModelConfig, *, key: PRNGKeyArray, xavier_on_scalars: bool = True):
         """``key`` is split into one key per encoder, one for the processor and one per
-        decoder, in the order of ``get_spec(algorithm)``."""
-        spec = get_spec(algorithm)
-        if encode_hints and not decode_hints:
-            raise ValueError("encode_hints=True needs decode_hints=True (hints fed back are decoded ones)")
-        s = hidden_size
+        decoder, in the order of ``get_spec(config.algorithm)``."""
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"Model takes a ModelConfig, e.g. Model(ModelConfig('bfs', 128), key=...); got {config!r}")
+        spec = get_spec(config.algorithm)
+        s = config.hidden_size
         enc_key, proc_key, dec_key = jax.random.split(key, 3)
-        enc_probes = [p for p in spec if p.stage == Stage.INPUT or (p.stage == Stage.HINT and encode_hints)]
-        dec_probes = [p for p in spec if p.stage == Stage.OUTPUT or (p.stage == Stage.HINT and decode_hints)]
+        enc_probes = [p for p in spec if p.stage == Stage.INPUT or (p.stage == Stage.HINT and config.encode_hints)]
+        dec_probes = [p for p in spec if p.stage == Stage.OUTPUT or (p.stage == Stage.HINT and config.decode_hints)]
         self.encoders = {
             p.name: Encoder(p, s, xavier_on_scalars=xavier_on_scalars, key=k)
             for p, k in zip(enc_probes, jax.random.split(enc_key, len(enc_probes)))
         }
         self.processor = GATv2(
-            s, s, nb_heads, use_ln=use_ln, use_edge_info=use_edge_info,
-            use_pre_att_bias=use_pre_att_bias, nb_nodes=nb_nodes, key=proc_key,
+            s, s, config.nb_heads, use_ln=config.use_ln, use_edge_info=config.use_edge_info,
+            use_pre_att_bias=config.use_pre_att_bias, nb_nodes=config.nb_nodes, key=proc_key,
         )
         self.decoders = {
-            p.name: make_decoder(p, 3 * s, s, s, simplify=simplify_decoders, key=k)
+            p.name: make_decoder(p, 3 * s, s, s, simplify=config.simplify_decoders, key=k)
             for p, k in zip(dec_probes, jax.random.split(dec_key, len(dec_probes)))
         }
-        self.algorithm = algorithm
-        self.hidden_size = s
-        self.encode_hints = encode_hints
-        self.decode_hints = decode_hints
+        self.config = config
+
+    @property
+    def algorithm(self) -> str:
+        return self.config.algorithm
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def encode_hints(self) -> bool:
+        return self.config.encode_hints
+
+    @property
+    def decode_hints(self) -> bool:
+        return self.config.decode_hints
 
     @property
     def spec(self) -> tuple[Probe, ...]:

@@ -1,9 +1,11 @@
-"""Command-line interface (argparse sub-commands)."""
+"""Command-line interface (argparse sub-commands): the top layer, on the library (which
+never imports it)."""
 
 import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -92,6 +94,107 @@ def cmd_demo(args) -> int:
     return 0 if exact else 1
 
 
+def add_train_commands(sub) -> None:
+    from ._config import add_flags
+
+    p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
+    p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
+    p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
+    p.add_argument("--batch-size", type=_positive, default=32)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--regularization-weight", type=float, default=0.0)
+    add_flags(p)
+    p.add_argument("--no-random-pos", action="store_true")
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
+    p.add_argument("--trajectory-every", type=int, default=0,
+                   help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
+    p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
+    p.set_defaults(fn=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="reload a checkpoint and score it")
+    p.add_argument("--checkpoint", required=True, nargs="+")
+    p.add_argument("--length", type=_positive, default=64)
+    p.set_defaults(fn=_cmd_evaluate)
+
+
+def _cmd_train(args) -> int:
+    import numpy as np
+
+    from ._checkpoint import read_meta
+    from ._config import ModelConfig, from_flags, given_flags
+    from .train import TrainConfig, train
+
+    lengths = tuple(args.train_lengths)
+    given = given_flags(args)
+    if args.init and not given:
+        model = None  # the checkpoint's own architecture
+    else:
+        base = ModelConfig.from_dict(read_meta(args.init)["model"]) if args.init else None
+        model = from_flags(args.algo, args, nb_nodes=lengths[0], defaults=base)
+    cfg = TrainConfig(
+        algo=args.algo, train_lengths=lengths, random_pos=not args.no_random_pos,
+        batch_size=args.batch_size, steps=args.steps, lr=args.lr, regularization_weight=args.regularization_weight,
+        model=model, seed=args.seed, seeds=args.seeds, val_every=args.val_every, init=args.init,
+    )
+    out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"{out} exists and is not empty; choose another --out")
+    res = train(cfg, out=out, trajectory_every=args.trajectory_every)
+    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
+    for k, s in enumerate(res.seeds):
+        test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"
+        print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")
+    if res.test_scores:
+        t = 100 * np.array(res.test_scores)
+        print(f"test (CLRS-30, n=64): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
+    print(f"checkpoints and results in {out}/")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .train import evaluate_checkpoint
+
+    for path in args.checkpoint:
+        r = evaluate_checkpoint(path, args.length)
+        print(f"{path}: {r['algorithm']} ({r['source']}) n={r['length']}: score {100 * r['score']:.2f}%")
+    return 0
+
+
+def add_faithfulness_command(sub) -> None:
+    p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
+    p.add_argument("--checkpoints", help="folder of seed*.eqx (a train run)")
+    p.add_argument("--algo", choices=["bfs", "bellman_ford"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--replot", action="store_true", help="redraw the figures in --out from its saved results")
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation graphs")
+    p.set_defaults(fn=_cmd_faithfulness)
+
+
+def _cmd_faithfulness(args) -> int:
+    from .faithfulness import replot, run
+
+    if args.replot:
+        for p in replot(Path(args.out)):
+            print(p)
+        return 0
+    if not args.checkpoints or not args.algo:
+        raise SystemExit("error: --checkpoints and --algo are required (or --replot)")
+    s = run(Path(args.checkpoints), args.algo, Path(args.out), samples=args.samples, seed=args.seed)
+    for r in s["seeds"]:
+        print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
+    for k in ("corr_external_vs_test", "corr_internal_vs_test"):
+        if k in s:
+            c = s[k]
+            print(f"{k}: r = {c['r']:.3f}, 95% CI [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}] (n = {c['n']})")
+    print(f"results and figures in {args.out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eqgat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,11 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 
-    from .faithfulness import add_command as add_faithfulness
-    from .train import add_commands
-
-    add_commands(sub)
-    add_faithfulness(sub)
+    add_train_commands(sub)
+    add_faithfulness_command(sub)
     return parser
 
 

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
@@ -235,17 +234,6 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
     return paths
 
 
-def add_command(sub) -> None:
-    p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
-    p.add_argument("--checkpoints", help="folder of seed*.eqx (a train run)")
-    p.add_argument("--algo", choices=["bfs", "bellman_ford"])
-    p.add_argument("--out", required=True)
-    p.add_argument("--replot", action="store_true", help="redraw the figures in --out from its saved results")
-    p.add_argument("--samples", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation graphs")
-    p.set_defaults(fn=_cmd)
-
-
 def replot(out: Path) -> list[Path]:
     """Redraw the figures from ``out``'s saved ``faithfulness.json`` and attention ``.npz``."""
     path = out / "faithfulness.json"
@@ -254,21 +242,3 @@ def replot(out: Path) -> list[Path]:
     summary = json.loads(path.read_text())
     att = np.load(out / "attention-best-vs-compiled.npz")
     return figures(summary, out, att["learned"], att["compiled"], int(att["length"]))
-
-
-def _cmd(args) -> int:
-    if args.replot:
-        for p in replot(Path(args.out)):
-            print(p)
-        return 0
-    if not args.checkpoints or not args.algo:
-        raise SystemExit("error: --checkpoints and --algo are required (or --replot)")
-    s = run(Path(args.checkpoints), args.algo, Path(args.out), samples=args.samples, seed=args.seed)
-    for r in s["seeds"]:
-        print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
-    for k in ("corr_external_vs_test", "corr_internal_vs_test"):
-        if k in s:
-            c = s[k]
-            print(f"{k}: r = {c['r']:.3f}, 95% CI [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}] (n = {c['n']})")
-    print(f"results and figures in {args.out}/")
-    return 0

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._config import ModelConfig
 from ._decoders import postprocess
 from ._model import Model
 from ._spec import Stage, get_spec
@@ -60,7 +61,7 @@ def from_clrs(model: Any) -> Model:
     hint_probes = [p for p in get_spec(algorithm) if p.stage == Stage.HINT]
     encode_hints = any(f"{_ENC}{p.name}_enc_linear" in params for p in hint_probes)
     decode_hints = model.decode_hints
-    m = Model(algorithm, s, 1, encode_hints=encode_hints, decode_hints=decode_hints, key=jax.random.key(0))
+    m = Model(ModelConfig(algorithm, s, 1, encode_hints=encode_hints, decode_hints=decode_hints), key=jax.random.key(0))
 
     for name in m.encoders:
         m = eqx.tree_at(lambda mm, n=name: mm.encoders[n].W, m, _lin(params, f"{_ENC}{name}_enc_linear", m.encoders[name].W))

@@ -24,6 +24,7 @@ import optax
 from tqdm.auto import tqdm
 
 from ._checkpoint import load, model_config, read_meta, save
+from ._config import ModelConfig
 from .data import MAX_SEED
 from ._evaluate import output_score, predict
 from ._losses import loss as model_loss
@@ -33,34 +34,46 @@ from ._spec import get_spec
 
 @dataclass
 class TrainConfig:
-    """Table 4 of the paper, and the flags of its other experiments."""
+    """Table 4 of the paper, and the flags of its other experiments. The architecture is
+    ``model`` (a ``ModelConfig``; default: table 4's, hidden 128 with layer norm), or the
+    ``init`` checkpoint's: a ``model`` that disagrees with ``init`` is an error."""
 
     algo: str = "bfs"
     train_lengths: tuple[int, ...] = (4, 7, 11, 13, 16)
     random_pos: bool = True
     batch_size: int = 32
     steps: int = 10000
-    hidden_size: int = 128
-    nb_heads: int = 1
     lr: float = 1e-4
     grad_clip: float = 1.0
-    use_ln: bool = True
-    use_edge_info: bool = False
-    use_pre_att_bias: bool = False
-    hints: bool = True
     regularization_weight: float = 0.0
-    simplify_decoders: bool = False
     seed: int = 0
     seeds: int = 1
     val_every: int = 500
     val_length: int = 16
+    model: ModelConfig | None = None
     init: str | None = None  # a checkpoint to start from (e.g. a compiled model)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         get_spec(self.algo)
-        if self.use_pre_att_bias and len(set(self.train_lengths)) != 1:
-            raise ValueError("use_pre_att_bias fixes the graph size: give a single --train-lengths value")
+        if self.init:
+            saved = ModelConfig.from_dict(read_meta(self.init)["model"])
+            if saved.algorithm != self.algo:
+                raise ValueError(f"--init {self.init} is a {saved.algorithm} model, not {self.algo}")
+            if self.model is not None and self.model != saved:
+                diff = {k: (v, getattr(self.model, k)) for k, v in saved.to_dict().items() if getattr(self.model, k) != v}
+                raise ValueError(f"--init {self.init} has another architecture than the one asked for: "
+                                 + ", ".join(f"{k} is {a!r} there, {b!r} here" for k, (a, b) in diff.items()))
+            self.model = saved
+        if self.model is None:
+            self.model = ModelConfig(self.algo)
+        if isinstance(self.model, dict):  # read back from JSON
+            self.model = ModelConfig.from_dict(self.model)
+        if self.model.algorithm != self.algo:
+            raise ValueError(f"the model config is for {self.model.algorithm}, the run for {self.algo}")
+        if self.model.use_pre_att_bias and set(self.train_lengths) != {self.model.nb_nodes}:
+            raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={self.model.nb_nodes}: "
+                             f"give --train-lengths {self.model.nb_nodes}")
         if self.steps < 0 or self.seeds < 1 or self.batch_size < 1:
             raise ValueError("steps must be >= 0, seeds and batch size >= 1")
         if min(self.train_lengths) < 2:
@@ -79,18 +92,11 @@ def model_key(seed: int) -> jax.Array:
 
 
 def init_model(cfg: TrainConfig, seed: int) -> Model:
-    """Seed ``seed``'s initial model: ``cfg.init``'s weights, or fresh ones from key(seed)."""
+    """Seed ``seed``'s initial model: ``cfg.init``'s weights, or fresh ones from
+    ``model_key(seed)``."""
     if cfg.init:
-        model = load(cfg.init)
-        if model.algorithm != cfg.algo:
-            raise ValueError(f"--init {cfg.init} is a {model.algorithm} model, not {cfg.algo}")
-        return model
-    return Model(
-        cfg.algo, cfg.hidden_size, cfg.nb_heads, encode_hints=cfg.hints, decode_hints=cfg.hints,
-        use_ln=cfg.use_ln, use_edge_info=cfg.use_edge_info, use_pre_att_bias=cfg.use_pre_att_bias,
-        nb_nodes=cfg.train_lengths[0] if cfg.use_pre_att_bias else None,
-        simplify_decoders=cfg.simplify_decoders, key=model_key(seed),
-    )
+        return load(cfg.init)
+    return Model(cfg.model, key=model_key(seed))
 
 
 def optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
@@ -254,7 +260,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
     (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import Sampler, clrs30_split, derive_seed
+    from .data import Sampler, clrs30_split
 
     meta = read_meta(path)
     model = load(path)
@@ -265,66 +271,3 @@ def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = 
     score = output_score(model, predict(model, batch), batch)
     return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
             "source": meta["info"].get("source"), "model": model_config(model)}
-
-
-def add_commands(sub) -> None:
-    from .cli import _ints, _positive, _seed
-
-    p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
-    p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
-    p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
-    p.add_argument("--batch-size", type=_positive, default=32)
-    p.add_argument("--hidden-size", type=_positive, default=128)
-    p.add_argument("--nb-heads", type=_positive, default=1)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--use-edge-info", action="store_true")
-    p.add_argument("--use-pre-att-bias", action="store_true")
-    p.add_argument("--no-hints", action="store_true")
-    p.add_argument("--regularization-weight", type=float, default=0.0)
-    p.add_argument("--simplify-decoders", action="store_true")
-    p.add_argument("--no-random-pos", action="store_true")
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
-    p.add_argument("--trajectory-every", type=int, default=0,
-                   help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
-    p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
-    p.set_defaults(fn=_cmd_train)
-
-    p = sub.add_parser("evaluate", help="reload a checkpoint and score it")
-    p.add_argument("--checkpoint", required=True, nargs="+")
-    p.add_argument("--length", type=_positive, default=64)
-    p.set_defaults(fn=_cmd_evaluate)
-
-
-def _cmd_train(args) -> int:
-    cfg = TrainConfig(
-        algo=args.algo, train_lengths=tuple(args.train_lengths), random_pos=not args.no_random_pos,
-        batch_size=args.batch_size, steps=args.steps, hidden_size=args.hidden_size, nb_heads=args.nb_heads,
-        lr=args.lr, use_edge_info=args.use_edge_info, use_pre_att_bias=args.use_pre_att_bias,
-        hints=not args.no_hints, regularization_weight=args.regularization_weight,
-        simplify_decoders=args.simplify_decoders, seed=args.seed, seeds=args.seeds,
-        val_every=args.val_every, init=args.init,
-    )
-    out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and any(out.iterdir()):
-        raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out, trajectory_every=args.trajectory_every)
-    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
-    for k, s in enumerate(res.seeds):
-        test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"
-        print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")
-    if res.test_scores:
-        t = 100 * np.array(res.test_scores)
-        print(f"test (CLRS-30, n=64): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
-    print(f"checkpoints and results in {out}/")
-    return 0
-
-
-def _cmd_evaluate(args) -> int:
-    for path in args.checkpoint:
-        r = evaluate_checkpoint(path, args.length)
-        print(f"{path}: {r['algorithm']} ({r['source']}) n={r['length']}: score {100 * r['score']:.2f}%")
-    return 0

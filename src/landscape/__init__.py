@@ -1,6 +1,11 @@
-"""landscape: filter-normalised loss surfaces (Li et al. 2018) around any Equinox model,
-with eqgat models supported out of the box (paper appendices C.5 and C.8)."""
+"""landscape: filter-normalised loss surfaces (Li et al. 2018) around any Equinox model and
+any user loss (paper appendices C.5 and C.8). ``import landscape`` does not import eqgat:
+the eqgat workflows sit on top, in ``landscape.cli``."""
 
+from ._api import Surface as Surface
+from ._api import load as load
+from ._api import random_directions as random_directions
+from ._api import surface as surface
 from ._directions import along as along
 from ._directions import filter_normalize as filter_normalize
 from ._directions import orthogonalize as orthogonalize

@@ -135,13 +135,10 @@ def cmd_compare(args) -> int:
     if args.learned:
         learned, lsrc = load_model(args.learned, args.algo)
     else:
-        from eqgat._checkpoint import model_config
         from eqgat.train import TrainConfig, train, unstack
 
-        cfg = model_config(compiled)
         print(f"no --learned given: training the compiled architecture for {args.steps} steps (seed {args.seed}) ...")
-        tc = TrainConfig(algo=args.algo, hidden_size=cfg["hidden_size"], use_ln=cfg["use_ln"],
-                         use_edge_info=cfg["use_edge_info"], steps=args.steps, lr=1e-3, seed=args.seed,
+        tc = TrainConfig(algo=args.algo, model=compiled.config, steps=args.steps, lr=1e-3, seed=args.seed,
                          val_every=0)
         learned = unstack(train(tc, test=False, out=outdir / "learned").models, 0)
         lsrc = str(outdir / "learned" / f"seed{args.seed}.eqx")

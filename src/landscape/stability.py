@@ -38,7 +38,6 @@ def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed:
     ckpt = out / "compiled.eqx"
     compiled = eqgat.compile_program(programs.PROGRAMS[algo])
     eqgat.save(ckpt, compiled, source="compiled", program=algo)
-    cfgm = eqgat.model_config(compiled)
     probe = Sampler(algo, 16, 16, seed=10_000 + seed, random_pos=False, p=(0.5,)).next()
     every = every or max(1, steps // 5)
     results_path = out / "stability.json"
@@ -60,7 +59,6 @@ def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed:
         for s in group[1:]:
             curve[s] = list(curve[group[0]])
         cfg = TrainConfig(algo=algo, steps=steps, seed=group[0], seeds=len(group), init=str(ckpt), lr=lr,
-                          hidden_size=cfgm["hidden_size"], use_ln=cfgm["use_ln"], use_edge_info=cfgm["use_edge_info"],
                           val_every=0)
         res = train(cfg, test=True, progress=progress, callback=record, callback_every=every)
         dist, rel = _distance(res.models, compiled)

@@ -1,0 +1,83 @@
+"""The generic entry points: any Equinox model, any user loss ``loss_fn(model) -> scalar``.
+
+    directions = landscape.random_directions(model, key=jax.random.key(0))
+    s = landscape.surface(loss_fn, model, directions, grid=(51, 51), span=(-1.0, 1.0))
+    s.save("out/surface.npz"); s = landscape.load("out/surface.npz")
+
+Nothing here knows eqgat; the eqgat workflows (CLRS loss and score, compiled, learned and
+initial models) are in ``landscape.cli``.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+from jaxtyping import PRNGKeyArray, PyTree
+
+from ._directions import Bias, random_direction
+from ._surface import evaluate_surface
+
+
+@dataclass
+class Surface:
+    """A loss surface: ``values[i, j]`` at ``model + coords[0][i]·d1 + coords[1][j]·d2``,
+    with the settings that made it in ``meta``."""
+
+    values: np.ndarray
+    coords: tuple[np.ndarray, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (.npz: values and both axes) and ``path.json`` (meta)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, values=self.values, a=self.coords[0], b=self.coords[1])
+        path.with_name(path.name + ".json").write_text(json.dumps({"format": "landscape-surface-v1", **self.meta},
+                                                                  indent=2, default=str))
+        return path
+
+
+def load(path: str | Path) -> Surface:
+    """The ``Surface`` saved at ``path`` by ``Surface.save``; a clear error for anything else."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no surface at {path}")
+    try:
+        data = np.load(path)
+        meta = json.loads(path.with_name(path.name + ".json").read_text())
+        values, a, b = data["values"], data["a"], data["b"]
+    except Exception as err:
+        raise ValueError(f"{path} is not a saved landscape Surface (.npz with values, a, b and a .json beside it)") from err
+    meta.pop("format", None)
+    return Surface(values, (a, b), meta)
+
+
+def random_directions(model: PyTree, *, key: PRNGKeyArray, n: int = 2, bias: Bias = "zero") -> list[PyTree]:
+    """``n`` Gaussian directions filter-normalised to ``model`` (Li et al. 2018): ``key``
+    is split into one key per direction, each split over the leaves in pytree order.
+    ``bias``: 1-D leaves zeroed (``"zero"``) or normalised as a whole (``"normalize"``)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return [random_direction(model, k, bias=bias) for k in jax.random.split(key, n)]
+
+
+def surface(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, directions: list[PyTree], *,
+            grid: tuple[int, int] = (51, 51), span: tuple[float, float] = (-1.0, 1.0), chunk: int = 16,
+            progress: bool = False) -> Surface:
+    """``loss_fn`` on the ``grid`` of ``model + a·d1 + b·d2`` with a, b spaced evenly over
+    ``span`` (both axes), evaluated in vmapped chunks of ``chunk`` points (one compile)."""
+    if len(directions) != 2:
+        raise ValueError(f"a surface needs 2 directions, got {len(directions)}")
+    if len(grid) != 2 or min(grid) < 1:
+        raise ValueError(f"grid must be two positive sizes, got {grid}")
+    lo, hi = span
+    if not lo < hi:
+        raise ValueError(f"span must be (low, high) with low < high, got {span}")
+    a, b = (np.linspace(lo, hi, k) for k in grid)
+    values = evaluate_surface(model, lambda m: {"loss": loss_fn(m)}, directions[0], directions[1], a, b,
+                              chunk=chunk, progress=progress)["loss"]
+    return Surface(values, (a, b), {"grid": list(grid), "span": [lo, hi], "chunk": chunk})
