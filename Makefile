@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-slow figures clean
+.PHONY: install demo test figures clean
 
 install: $(VENV)/.installed
 
@@ -19,9 +19,6 @@ demo: install
 
 test: install
 	$(PY) -m pytest -n 2 -q
-
-test-slow: install
-	$(PY) -m pytest -q -m slow
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -6,6 +6,7 @@ import sys
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jaxtyping
 import numpy as np
 import pytest
 
@@ -65,10 +66,10 @@ def test_heads_must_divide_hidden():
 def test_wrong_shape_fails_with_a_readable_message():
     layer = eqgat.GATv2(8, 8, key=KEY)
     V, E, g, A, H = _graph_inputs(5)
-    with pytest.raises(Exception) as err:
+    with pytest.raises(jaxtyping.TypeCheckError) as err:
         layer(V, E[:, :4], g, A, H)  # edge features not n×n
     msg = str(err.value)
-    assert "E" in msg and "n n f" in msg, msg
+    assert "typechecking parameter 'E'" in msg and "f32[5,4,8]" in msg and "'n n f'" in msg, msg
 
 
 @pytest.mark.parametrize("algo", eqgat.ALGORITHMS)

@@ -9,6 +9,8 @@ import pytest
 
 import eqgat
 from eqgat import programs
+from eqgat._evaluate import output_score, predict
+from eqgat.data import Sampler
 from eqgat.train import TrainConfig, evaluate_checkpoint, train, unstack
 
 SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
@@ -33,7 +35,24 @@ def test_seed_axis_training_equals_separate_single_seed_runs():
     # and the two seeds really are different runs
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(_params(unstack(both.models, 0)), _params(unstack(both.models, 1))))
     assert diff > 0.1
-    assert both.compiles == 2  # one per graph size
+
+
+def test_training_compiles_one_step_program_per_graph_size():
+    """Counted from jax's compile events (as benchmarks/train_step.py counts them)."""
+    events = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            events.append(event)
+
+    cfg = TrainConfig(**{**SMALL, "steps": 5})  # lengths 5, 6, 5, 6, 5
+    train(cfg, test=False, progress=False)  # every helper (init, stacking, optimiser) compiled once
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        res = train(cfg, test=False, progress=False)  # a fresh step function: compiled again
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert len(events) == 2 and res.compiles == 2  # one step program per graph size, none per step
 
 
 def test_checkpoint_round_trip_and_evaluate(tmp_path):
@@ -46,7 +65,9 @@ def test_checkpoint_round_trip_and_evaluate(tmp_path):
     assert meta["info"]["train_config"]["model"]["hidden_size"] == 8 and meta["info"]["seed"] == 1
     assert meta["model"] == meta["info"]["train_config"]["model"]  # one spelling of the architecture
     r = evaluate_checkpoint(tmp_path / "run" / "seed0.eqx", length=8)
-    assert 0.0 <= r["score"] <= 1.0 and r["source"] == "trained"
+    batch = Sampler("bfs", 8, 32, seed=3, random_pos=False, p=(0.5,)).next()  # evaluate's own graphs
+    model = unstack(res.models, 0)
+    assert r["score"] == output_score(model, predict(model, batch), batch) and r["source"] == "trained"
     # a compiled checkpoint is evaluated the same way
     eqgat.save(tmp_path / "bfs.eqx", eqgat.compile_program(programs.bfs, 4), source="compiled")
     assert evaluate_checkpoint(tmp_path / "bfs.eqx", length=8)["score"] == 1.0

@@ -122,3 +122,16 @@ def test_compile_cli_writes_max_nodes_and_minimal_size(tmp_path, capsys):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(SystemExit):
         main(["compile", "--algo", "bfs", "--max-nodes", "0", "--out", str(out)])
+
+
+def test_commands_are_quiet_unless_verbose():
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "eqgat", "verify", "--algo", "bfs", "--lengths", "4", "--samples", "1"]
+    quiet = subprocess.run(cmd, capture_output=True, text=True)
+    assert quiet.returncode == 0 and "EXACT" in quiet.stdout
+    noise = ("oneDNN", "absl", "cuda", "I0000", "Sampling dataset")
+    assert not any(w in quiet.stderr + quiet.stdout for w in noise), quiet.stderr
+    loud = subprocess.run([sys.executable, "-m", "eqgat", "--verbose", *cmd[3:]], capture_output=True, text=True)
+    assert loud.returncode == 0 and any(w in loud.stderr for w in noise)

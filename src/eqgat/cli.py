@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _ints(text: str) -> list[int]:
@@ -197,6 +196,7 @@ def _cmd_faithfulness(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eqgat", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's and absl's start-up logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="compile BFS, verify it exactly, draw weights and landscape")
@@ -236,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        from ._quiet import quiet_clrs
+
+        quiet_clrs()
     try:
         return args.fn(args)
     except (ValueError, FileNotFoundError) as err:  # bad input (a graph, a file, a name): say what, no traceback

@@ -158,10 +158,7 @@ def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples:
 
 
 def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
 
     bins = summary["bins"]
     x = (np.arange(bins) + 0.5) / bins

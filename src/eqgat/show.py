@@ -6,14 +6,11 @@ edge features); at hidden size 128 only the named slots are drawn (the rest are 
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ._compiler import compile_program, compile_stages  # noqa: E402
-from .programs import PROGRAMS  # noqa: E402
+from ._compiler import compile_program, compile_stages
+from .programs import PROGRAMS
 
 
 def _heat(ax, W, rows, cols, title):

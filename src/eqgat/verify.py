@@ -330,10 +330,9 @@ def format_table(report: Report) -> str:
 
 
 def main(args) -> int:
-    if args.x64:
-        jax.config.update("jax_enable_x64", True)
-    report = verify(args.algo, args.hidden_size, args.lengths, args.samples, args.seed, graphs=args.graphs,
-                    max_nodes=args.max_nodes, x64=args.x64)
+    with jax.enable_x64(args.x64):  # float64 for this run only, no global switch
+        report = verify(args.algo, args.hidden_size, args.lengths, args.samples, args.seed, graphs=args.graphs,
+                        max_nodes=args.max_nodes, x64=args.x64)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         print()

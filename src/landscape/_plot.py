@@ -4,14 +4,11 @@ comparisons (the paper's figures 15-16)."""
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
+import numpy as np
+from matplotlib import colors, ticker
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import colors, ticker  # noqa: E402
-
-from ._surface import load_surface  # noqa: E402
+from ._surface import load_surface
 
 MARKERS = {"origin": "*", "compiled": "*", "learned": "o", "init": "s"}
 

@@ -1,11 +1,9 @@
 """``python -m landscape {plot,compare,trajectory,stability}``."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _grid(text: str) -> tuple[int, int]:
@@ -228,6 +226,7 @@ def cmd_trajectory(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m landscape", description="filter-normalised loss landscapes")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's and absl's start-up logging")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("plot", help="evaluate and plot the surface around one model")
@@ -278,6 +277,10 @@ def main(argv=None) -> int:
         args = parser.parse_args(["plot"] + (argv or []))
     from ._surface import OutputExists
 
+    if not args.verbose:
+        from eqgat._quiet import quiet_clrs
+
+        quiet_clrs()
     try:
         return args.fn(args)
     # bad input, or an output that exists (never silently reused): say what, no traceback
