@@ -10,6 +10,7 @@ import pytest
 import eqgat
 from eqgat import data, lang, programs
 from eqgat._evaluate import matches, output_score, predict
+from eqgat._spec import live_steps
 from eqgat.verify import verify
 
 BF_TIE_GRAPHS = {
@@ -25,7 +26,7 @@ BF_TIE_GRAPHS = {
 
 def _all_exact(model, batch):
     ok = matches(model, predict(model, batch), batch)
-    live = np.asarray(batch.length)[:, None] > np.arange(batch.trace_length - 1)[None, :] + 1
+    live = live_steps(np.asarray(batch.length), batch.trace_length - 1)
     for name, m in ok.items():
         want = live if m.ndim == 2 else np.ones_like(m)
         assert np.array_equal(m, want), f"{name} wrong at {np.argwhere(m != want)[:5].tolist()}"
@@ -134,3 +135,33 @@ def test_compiled_model_is_an_ordinary_pytree(tmp_path):
         perturbed = eqx.combine(jax.tree.unflatten(tree, noisy), model)
         scores.append(output_score(perturbed, predict(perturbed, batch), batch))
     assert scores[0] == 1.0 and scores[0] > scores[2] and scores[1] >= scores[2]
+
+
+def test_every_problem_of_a_program_is_reported_at_once():
+    bad = lang.GraphProgram(
+        algorithm="bfs", hidden={"visit": lang.Flag(start="s"), "pi": lang.Pointer()},
+        select=lang.Minimum(expr=lang.other.idx, mask=lang.other.pi, keep=lang.self_.pi),
+        update={"visit": lang.other.visit, "pi": lang.other.idx},
+        probes={"pi": "pi", "nope": "pi"},
+    )
+    with pytest.raises(ValueError) as err:
+        eqgat.compile_program(bad)
+    msg = str(err.value)
+    assert "4 problems" in msg, msg
+    for part in ("mask must be other.visit", "keep must be self.visit", "'nope' is not a hint or output",
+                 "probes ['reach_h', 'pi_h'] of the spec are not decoded"):
+        assert part in msg, msg
+
+
+def test_stages_layout_and_constants():
+    from eqgat.compiler import Direction, compile_stages
+
+    st = compile_stages(programs.bellman_ford)
+    assert st.layout.H == (Direction("visit", "value"), Direction("dist", "take"), Direction("dist", "delta"),
+                           Direction("pi", "take"), Direction("pi", "self"))
+    assert st.layout.Z == ("value", "id", "penalty", "parent", "parent:leak", "parent:cancel")
+    assert st.layout.E == ("edge:A", "edge:adj", "edge:parent") and st.layout.hidden_size == 6
+    assert st.layout.slots("dist") == [1]  # the delta slot is not part of the distance
+    c = st.constants
+    assert c.L == 2.0**30 and c.K == c.value_bound + 1 and c.bonus > c.eps > 0
+    assert compile_stages(programs.bfs).constants.eps == 0.0  # keys are ids: no tie-break needed

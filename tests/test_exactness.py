@@ -10,8 +10,9 @@ import pytest
 
 import eqgat
 from eqgat import data, programs
-from eqgat._compiler import MARGIN, analyse, constants
+from eqgat.compiler import MARGIN, analyse, constants
 from eqgat._evaluate import matches, predict
+from eqgat._spec import live_steps
 from eqgat.families import FAMILIES, exhaustive, families
 from eqgat.verify import verify
 
@@ -66,7 +67,7 @@ def test_labelprop_exact_on_every_family_and_every_small_graph(hidden, x64):
         for cases in groups + list(by_n.values()):
             batch = _labelprop_batch(cases, rng, np.float64 if x64 else np.float32)
             ok = matches(model, predict(model, batch), batch)
-            live = np.asarray(batch.length)[:, None] > np.arange(batch.trace_length - 1)[None, :] + 1
+            live = live_steps(np.asarray(batch.length), batch.trace_length - 1)
             for name, m in ok.items():
                 want = live if m.ndim == 2 else np.ones_like(m)
                 bad = np.argwhere(m != want)

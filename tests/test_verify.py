@@ -10,7 +10,7 @@ import pytest
 
 import eqgat
 from eqgat import data, programs
-from eqgat._compiler import compile_stages
+from eqgat.compiler import compile_stages
 from eqgat.cli import main
 from eqgat.verify import _check, near_ties, verify
 

@@ -24,17 +24,17 @@ from ._losses import hint_loss as hint_loss
 from ._losses import loss as loss
 from ._losses import output_loss as output_loss
 from ._losses import prediction_losses as prediction_losses
-from ._compiler import compile_program as compile_program
-from ._compiler import minimal_hidden_size as minimal_hidden_size
+from .compiler import compile_program as compile_program
+from .compiler import minimal_hidden_size as minimal_hidden_size
 from ._spec import register_spec as register_spec
 from . import lang as lang
 from . import programs as programs
-from ._compiler import analyse as _analyse
-from ._compiler import constants as _constants
+from .compiler import analyse as _analyse
+from .compiler import constants as _constants
 
 #: Every compiler constant with the reason its value is safe, for Bellman-Ford (the
 #: program with an incumbent and real values) in float32 on graphs of up to 128 nodes;
-#: ``eqgat._compiler.constants(analyse(program), max_nodes=N, x64=...).describe()`` gives
+#: ``eqgat.compiler.constants(analyse(program), max_nodes=N, x64=...).describe()`` gives
 #: any other setting.
 CONSTANTS = _constants(_analyse(programs.bellman_ford)).describe()
 from ._checkpoint import load as load

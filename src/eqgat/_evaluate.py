@@ -8,7 +8,7 @@ import numpy as np
 
 from ._decoders import postprocess
 from ._model import Model, Prediction, run_batch
-from ._spec import Stage, Type
+from ._spec import Stage, Type, live_steps
 
 
 @eqx.filter_jit
@@ -36,7 +36,7 @@ def matches(model: Model, pred: Prediction, batch, *, rtol: float = 1e-4) -> dic
     (step t against hint t+1; False past the trace), outputs ``[b]``."""
     spec = {p.name: p for p in model.spec}
     T = batch.trace_length
-    live = np.asarray(batch.length)[:, None] > np.arange(max(1, T - 1))[None, :] + 1
+    live = live_steps(np.asarray(batch.length), max(1, T - 1))
     out = {}
     for name, logits in pred.hints.items():
         p = spec[name]

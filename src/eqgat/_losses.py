@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ._model import Model, Prediction, run_batch
-from ._spec import Probe, Stage, Type
+from ._spec import Probe, Stage, Type, live_steps
 
 EPS = 1e-12
 
@@ -67,8 +67,7 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
         raise ValueError(f"unknown probe type {t!r}")
     if mask is None:
         mask = jnp.ones_like(loss)
-    steps = jnp.arange(loss.shape[1])
-    live = (length[:, None] > steps[None, :] + 1).astype(jnp.float32)
+    live = live_steps(length, loss.shape[1]).astype(jnp.float32)
     mask = mask * live.reshape(live.shape + (1,) * (loss.ndim - 2))
     return jnp.sum(loss * mask) / jnp.maximum(jnp.sum(mask), EPS)
 

@@ -9,6 +9,9 @@ against dm-clrs so they cannot drift.
 
 from typing import NamedTuple
 
+import jax.numpy as jnp
+import numpy as np
+
 
 class Stage:
     INPUT = "input"
@@ -101,6 +104,14 @@ def get_spec(algorithm: str) -> tuple[Probe, ...]:
             f"unknown algorithm {algorithm!r}; eqgat knows {', '.join(SPECS)}"
         )
     return SPECS[algorithm]
+
+
+def live_steps(length, num_steps: int):
+    """``[b, num_steps]``: whether message-passing step t of each graph is live, i.e.
+    predicts a real hint (step t predicts hint t + 1, so t < length - 1). ``length`` is
+    ``[b]`` (NumPy or JAX; the result is the same kind of array)."""
+    xp = np if isinstance(length, np.ndarray) else jnp
+    return length[:, None] > xp.arange(num_steps)[None, :] + 1
 
 
 def max_trace_length(algorithm: str, n: int) -> int:

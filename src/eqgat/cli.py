@@ -43,7 +43,7 @@ def cmd_compile(args) -> int:
 
     from . import programs
     from ._checkpoint import save
-    from ._compiler import compile_program, compile_stages
+    from .compiler import compile_program, compile_stages
 
     program = programs.PROGRAMS[args.algo]
     stages = compile_stages(program, args.hidden_size, max_nodes=args.max_nodes)

@@ -18,7 +18,7 @@ import numpy as np
 from ._decoders import postprocess
 from ._evaluate import predict
 from ._model import Model
-from ._spec import Type
+from ._spec import Type, live_steps
 
 MARGINS = {Type.SCALAR: 0.5, Type.MASK: 0.1, Type.POINTER: 1e-6, Type.MASK_ONE: 0.1, Type.CATEGORICAL: 0.1}
 
@@ -28,7 +28,7 @@ def _time_bins(batch, bins: int) -> np.ndarray:
     normalised time (t + 1) / (L - 1) in (0, 1]; -1 for steps past the trace."""
     L = np.asarray(batch.length)[:, None]
     t = np.arange(max(1, batch.trace_length - 1))[None, :]
-    live = L > t + 1
+    live = live_steps(np.asarray(batch.length), t.shape[1])
     tau = (t + 1) / np.maximum(L - 1, 1)
     idx = np.minimum((tau * bins).astype(int) - (tau * bins == np.floor(tau * bins)).astype(int), bins - 1)
     return np.where(live, np.maximum(idx, 0), -1)
@@ -117,7 +117,7 @@ def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples:
     ``faithfulness.json``/``.npz`` and the figures in ``out``."""
     from . import programs
     from ._checkpoint import load
-    from ._compiler import compile_program
+    from .compiler import compile_program
     from .data import Sampler
 
     paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
 import numpy as np
 
-from ._compiler import compile_program, compile_stages
+from .compiler import compile_program, compile_stages
 from .programs import PROGRAMS
 
 

@@ -29,10 +29,11 @@ from dataclasses import asdict, dataclass, field
 import jax
 import numpy as np
 
-from ._compiler import DEFAULT_MAX_NODES, Compiled, compile_program, compile_stages
+from .compiler import DEFAULT_MAX_NODES, Compiled, compile_program, compile_stages
 from ._evaluate import matches, predict
 from .data import TRAIN_P, Arrays, Sampler, concat, derive_seed, graph_arrays, to_batch
 from .families import exhaustive, families
+from ._spec import live_steps
 from .programs import PROGRAMS
 
 DISTRIBUTIONS = {"test": dict(random_pos=False, p=(0.5,)), "train": dict(random_pos=True, p=TRAIN_P)}
@@ -176,7 +177,7 @@ def check_values(algorithm: str, a: Arrays, bound: float, where: str) -> None:
         top = float(np.max(a.hints["d"], initial=0.0))
         if top >= bound:
             raise ValueError(f"{where}: distances reach {top:g}, beyond the compiled value bound {bound:g} "
-                             "(eqgat._compiler.VALUE_BOUND)")
+                             "(eqgat.compiler.VALUE_BOUND)")
 
 
 # ------------------------------------------------------------------ one batch
@@ -192,7 +193,7 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
     algorithm = comp.plan.program.algorithm
     nt = near_ties(algorithm, a, const.resolution, const.max_nodes)  # [b, T-1, n]
     b, Tm1 = nt.shape[:2]
-    live = a.lengths[:, None] > np.arange(Tm1)[None, :] + 1
+    live = live_steps(a.lengths, Tm1)
     step_nt = nt.any(-1) & live
     # a graph's misses from step t on are near-ties if it had a near-tie at or before t
     nt_upto = np.logical_or.accumulate(step_nt, axis=1)
@@ -225,7 +226,7 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
 
 
 def _count(rows: dict, groups: list[str], n: int, ok: dict, nt_upto: np.ndarray, lengths: np.ndarray):
-    live = lengths[:, None] > np.arange(nt_upto.shape[1])[None, :] + 1
+    live = live_steps(lengths, nt_upto.shape[1])
     for name, m in ok.items():
         for g in sorted(set(groups)):
             sel = np.array([x == g for x in groups])

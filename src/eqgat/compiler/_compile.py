@@ -1,0 +1,59 @@
+"""The orchestrator: stages 1-5 in order, writing every weight of a zero ``Model``."""
+
+from dataclasses import dataclass
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._config import ModelConfig
+from .._model import Model
+from ..lang import GraphProgram
+from ._analyse import Plan, analyse
+from ._constants import DEFAULT_MAX_NODES, Constants, constants
+from ._layout import Layout, layout
+from ._probes import compile_decoders, compile_encoders
+from ._processor import _write_processor, compile_processor
+
+
+def _zeros_like(skeleton: Model, dtype) -> Model:
+    """``skeleton`` (a model of shapes, from ``eqx.filter_eval_shape``) with zero weights."""
+    return jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the stages produced: the plan, the layout and the constants."""
+
+    plan: Plan
+    layout: Layout
+    constants: Constants
+
+
+def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
+                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Compiled:
+    """Stages 1-3 of ``compile_program`` (no weights): what ``show`` and ``verify`` read."""
+    plan = analyse(program)
+    return Compiled(plan, layout(plan, hidden_size), constants(plan, max_nodes=max_nodes, x64=x64))
+
+
+def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
+                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Model:
+    """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
+    the program's minimal size; the program's slots first, every other weight zero),
+    exact on graphs of at most ``max_nodes`` nodes. Switches: ``use_ln=False`` (layer norm
+    would rescale the named slots), ``use_edge_info`` when the update adds edge inputs, no
+    pre-attention bias. ``x64`` writes float64 weights with float64's finer constants
+    (needs ``jax_enable_x64``)."""
+    if x64 and not jax.config.jax_enable_x64:
+        raise ValueError("compile_program(x64=True) needs jax_enable_x64 (jax.config.update('jax_enable_x64', True))")
+    stages = compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64)
+    plan, lay, const = stages.plan, stages.layout, stages.constants
+    dtype = jnp.float64 if x64 else jnp.float32
+    # the architecture's shapes only (no random weights), then every weight from zero
+    config = ModelConfig(program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info)
+    skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
+    model = _zeros_like(skeleton, dtype)
+    model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
+    model = compile_encoders(plan, lay, model, dtype)
+    return compile_decoders(plan, lay, model, const, dtype)

@@ -1,0 +1,127 @@
+"""Stage 2: the named directions (tracr's basis directions) of the node features V, the
+edge features E, the hidden state H and the attention features ζ."""
+
+from dataclasses import dataclass
+
+from ..lang import GraphProgram, Pointer
+from ._analyse import Plan, analyse
+
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A named direction of the hidden state: one slot of a component (tracr's
+    ``BasisDirection``). ``role`` is the case the slot holds:
+
+    - ``value``: a flag's only slot;
+    - ``take`` / ``self`` / ``keep``: the value taken from the selected sender, the
+      receiver's own id (pointers with no candidate), the kept value;
+    - ``take+`` / ``take-`` / ``keep+`` / ``keep-``: an offset pointer ``x_i - π_i``,
+      split by sign;
+    - ``delta``: how much the component fell in the last step (not part of its value).
+    """
+
+    component: str
+    role: str
+
+    @property
+    def is_value(self) -> bool:
+        return self.role != "delta"
+
+    @property
+    def sign(self) -> float:
+        """-1 for the ``+`` slot of an offset pointer (π = x - (+) + (-)), else +1."""
+        return -1.0 if self.role.endswith("+") else 1.0
+
+    @property
+    def is_offset(self) -> bool:
+        return self.role.endswith(("+", "-"))
+
+    def __str__(self) -> str:
+        return self.component if self.role == "value" else f"{self.component}:{self.role}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Stage 2: named directions of V, E, H and of the attention features ζ (index = slot)."""
+
+    V: tuple[str, ...]
+    E: tuple[str, ...]
+    H: tuple[Direction, ...]
+    Z: tuple[str, ...]
+    hidden_size: int
+
+    def v(self, name: str) -> int:
+        return self.V.index(name)
+
+    def e(self, name: str) -> int:
+        return self.E.index(name)
+
+    def h(self, component: str, role: str = "value") -> int:
+        return self.H.index(Direction(component, role))
+
+    def z(self, name: str) -> int:
+        return self.Z.index(name)
+
+    def slots(self, component: str) -> list[int]:
+        """H slots whose sum (with signs, for offset pointers) is ``component``'s value."""
+        return [i for i, d in enumerate(self.H) if d.component == component and d.is_value]
+
+    def terms(self, component: str) -> list[tuple[str, int, float]]:
+        """``component``'s value as a signed sum of ('V' | 'H', slot, sign): the sum of
+        its slots, or for an offset pointer x - Σ(+ slots) + Σ(- slots)."""
+        slots = self.slots(component)
+        if any(self.H[k].is_offset for k in slots):
+            return [("V", self.v("idx"), 1.0)] + [("H", k, self.H[k].sign) for k in slots]
+        return [("H", k, 1.0) for k in slots]
+
+
+def _directions(plan: Plan) -> tuple[list[str], list[str], list[Direction], list[str]]:
+    V = ["idx"] + (["start"] if plan.start else [])
+    E = [f"edge:{n}" for n in plan.edge_inputs]
+    if plan.incumbent:
+        E += [f"edge:{plan.adj}", "edge:parent"]
+    H = []
+    for name, kind, _ in plan.updates:
+        comp = plan.program.hidden[name]
+        D = lambda role, name=name: Direction(name, role)  # noqa: E731
+        if kind == "flag":
+            H.append(D("value"))
+            continue
+        if name in plan.offset_pointers:
+            H += [D("take+"), D("take-")] + ([D("keep+"), D("keep-")] if plan.keep else [])
+            continue
+        H.append(D("take"))
+        if kind == "expr" and plan.incumbent:
+            H.append(D("delta"))
+        if isinstance(comp, Pointer):
+            H.append(D("self"))
+        if plan.keep:
+            H.append(D("keep"))
+    Z = ["value"] + ([] if plan.expr_is_idx else ["id"])
+    if plan.mask or plan.incumbent:
+        Z.append("penalty")
+    if plan.incumbent:
+        Z += ["parent", "parent:leak", "parent:cancel"]
+    return V, E, H, Z
+
+
+def minimal_hidden_size(program: GraphProgram) -> int:
+    """The smallest hidden size ``program`` compiles to (its largest group of named
+    directions: node features, edge features, hidden slots or attention features)."""
+    V, E, H, Z = _directions(analyse(program))
+    return max(len(V), len(E), len(H), len(Z))
+
+
+def layout(plan: Plan, hidden_size: int | None = None) -> Layout:
+    """Stage 2: the named directions, at ``hidden_size`` (default: the minimal size)."""
+    V, E, H, Z = _directions(plan)
+    need = max(len(V), len(E), len(H), len(Z))
+    hidden_size = need if hidden_size is None else hidden_size
+    if hidden_size < need:
+        raise ValueError(
+            f"program {plan.program.algorithm!r} needs hidden size >= {need} "
+            f"(hidden slots {[str(d) for d in H]}, node features {V}, edge features {E}, "
+            f"attention features {Z}), got {hidden_size}"
+        )
+    return Layout(tuple(V), tuple(E), tuple(H), tuple(Z), hidden_size)
