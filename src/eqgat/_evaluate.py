@@ -18,11 +18,11 @@ def predict(model: Model, batch, teacher_forcing: bool = False, return_logits: b
     return run_batch(model, batch, teacher_forcing=teacher_forcing, return_logits=return_logits)
 
 
-def close(probe, pred: np.ndarray, truth: np.ndarray, *, rtol: float = 1e-4) -> np.ndarray:
-    """Elementwise agreement: scalars within ``rtol`` relative (1e-6 absolute near 0),
-    everything else (pointers, masks, one-hots) exactly equal."""
+def close(probe, pred, truth, *, rtol: float = 1e-4):
+    """Elementwise agreement (NumPy or JAX arrays): scalars within ``rtol`` relative (1e-6
+    absolute near 0), everything else (pointers, masks, one-hots) exactly equal."""
     if probe.type == Type.SCALAR:
-        return np.abs(pred - truth) <= rtol * np.abs(truth) + 1e-6
+        return abs(pred - truth) <= rtol * abs(truth) + 1e-6
     return pred == truth
 
 
@@ -50,14 +50,23 @@ def matches(model: Model, pred: Prediction, batch, *, rtol: float = 1e-4) -> dic
     return out
 
 
-def output_score(model: Model, pred: Prediction, batch) -> float:
-    """The CLRS score: mean over graphs and nodes of output agreement (dm-clrs'
-    ``evaluate`` for a pointer output: the fraction of nodes with the right pointer)."""
-    scores = []
-    for p in model.spec:
+def output_scores(spec, outputs: dict[str, jax.Array], truth: dict[str, jax.Array], *,
+                  lead: int = 0) -> jax.Array:
+    """The CLRS score, the one implementation (traceable, so a landscape grid can vmap
+    it): per output probe the fraction of entries equal to the truth (dm-clrs' ``evaluate``:
+    for a pointer output, the fraction of nodes with the right pointer; scalars within
+    1e-4 relative), averaged over probes. The first ``lead`` axes of ``outputs`` (e.g. a
+    seed axis) are kept: ``[*lead]``, a scalar for ``lead=0``."""
+    per = []
+    for p in spec:
         if p.stage != Stage.OUTPUT:
             continue
-        hard = np.asarray(postprocess(p, pred.outputs[p.name], hard=True))
-        ok = close(p, hard, np.asarray(batch.outputs[p.name]))
-        scores.append(float(ok.mean()))
-    return float(np.mean(scores))
+        hard = postprocess(p, outputs[p.name], hard=True)
+        ok = close(p, hard, jnp.broadcast_to(truth[p.name], hard.shape)).astype(jnp.float32)
+        per.append(ok.reshape(ok.shape[:lead] + (-1,)).mean(-1))
+    return jnp.mean(jnp.stack(per), axis=0)
+
+
+def output_score(model: Model, pred: Prediction, batch) -> float:
+    """The CLRS score of one prediction (``output_scores``)."""
+    return float(output_scores(model.spec, pred.outputs, batch.outputs))

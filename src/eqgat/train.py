@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from ._checkpoint import load, model_config, read_meta, save
 from ._config import ModelConfig
 from .data import MAX_SEED
-from ._evaluate import output_score, predict
+from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
 from ._spec import get_spec
@@ -158,15 +158,8 @@ def _scores(models, batch):
 
 def evaluate_models(models, batch) -> np.ndarray:
     """CLRS output score of each stacked model on ``batch`` (one number per seed)."""
-    from ._decoders import postprocess
-
     outputs = _scores(models, batch)
-    spec = {p.name: p for p in get_spec(batch.algorithm)}
-    per = []
-    for name, logits in outputs.items():
-        hard = np.asarray(postprocess(spec[name], logits, hard=True))
-        per.append((hard == np.asarray(batch.outputs[name])[None]).reshape(hard.shape[0], -1).mean(-1))
-    return np.mean(per, axis=0)
+    return np.asarray(output_scores(get_spec(batch.algorithm), outputs, batch.outputs, lead=1))
 
 
 @dataclass

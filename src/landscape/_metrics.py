@@ -1,12 +1,9 @@
 """Metrics of eqgat models on a fixed, seeded evaluation batch: the training loss and
 the CLRS output score (as differentiable-free JAX functions, so a grid can vmap them)."""
 
-import jax
-import jax.numpy as jnp
-
 import eqgat
 from eqgat import Model, run_batch
-from eqgat._spec import Stage, Type
+from eqgat._evaluate import output_scores
 
 
 def eval_batch(algorithm: str, *, nb_nodes: int = 16, batch_size: int = 32, seed: int = 0):
@@ -24,16 +21,6 @@ def eqgat_metrics(batch):
     def metrics(model: Model):
         pred = run_batch(model, batch)
         losses = eqgat.prediction_losses(model, pred, batch)
-        scores = []
-        for p in model.spec:
-            if p.stage != Stage.OUTPUT:
-                continue
-            logits = pred.outputs[p.name]
-            if p.type == Type.POINTER:
-                ok = jnp.argmax(logits, -1) == batch.outputs[p.name].astype(jnp.int32)
-            else:
-                ok = eqgat.postprocess(p, logits, hard=True) == batch.outputs[p.name]
-            scores.append(jnp.mean(ok.astype(jnp.float32)))
-        return {"loss": sum(losses.values()), "score": jnp.mean(jnp.stack(scores))}
+        return {"loss": sum(losses.values()), "score": output_scores(model.spec, pred.outputs, batch.outputs)}
 
     return metrics
