@@ -44,7 +44,7 @@ def test_correlation_interval():
 
 
 def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
-    from landscape.stability import run
+    from eqgat.stability import run
 
     s = run("bfs", 2, 0, tmp_path, parallel=2, progress=False)
     assert s["test_mean"] == 100.0 and s["relative_distance_mean"] == 0.0

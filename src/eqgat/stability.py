@@ -1,5 +1,6 @@
-"""``python -m landscape stability``: retrain from the compiled initialisation with R data
-orders and measure whether the compiled minimum survives (paper appendix C.5, table 12).
+"""The stability runner (``python -m landscape stability``): retrain from the compiled
+initialisation with R data orders and measure whether the compiled minimum survives (paper
+appendix C.5, table 12). An eqgat workflow; ``landscape`` only hosts its command.
 
 Runs are trained ``--parallel`` at a time in one vmapped program (seed axis); each group's
 results are written as soon as it finishes, so an interrupted sweep resumes where it
@@ -28,16 +29,17 @@ def _distance(models, compiled):
 
 def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed: int = 0, every: int = 0,
         lr: float = 1e-4, progress: bool = True) -> dict:
-    import eqgat
-    from eqgat import programs
-    from eqgat.data import Sampler
-    from eqgat.faithfulness import internal
-    from eqgat.train import TrainConfig, evaluate_models, train, unstack
+    from . import programs
+    from ._checkpoint import save
+    from .compiler import compile_program
+    from .data import Sampler
+    from .faithfulness import internal
+    from .train import TrainConfig, train, unstack
 
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "compiled.eqx"
-    compiled = eqgat.compile_program(programs.PROGRAMS[algo])
-    eqgat.save(ckpt, compiled, source="compiled", program=algo)
+    compiled = compile_program(programs.PROGRAMS[algo])
+    save(ckpt, compiled, source="compiled", program=algo)
     probe = Sampler(algo, 16, 16, seed=10_000 + seed, random_pos=False, p=(0.5,)).next()
     every = every or max(1, steps // 5)
     results_path = out / "stability.json"
@@ -82,24 +84,3 @@ def summarize(done) -> dict:
     d = np.array([r["relative_distance"] for r in done])
     return {"n": len(done), "test_mean": float(t.mean()) if len(t) else None, "test_std": float(t.std()) if len(t) else None,
             "test_max": float(t.max()) if len(t) else None, "relative_distance_mean": float(d.mean()) if len(d) else None}
-
-
-def add_command(sub) -> None:
-    p = sub.add_parser("stability", help="retrain from the compiled initialisation with R data orders")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
-    p.add_argument("--runs", type=int, default=4)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--parallel", type=int, default=4, help="runs vmapped in one program")
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None)
-    p.set_defaults(fn=_cmd)
-
-
-def _cmd(args) -> int:
-    out = Path(args.out or f"out/stability-{args.algo}")
-    s = run(args.algo, args.runs, args.steps, out, parallel=args.parallel, seed=args.seed, lr=args.lr)
-    print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f}% ± "
-          f"{s['test_std']:.2f}% (max {s['test_max']:.2f}%), mean relative distance travelled {s['relative_distance_mean']:.3g}")
-    print(f"results: {out / 'stability.json'}")
-    return 0
