@@ -198,3 +198,24 @@ def test_generic_surface_for_a_plain_mlp_and_a_user_loss(tmp_path):
         landscape.load(tmp_path / "junk.npz")
     code = "import landscape, sys; assert 'eqgat' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_cli_show_plot_compare_success_and_failure(tmp_path, capsys):
+    from eqgat.cli import main as eqgat_main
+    from landscape.cli import main as landscape_main
+
+    assert eqgat_main(["show", "--algo", "bellman_ford", "--out", str(tmp_path / "bf.png")]) == 0
+    assert (tmp_path / "bf.png").exists() and (tmp_path / "bf-aux.png").exists()
+    assert eqgat_main(["show", "--algo", "bfs", "--hidden-size", "2", "--out", str(tmp_path / "x.png")]) == 2
+    assert "needs hidden size >= 4" in capsys.readouterr().err
+    out = tmp_path / "plot.png"
+    assert landscape_main(["plot", "--algo", "bellman_ford", "--grid", "3", "--out", str(out)]) == 0
+    assert out.exists() and landscape.load_surface(out.with_suffix(".npz"))[0]["value_loss"].shape == (3, 3)
+    assert landscape_main(["plot", "--algo", "bellman_ford", "--grid", "3", "--out", str(out)]) == 2  # never overwritten
+    assert "error: " in capsys.readouterr().err
+    learned = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
+    with pytest.raises(SystemExit, match="differs from the compiled one"):
+        landscape_main(["compare", "--algo", "bfs", "--learned", str(learned), "--grid", "3",
+                        "--out", str(tmp_path / "cmp")])
+    assert landscape_main(["compare", "--algo", "bfs", "--steps", "1", "--grid", "3", "--out", str(tmp_path / "ok")]) == 0
+    assert {p.name for p in (tmp_path / "ok").glob("*.png")} >= {"compare-bfs.png", "plane-bfs.png"}
