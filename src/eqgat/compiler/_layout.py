@@ -7,7 +7,6 @@ from ..lang import GraphProgram, Pointer
 from ._analyse import Plan, analyse
 
 
-
 @dataclass(frozen=True)
 class Direction:
     """A named direction of the hidden state: one slot of a component (tracr's

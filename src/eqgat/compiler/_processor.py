@@ -12,7 +12,6 @@ from ._constants import Constants
 from ._layout import Layout
 
 
-
 class _Weights:
     """The processor's weights as float64 NumPy buffers, written term by term.
 
