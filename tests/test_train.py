@@ -141,3 +141,16 @@ def test_cli_reports_a_bad_checkpoint_as_an_error_not_a_traceback(tmp_path, caps
     assert main(["evaluate", "--checkpoint", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "not an eqgat checkpoint" in err and "Traceback" not in err
+
+
+def test_pre_attention_bias_run_validates_tests_and_saves_at_its_own_size(tmp_path):
+    # B fixes n: validation and test use graphs of that size, not CLRS-30's n = 16 / 64,
+    # and the models are written before the test runs
+    cfg = TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8, use_pre_att_bias=True, nb_nodes=5),
+                      train_lengths=(5,), steps=2, batch_size=2, val_every=1)
+    res = train(cfg, out=tmp_path / "b", progress=False)
+    assert len(res.val) == 2 and res.test_scores is not None and 0 < len(res.test_scores) == 1
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["test_split"].startswith("32 test-distribution graphs of 5 nodes")
+    assert summary["test_scores"] == res.test_scores
+    assert eqgat.load(tmp_path / "b" / "seed0.eqx").config.nb_nodes == 5

@@ -125,7 +125,7 @@ def _cmd_train(args) -> int:
 
     from ._checkpoint import read_meta
     from ._config import ModelConfig, from_flags, given_flags
-    from .train import TrainConfig, train
+    from .train import TrainConfig, eval_split, train
 
     lengths = tuple(args.train_lengths)
     given = given_flags(args)
@@ -149,7 +149,7 @@ def _cmd_train(args) -> int:
         print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")
     if res.test_scores:
         t = 100 * np.array(res.test_scores)
-        print(f"test (CLRS-30, n=64): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
+        print(f"test ({eval_split(cfg, 'test')}): {t.mean():.2f}% ± {t.std():.2f}% (max {t.max():.2f}%)")
     print(f"checkpoints and results in {out}/")
     return 0
 

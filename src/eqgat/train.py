@@ -29,7 +29,7 @@ from .data import MAX_SEED
 from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
-from ._spec import get_spec
+from ._spec import CLRS30, get_spec
 
 
 @dataclass
@@ -178,7 +178,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
           progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
     """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
     ``callback(step, stacked_models)`` runs every ``callback_every`` steps."""
-    from .data import Sampler, clrs30_split, derive_seed
+    from .data import Sampler, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     models = stack([init_model(cfg, s) for s in seeds])
@@ -189,7 +189,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
         n: [Sampler(cfg.algo, n, cfg.batch_size, seed=derive_seed(s, n), random_pos=cfg.random_pos) for s in seeds]
         for n in sorted(set(cfg.train_lengths))
     }
-    val_batch = clrs30_split(cfg.algo, "val") if cfg.val_every else None
+    val_batch = eval_batch(cfg, "val") if cfg.val_every else None
     losses, val, trajectory = [], [], []
     compiled_sizes = set()
     t0 = time.time()
@@ -213,15 +213,33 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
                 post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
             bar.set_postfix(post)
     seconds = time.time() - t0
-    test_scores = None
-    if test:
-        test_batch = clrs30_split(cfg.algo, "test")
-        test_scores = [float(x) for x in evaluate_models(models, test_batch)]
-    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds), val, test_scores,
+    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds), val, None,
                          len(compiled_sizes), seconds)
-    if out is not None:
+    if out is not None:  # the trained models are saved before anything that could fail
         write_results(result, Path(out), trajectory)
+    if test:
+        result.test_scores = [float(x) for x in evaluate_models(models, eval_batch(cfg, "test"))]
+        if out is not None:
+            write_results(result, Path(out), trajectory)
     return result
+
+
+def eval_split(cfg: TrainConfig, split: str) -> str:
+    """What ``split`` ('val' or 'test') evaluates on: the CLRS-30 split, or, for a model
+    whose pre-attention bias B fixes the graph size, test-distribution graphs of that size."""
+    if cfg.model.use_pre_att_bias:
+        return f"32 test-distribution graphs of {cfg.model.nb_nodes} nodes (use_pre_att_bias fixes n)"
+    return f"CLRS-30 {split} split (n={CLRS30[split]['length']})"
+
+
+def eval_batch(cfg: TrainConfig, split: str):
+    """The batch of ``eval_split(cfg, split)``."""
+    from .data import Sampler, clrs30_split
+
+    if cfg.model.use_pre_att_bias:
+        seed = CLRS30[split]["seed"]
+        return Sampler(cfg.algo, cfg.model.nb_nodes, 32, seed=seed, random_pos=False, p=(0.5,)).next()
+    return clrs30_split(cfg.algo, split)
 
 
 def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
@@ -241,6 +259,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
         (out / f"seed{s}.json").write_text(json.dumps(rec, indent=2))
     summary = {
         "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores,
+        "test_split": eval_split(result.config, "test"),
         "seconds": result.seconds, "graph_sizes_compiled": result.compiles,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
