@@ -152,9 +152,16 @@ def near_ties(algorithm: str, a: Arrays, resolution: float, max_nodes: int) -> n
     float64 values: another candidate (or the incumbent) within ``resolution`` of the
     least key but not equal to it, or exactly tied candidates with ids closer than
     ``1/max_nodes``."""
+    return _near_ties_and_relevant(algorithm, a, resolution, max_nodes)[0]
+
+
+def _near_ties_and_relevant(algorithm: str, a: Arrays, resolution: float, max_nodes: int):
+    """``near_ties`` and, from the same pass over the steps, ``[b, T-1, n]``: whether each
+    receiver's new state comes from a selection (``_selections``)."""
     b, T = a.lengths.shape[0], next(iter(a.hints.values())).shape[1]
     n = a.inputs["pos"].shape[1]
     out = np.zeros((b, max(1, T - 1), n), dtype=bool)
+    selected = np.zeros_like(out)
     for t in range(T - 1):
         keys, ids, relevant = _selections(algorithm, a, t)
         least = keys.min(-1, keepdims=True)
@@ -168,7 +175,8 @@ def near_ties(algorithm: str, a: Arrays, resolution: float, max_nodes: int) -> n
         gaps = np.diff(srt, axis=-1)
         id_close = (np.nan_to_num(gaps, nan=np.inf) < 1.0 / max_nodes).any(-1)
         out[:, t] = relevant & (close | id_close)
-    return out
+        selected[:, t] = relevant
+    return out, selected
 
 
 def check_values(algorithm: str, a: Arrays, bound: float, where: str) -> None:
@@ -191,7 +199,7 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
     ok = matches(model, pred, batch)
     const = comp.constants
     algorithm = comp.plan.program.algorithm
-    nt = near_ties(algorithm, a, const.resolution, const.max_nodes)  # [b, T-1, n]
+    nt, relevant = _near_ties_and_relevant(algorithm, a, const.resolution, const.max_nodes)  # [b, T-1, n]
     b, Tm1 = nt.shape[:2]
     live = live_steps(a.lengths, Tm1)
     step_nt = nt.any(-1) & live
@@ -204,8 +212,7 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
     top2 = -np.partition(-logits, 1, axis=-1)[..., :2]
     gap = top2[..., 0] - top2[..., 1]
     for t in range(Tm1):
-        _, _, relevant = _selections(algorithm, a, t)
-        use = relevant & ~nt[:, t] & live[:, t, None]
+        use = relevant[:, t] & ~nt[:, t] & live[:, t, None]
         if use.any():
             m.selections += int(use.sum())
             m.min_logit_gap = min(m.min_logit_gap, float(gap[:, t][use].min()))
