@@ -124,6 +124,20 @@ def test_compile_cli_writes_max_nodes_and_minimal_size(tmp_path, capsys):
         main(["compile", "--algo", "bfs", "--max-nodes", "0", "--out", str(out)])
 
 
+def test_compiled_checkpoints_keep_their_layout_for_show(tmp_path, capsys):
+    from eqgat.compiler import Layout, compile_stages
+
+    out = tmp_path / "bf.eqx"
+    assert main(["compile", "--algo", "bellman_ford", "--hidden-size", "8", "--out", str(out)]) == 0
+    stored = Layout.from_dict(json.loads((tmp_path / "bf.eqx.json").read_text())["info"]["layout"])
+    assert stored == compile_stages(programs.bellman_ford, 8).layout  # typed directions round-trip
+    assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "bf.png")]) == 0
+    assert (tmp_path / "bf.png").exists() and (tmp_path / "bf-aux.png").exists()
+    trained = eqgat.save(tmp_path / "t.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
+    assert main(["show", "--checkpoint", str(trained), "--out", str(tmp_path / "t.png")]) == 2
+    assert "has no compiler layout" in capsys.readouterr().err
+
+
 def test_commands_are_quiet_unless_verbose():
     import subprocess
     import sys

@@ -6,27 +6,24 @@ prediction is scored against hint t+1 and only while t+1 < length, so time paddi
 contributes.
 """
 
-import jax
 import jax.numpy as jnp
+import optax
 from jaxtyping import Array, Float, Int
 
 from ._model import Model, Prediction, run_batch
 from ._spec import Probe, Stage, Type, live_steps
+from .data import Batch
 
 EPS = 1e-12
-
-
-def _bce(logits: Array, truth: Array) -> Array:
-    return jnp.maximum(logits, 0) - logits * truth + jnp.log1p(jnp.exp(-jnp.abs(logits)))
 
 
 def _pointer_nll(logits: Array, truth: Array) -> Array:
     """-log softmax(logits)[truth] per entry (dm-clrs: -Σ one_hot(truth)·log_softmax).
 
-    A gather, not the one-hot sum: on XLA:CPU (jaxlib 0.10.2) the vmapped one-hot sum
-    mixed up rows between grid points once 13 or more were evaluated together."""
-    index = truth.astype(jnp.int32)[..., None]
-    return -jnp.take_along_axis(jax.nn.log_softmax(logits), index, axis=-1)[..., 0]
+    optax's integer-label cross-entropy is a gather, not the one-hot sum: on XLA:CPU
+    (jaxlib 0.10.2) the vmapped one-hot sum mixed up rows between grid points once 13 or
+    more were evaluated together."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, truth.astype(jnp.int32))
 
 
 def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
@@ -36,10 +33,10 @@ def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
         return jnp.mean((logits - truth) ** 2)
     if t == Type.MASK:
         mask = (truth != -1).astype(jnp.float32)
-        return jnp.sum(_bce(logits, truth) * mask) / jnp.sum(mask)
+        return jnp.sum(optax.sigmoid_binary_cross_entropy(logits, truth) * mask) / jnp.sum(mask)
     if t in (Type.MASK_ONE, Type.CATEGORICAL):
         masked = truth * (truth != -1)
-        return -jnp.sum(masked * jax.nn.log_softmax(logits)) / jnp.sum(truth == 1)
+        return jnp.sum(optax.softmax_cross_entropy(logits, masked)) / jnp.sum(truth == 1)
     if t == Type.POINTER:
         return jnp.mean(_pointer_nll(logits, truth))
     raise ValueError(f"unknown probe type {t!r}")
@@ -54,12 +51,12 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
     if t == Type.SCALAR:
         loss = (logits - truth) ** 2
     elif t == Type.MASK:
-        loss = _bce(logits, truth)
+        loss = optax.sigmoid_binary_cross_entropy(logits, truth)
         mask = (truth != -1).astype(jnp.float32)
     elif t == Type.MASK_ONE:
-        loss = -jnp.sum(truth * jax.nn.log_softmax(logits), axis=-1, keepdims=True)
+        loss = optax.softmax_cross_entropy(logits, truth)[..., None]
     elif t == Type.CATEGORICAL:
-        loss = -jnp.sum(truth * jax.nn.log_softmax(logits), axis=-1)
+        loss = optax.softmax_cross_entropy(logits, truth)
         mask = jnp.any(truth == 1, axis=-1).astype(jnp.float32)
     elif t == Type.POINTER:
         loss = _pointer_nll(logits, truth)
@@ -72,7 +69,7 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
     return jnp.sum(loss * mask) / jnp.maximum(jnp.sum(mask), EPS)
 
 
-def prediction_losses(model: Model, pred: Prediction, batch) -> dict[str, Float[Array, ""]]:
+def prediction_losses(model: Model, pred: Prediction, batch: Batch) -> dict[str, Float[Array, ""]]:
     """Each probe's loss, by name, for a batched ``pred`` of ``batch``."""
     out = {}
     for p in model.spec:
@@ -83,7 +80,7 @@ def prediction_losses(model: Model, pred: Prediction, batch) -> dict[str, Float[
     return out
 
 
-def loss(model: Model, batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
+def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
     """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints (``steps``:
     see ``run_batch``)."""
     pred = run_batch(model, batch, steps=steps)

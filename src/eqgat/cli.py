@@ -43,13 +43,12 @@ def cmd_compile(args) -> int:
 
     from . import programs
     from ._checkpoint import save
-    from .compiler import compile_program, compile_stages
+    from .compiler import compile_stages
 
-    program = programs.PROGRAMS[args.algo]
-    stages = compile_stages(program, args.hidden_size, max_nodes=args.max_nodes)
-    model = compile_program(program, args.hidden_size, max_nodes=args.max_nodes)
+    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes)
+    model = stages.build()
     path = save(args.out, model, source="compiled", program=args.algo, max_nodes=args.max_nodes,
-                resolution=stages.constants.resolution)
+                resolution=stages.constants.resolution, layout=stages.layout.to_dict())
     n = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))
     print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of up to "
           f"{args.max_nodes} nodes (resolution {stages.constants.resolution:.2g}) -> {path} (+ {path.name}.json)")
@@ -65,7 +64,7 @@ def cmd_verify(args) -> int:
 def cmd_show(args) -> int:
     from .show import draw
 
-    for p in draw(args.algo, args.hidden_size, args.out):
+    for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint):
         print(f"wrote {p}")
     return 0
 
@@ -224,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_verify)
 
     p = sub.add_parser("show", help="draw compiled weights as labelled heatmaps")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--algo", choices=["bfs", "bellman_ford", "labelprop"], help="compile this program and draw it")
+    what.add_argument("--checkpoint", help="draw a checkpoint written by `compile` (its layout is in its JSON)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)

@@ -9,7 +9,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
 import numpy as np
 
-from .compiler import compile_program, compile_stages
+from ._checkpoint import load, read_meta
+from .compiler import Layout, compile_stages
 from .programs import PROGRAMS
 
 
@@ -25,13 +26,27 @@ def _heat(ax, W, rows, cols, title):
             ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=5)
 
 
-def draw(algorithm: str, hidden_size: int | None, out: str | Path) -> list[Path]:
+def compiled_checkpoint(path: str | Path):
+    """The model saved at ``path`` by ``compile`` and the layout stored with it."""
+    info = read_meta(path)["info"]
+    if "layout" not in info:
+        raise ValueError(f"{path} has no compiler layout in its JSON: only checkpoints written by "
+                         "`python -m eqgat compile` can be drawn with named slots")
+    return load(path), Layout.from_dict(info["layout"])
+
+
+def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
+         checkpoint: str | Path | None = None) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
-    decoders) for the program compiled at ``hidden_size`` (default: its minimal size).
-    Returns both paths."""
-    program = PROGRAMS[algorithm]
-    lay = compile_stages(program, hidden_size).layout
-    model = compile_program(program, hidden_size)
+    decoders) for ``algorithm``'s program compiled at ``hidden_size`` (default: its minimal
+    size), or for the compiled ``checkpoint`` (its weights and stored layout). Returns both
+    paths."""
+    if checkpoint is not None:
+        model, lay = compiled_checkpoint(checkpoint)
+        algorithm = model.algorithm
+    else:
+        stages = compile_stages(PROGRAMS[algorithm], hidden_size)
+        model, lay = stages.build(), stages.layout
     s = hidden_size = lay.hidden_size
     nV, nE, nH = len(lay.V), max(len(lay.E), 1), len(lay.H)
     Vn = [f"V:{n}" for n in lay.V]

@@ -21,11 +21,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jaxtyping import Array, Float, Int, PyTree
 from tqdm.auto import tqdm
 
 from ._checkpoint import load, model_config, read_meta, save
 from ._config import ModelConfig
-from .data import MAX_SEED
+from .data import MAX_SEED, Batch
 from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
@@ -114,19 +115,21 @@ def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
     """One optimisation step for a stack of seeds (leading axis on models, optimiser
     states and batches)."""
 
-    def objective(model, batch, steps):
+    def objective(model: Model, batch: Batch, steps: Int[Array, ""]) -> Float[Array, ""]:
         value = model_loss(model, batch, steps=steps)
         if cfg.regularization_weight:
             value = value + cfg.regularization_weight * l1(model)
         return value
 
-    def one(model, opt_state, batch, steps):
+    def one(model: Model, opt_state: PyTree, batch: Batch, steps: Int[Array, ""]) -> tuple[Model, PyTree, Float[Array, ""]]:
         value, grads = eqx.filter_value_and_grad(objective)(model, batch, steps)
         updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
         return eqx.apply_updates(model, updates), opt_state, value
 
     @eqx.filter_jit
-    def step(models, opt_states, batches):
+    def step(models: Model, opt_states: PyTree, batches: Batch) -> tuple[Model, PyTree, Float[Array, " seeds"]]:
+        """``models``, ``opt_states`` and ``batches`` carry a leading seed axis; returns
+        them updated and each seed's loss."""
         # the longest trace over every seed's batch, shared (unbatched) so that steps past
         # it are skipped, not computed and masked
         steps = batch_steps(batches.length)

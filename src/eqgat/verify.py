@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 import jax
 import numpy as np
 
-from .compiler import DEFAULT_MAX_NODES, Compiled, compile_program, compile_stages
+from .compiler import DEFAULT_MAX_NODES, Compiled, compile_stages
 from ._evaluate import matches, predict
 from .data import TRAIN_P, Arrays, Sampler, concat, derive_seed, graph_arrays, to_batch
 from .families import exhaustive, families
@@ -309,7 +309,7 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         raise ValueError(f"--lengths must be >= 2 for {graphs} graphs, got {small}")
     comp = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64)
     if model is None:
-        model = compile_program(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64)
+        model = comp.build()
     dtype = np.float64 if x64 else np.float32
     report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, max_nodes, comp.constants.resolution)
     rows: dict = {}

@@ -23,16 +23,32 @@ def _zeros_like(skeleton: Model, dtype) -> Model:
 
 @dataclass(frozen=True)
 class Compiled:
-    """What the stages produced: the plan, the layout and the constants."""
+    """What stages 1-3 produced (the plan, the layout and the constants); ``build()`` runs
+    stages 4-5 and returns the model."""
 
     plan: Plan
     layout: Layout
     constants: Constants
 
+    def build(self) -> Model:
+        """Stages 4-5: every weight of a zero ``Model`` (float64 when ``constants.x64``)."""
+        plan, lay, const = self.plan, self.layout, self.constants
+        if const.x64 and not jax.config.jax_enable_x64:
+            raise ValueError("compiling with x64=True needs jax_enable_x64 (jax.config.update('jax_enable_x64', True) "
+                             "or the jax.enable_x64() context)")
+        dtype = jnp.float64 if const.x64 else jnp.float32
+        # the architecture's shapes only (no random weights), then every weight from zero
+        config = ModelConfig(plan.program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info)
+        skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
+        model = _zeros_like(skeleton, dtype)
+        model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
+        model = compile_encoders(plan, lay, model, dtype)
+        return compile_decoders(plan, lay, model, const, dtype)
+
 
 def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Compiled:
-    """Stages 1-3 of ``compile_program`` (no weights): what ``show`` and ``verify`` read."""
+    """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
     plan = analyse(program)
     return Compiled(plan, layout(plan, hidden_size), constants(plan, max_nodes=max_nodes, x64=x64))
 
@@ -45,15 +61,4 @@ def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
     would rescale the named slots), ``use_edge_info`` when the update adds edge inputs, no
     pre-attention bias. ``x64`` writes float64 weights with float64's finer constants
     (needs ``jax_enable_x64``)."""
-    if x64 and not jax.config.jax_enable_x64:
-        raise ValueError("compile_program(x64=True) needs jax_enable_x64 (jax.config.update('jax_enable_x64', True))")
-    stages = compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64)
-    plan, lay, const = stages.plan, stages.layout, stages.constants
-    dtype = jnp.float64 if x64 else jnp.float32
-    # the architecture's shapes only (no random weights), then every weight from zero
-    config = ModelConfig(program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info)
-    skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
-    model = _zeros_like(skeleton, dtype)
-    model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
-    model = compile_encoders(plan, lay, model, dtype)
-    return compile_decoders(plan, lay, model, const, dtype)
+    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64).build()

@@ -39,6 +39,12 @@ class Direction:
     def __str__(self) -> str:
         return self.component if self.role == "value" else f"{self.component}:{self.role}"
 
+    @classmethod
+    def parse(cls, text: str) -> "Direction":
+        """The inverse of ``str``: ``"pi:take+"`` -> ``Direction("pi", "take+")``."""
+        component, _, role = text.partition(":")
+        return cls(component, role or "value")
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -61,6 +67,16 @@ class Layout:
 
     def z(self, name: str) -> int:
         return self.Z.index(name)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: what a compiled checkpoint stores, so ``show`` reads it back."""
+        return {"V": list(self.V), "E": list(self.E), "H": [str(d) for d in self.H], "Z": list(self.Z),
+                "hidden_size": self.hidden_size}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Layout":
+        return cls(tuple(d["V"]), tuple(d["E"]), tuple(Direction.parse(h) for h in d["H"]), tuple(d["Z"]),
+                   int(d["hidden_size"]))
 
     def slots(self, component: str) -> list[int]:
         """H slots whose sum (with signs, for offset pointers) is ``component``'s value."""
