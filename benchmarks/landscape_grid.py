@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import eqgat  # noqa: E402
 import landscape  # noqa: E402
 from eqgat import programs  # noqa: E402
-from landscape._metrics import eqgat_metrics, eval_batch  # noqa: E402
+from eqgat.landscapes import eval_batch, metrics_on  # noqa: E402
 from landscape._surface import evaluate_surface, grid_axes  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def main():
     args = ap.parse_args()
     model = eqgat.compile_program(programs.bfs, 4)
     batch = eval_batch("bfs")
-    metrics = eqgat_metrics(batch)
+    metrics = metrics_on(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))
     a, b = grid_axes((-1, 1), (-1, 1), (args.grid, args.grid))

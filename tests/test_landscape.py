@@ -63,11 +63,11 @@ def test_quadratic_surface_matches_the_analytic_values_on_a_non_square_grid():
 
 
 def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own():
-    from landscape._metrics import eqgat_metrics, eval_batch
+    from eqgat.landscapes import eval_batch, metrics_on
 
     model = eqgat.compile_program(programs.bfs, 4)
     batch = eval_batch("bfs")
-    metrics = eqgat_metrics(batch)
+    metrics = metrics_on(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))
     a, b = np.linspace(-0.5, 0.5, 5), np.array([-0.2, 0.0, 0.2, 0.4])
@@ -123,13 +123,13 @@ def test_plane_surface_is_exact_at_a_compiled_model_and_two_small_ones():
     # the compiled model's ~1e9 weights: θ0 + a·d1 + b·d2 in float32 would miss the other
     # two models by rounding; the anchored evaluation hits all three
     from eqgat._checkpoint import model_config, model_from_config
-    from landscape._metrics import eqgat_metrics, eval_batch
+    from eqgat.landscapes import eval_batch, metrics_on
 
     compiled = eqgat.compile_program(programs.bfs, 4)
     learned, init = (model_from_config(model_config(compiled), key=jax.random.key(k)) for k in (1, 2))
     pl = landscape.plane(compiled, learned, init)
     assert pl.coords[2][1] == 1.0  # Gram-Schmidt in float64: a real orthogonal component
-    metrics = eqgat_metrics(eval_batch("bfs", batch_size=4))
+    metrics = metrics_on(eval_batch("bfs", batch_size=4))
     a = np.array([0.0, 1.0, pl.coords[2][0]])
     b = np.array([0.0, pl.coords[2][1]])
     grid = evaluate_surface(compiled, metrics, pl.d1, pl.d2, a, b, progress=False, anchors=(learned, init, pl.weights))
@@ -148,13 +148,13 @@ def test_bad_spans_and_grids_are_clear_errors():
 
     with pytest.raises(SystemExit):
         main(["plot", "--grid", "0"])
-    with pytest.raises(SystemExit, match="neither"):
-        main(["plot", "--model", "/nonexistent/model.eqx"])
+    assert main(["plot", "--model", "/nonexistent/model.eqx"]) == 2
 
 
 def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     from eqgat.train import TrainConfig, train
-    from landscape.cli import load_trajectory, main
+    from eqgat.landscapes import load_trajectory
+    from landscape.cli import main
 
     run = tmp_path / "run"
     train(TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=4, train_lengths=(5,), batch_size=4, val_every=0, seeds=2, seed=3),
@@ -166,8 +166,10 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     assert meta["directions"].startswith("PCA of 4 snapshots") and meta["normalization"].startswith("none")
     assert (run / "trajectory-seed4.png").exists()
     assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 2  # never silently overwritten
-    with pytest.raises(SystemExit, match="seed 9 is not in"):
+    with pytest.raises(ValueError, match="seed 9 is not in"):
         load_trajectory(run, 9)
+    names = set(np.load(run / "trajectory.npz").files)  # one named array per parameter
+    assert ".processor.W_val.weight" in names and all(n.startswith(".") for n in names)
 
 
 def test_generic_surface_for_a_plain_mlp_and_a_user_loss(tmp_path):
@@ -192,7 +194,16 @@ def test_generic_surface_for_a_plain_mlp_and_a_user_loss(tmp_path):
     path = s.save(tmp_path / "mlp.npz")
     back = landscape.load(path)
     np.testing.assert_array_equal(back.values, s.values)
-    assert back.meta["grid"] == [5, 7]
+    assert back.meta["grid"] == [5, 7] and back.metric == "loss"
+    # one format: a surface the CLI wrote (loss and score, models marked) loads the same way
+    grid = evaluate_surface(mlp, lambda m: {"loss": loss_fn(m), "neg": -loss_fn(m)}, *dirs, *s.coords,
+                            out=tmp_path / "two.npz", meta={"coords": {"centre": [0.0, 0.0]}}, progress=False)
+    two = landscape.load(tmp_path / "two.npz", metric="neg")
+    np.testing.assert_array_equal(two.values, grid["neg"])
+    np.testing.assert_array_equal(two.metrics["loss"], grid["loss"])
+    assert two.meta["coords"] == {"centre": [0.0, 0.0]}
+    with pytest.raises(ValueError, match="has no metric 'score'"):
+        landscape.load(tmp_path / "two.npz", metric="score")
     (tmp_path / "junk.npz").write_bytes(b"not a surface")
     with pytest.raises(ValueError, match="not a saved landscape Surface"):
         landscape.load(tmp_path / "junk.npz")
@@ -214,8 +225,8 @@ def test_cli_show_plot_compare_success_and_failure(tmp_path, capsys):
     assert landscape_main(["plot", "--algo", "bellman_ford", "--grid", "3", "--out", str(out)]) == 2  # never overwritten
     assert "error: " in capsys.readouterr().err
     learned = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
-    with pytest.raises(SystemExit, match="differs from the compiled one"):
-        landscape_main(["compare", "--algo", "bfs", "--learned", str(learned), "--grid", "3",
-                        "--out", str(tmp_path / "cmp")])
+    assert landscape_main(["compare", "--algo", "bfs", "--learned", str(learned), "--grid", "3",
+                           "--out", str(tmp_path / "cmp")]) == 2
+    assert "differs from the compiled one" in capsys.readouterr().err
     assert landscape_main(["compare", "--algo", "bfs", "--steps", "1", "--grid", "3", "--out", str(tmp_path / "ok")]) == 0
     assert {p.name for p in (tmp_path / "ok").glob("*.png")} >= {"compare-bfs.png", "plane-bfs.png"}

@@ -85,9 +85,11 @@ def cmd_demo(args) -> int:
     for p in draw("bfs", 4, os.path.join(args.out, "bfs-weights.png")):
         print(f"   wrote {p}")
     print("3/3 its loss landscape ...")
-    from landscape.cli import plot_default
+    from .landscapes import plot_around
 
-    plot_default(out=os.path.join(args.out, "bfs-landscape.png"), grid=11)
+    npz, png = plot_around("compiled", "bfs", Path(args.out) / "bfs-landscape.png", grid=(11, 11),
+                           span=("general", (-1.0, 1.0)), force=True)
+    print(f"   wrote {png} (surface {npz})")
     print(f"done in {time.time() - t0:.0f} s")
     return 0 if exact else 1
 

@@ -268,8 +268,16 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if trajectory:
-        leaves = [np.stack([jax.tree.leaves(t)[j] for t in trajectory]) for j in range(len(jax.tree.leaves(trajectory[0])))]
-        np.savez(out / "trajectory.npz", *leaves)
+        save_trajectory(out / "trajectory.npz", trajectory)
+
+
+def save_trajectory(path: Path, snapshots: list) -> None:
+    """``snapshots`` (parameter pytrees with a leading seed axis) as ``path`` (.npz): one
+    ``[snapshots, seeds, ...]`` array per parameter, named by its path in the model
+    (``jax.tree_util.keystr``, e.g. ``.processor.W_val.weight``)."""
+    named, _ = jax.tree_util.tree_flatten_with_path(snapshots[0])
+    columns = zip(*(jax.tree.leaves(s) for s in snapshots))
+    np.savez(path, **{jax.tree_util.keystr(p): np.stack(c) for (p, _), c in zip(named, columns)})
 
 
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:

@@ -1,9 +1,7 @@
 """landscape: filter-normalised loss surfaces (Li et al. 2018) around any Equinox model and
 any user loss (paper appendices C.5 and C.8). ``import landscape`` does not import eqgat:
-the eqgat workflows sit on top, in ``landscape.cli``."""
+the eqgat workflows sit on top (``eqgat.landscapes``, run by ``python -m landscape``)."""
 
-from ._api import Surface as Surface
-from ._api import load as load
 from ._api import random_directions as random_directions
 from ._api import surface as surface
 from ._directions import along as along
@@ -14,6 +12,9 @@ from ._directions import plane as plane
 from ._directions import random_direction as random_direction
 from ._surface import SPANS as SPANS
 from ._surface import evaluate_surface as evaluate_surface
+from ._surface import grid_axes as grid_axes
 from ._surface import interpolate as interpolate
-from ._surface import load_surface as load_surface
 from ._surface import parse_span as parse_span
+from ._format import Surface as Surface
+from ._format import load as load
+from ._format import load_surface as load_surface

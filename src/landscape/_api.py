@@ -5,55 +5,18 @@
     s.save("out/surface.npz"); s = landscape.load("out/surface.npz")
 
 Nothing here knows eqgat; the eqgat workflows (CLRS loss and score, compiled, learned and
-initial models) are in ``landscape.cli``.
+initial models) are in ``eqgat.landscapes``, which ``python -m landscape`` runs.
 """
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import jax
 import numpy as np
 from jaxtyping import PRNGKeyArray, PyTree
 
 from ._directions import Bias, random_direction
+from ._format import Surface
 from ._surface import evaluate_surface
-
-
-@dataclass
-class Surface:
-    """A loss surface: ``values[i, j]`` at ``model + coords[0][i]·d1 + coords[1][j]·d2``,
-    with the settings that made it in ``meta``."""
-
-    values: np.ndarray
-    coords: tuple[np.ndarray, np.ndarray]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, path: str | Path) -> Path:
-        """Write ``path`` (.npz: values and both axes) and ``path.json`` (meta)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, values=self.values, a=self.coords[0], b=self.coords[1])
-        path.with_name(path.name + ".json").write_text(json.dumps({"format": "landscape-surface-v1", **self.meta},
-                                                                  indent=2, default=str))
-        return path
-
-
-def load(path: str | Path) -> Surface:
-    """The ``Surface`` saved at ``path`` by ``Surface.save``; a clear error for anything else."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no surface at {path}")
-    try:
-        data = np.load(path)
-        meta = json.loads(path.with_name(path.name + ".json").read_text())
-        values, a, b = data["values"], data["a"], data["b"]
-    except Exception as err:
-        raise ValueError(f"{path} is not a saved landscape Surface (.npz with values, a, b and a .json beside it)") from err
-    meta.pop("format", None)
-    return Surface(values, (a, b), meta)
 
 
 def random_directions(model: PyTree, *, key: PRNGKeyArray, n: int = 2, bias: Bias = "zero") -> list[PyTree]:

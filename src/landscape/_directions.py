@@ -11,6 +11,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 from jaxtyping import PRNGKeyArray, PyTree
 
 Bias = Literal["zero", "normalize"]
@@ -60,16 +61,14 @@ def random_direction(model: PyTree, key: PRNGKeyArray, *, bias: Bias = "zero") -
 
 
 def flatten(tree: PyTree) -> jax.Array:
-    return jnp.concatenate([jnp.ravel(x) for x in jax.tree.leaves(tree)]) if jax.tree.leaves(tree) else jnp.zeros(0)
+    """Every leaf of ``tree`` in one vector (``jax.flatten_util.ravel_pytree``)."""
+    return ravel_pytree(tree)[0]
 
 
-def unflatten(vector: jax.Array, like: PyTree) -> PyTree:
-    leaves, tree = jax.tree.flatten(like)
-    out, i = [], 0
-    for x in leaves:
-        out.append(jnp.reshape(vector[i : i + x.size], x.shape).astype(x.dtype))
-        i += x.size
-    return jax.tree.unflatten(tree, out)
+def unflatten(vector, like: PyTree) -> PyTree:
+    """``vector`` in ``like``'s structure, shapes and dtype (the inverse of ``flatten``)."""
+    flat, unravel = ravel_pytree(like)
+    return unravel(jnp.asarray(vector, flat.dtype))
 
 
 def orthogonalize(d1: PyTree, d2: PyTree) -> PyTree:

@@ -8,7 +8,6 @@ values[metric], plus any model coordinates) and ``<out>.json`` (everything that 
 An existing output is never silently reused or overwritten.
 """
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PyTree
 from tqdm.auto import tqdm
+
+from ._format import Surface
 
 SPANS = {
     # the paper's views (appendix C.8): a wide and a close look around the centre
@@ -149,24 +150,9 @@ def evaluate_surface(
     if out is not None and done.all():
         meta = dict(meta or {})
         meta.update(grid=[len(a), len(b)], seconds=time.time() - t0, chunk=chunk, metrics=names)
-        np.savez(out, a=a, b=b, **{f"value_{k}": v for k, v in grid.items()},
-                 **{f"coord_{k}": np.asarray(v) for k, v in (meta.get("coords") or {}).items()})
-        out.with_name(out.name + ".json").write_text(json.dumps(meta, indent=2, default=str))
+        Surface(grid[names[0]], (a, b), meta, names[0], grid).save(out)
         _partial(out).unlink(missing_ok=True)
     return grid
-
-
-def load_surface(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """A saved surface (arrays) and its metadata."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no surface at {path}")
-    try:
-        data = dict(np.load(path))
-        meta = json.loads(path.with_name(path.name + ".json").read_text())
-    except Exception as err:
-        raise ValueError(f"{path} is not a landscape surface (.npz with a .json beside it)") from err
-    return data, meta
 
 
 def interpolate(m0: PyTree, m1: PyTree, metrics: Callable[[PyTree], dict[str, jax.Array]],

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when
 import numpy as np
 from matplotlib import colors, ticker
 
-from ._surface import load_surface
+from ._format import load_surface
 
 MARKERS = {"origin": "*", "compiled": "*", "learned": "o", "init": "s"}
 
