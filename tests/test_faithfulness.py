@@ -6,6 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import eqgat
 from eqgat import data, programs
@@ -38,21 +39,41 @@ def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
 
 
 def test_correlation_interval():
-    c = correlation([1, 2, 3, 4, 5, 6], [1.1, 1.9, 3.2, 3.9, 5.1, 6.0])
-    assert c["r"] > 0.99 and c["ci95"][0] < c["r"] < c["ci95"][1]
+    x, y = [1, 2, 3, 4, 5, 6], [1.1, 1.9, 3.2, 3.9, 5.1, 6.0]
+    c = correlation(x, y)
+    r = np.corrcoef(x, y)[0, 1]
+    z, se = np.arctanh(r), 1 / np.sqrt(len(x) - 3)  # Fisher's z interval, by hand
+    np.testing.assert_allclose(c["r"], r, rtol=1e-12)
+    np.testing.assert_allclose(c["ci95"], [np.tanh(z - 1.959964 * se), np.tanh(z + 1.959964 * se)], rtol=1e-5)
+    assert 0 < c["p"] < 1e-3
     assert np.isnan(correlation([1, 2], [3, 4])["r"])
 
 
 def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
-    from eqgat.stability import run
+    from eqgat.stability import StabilityConfig, run
 
-    s = run("bfs", 2, 0, tmp_path, parallel=2, progress=False)
+    cfg = StabilityConfig("bfs", runs=2, steps=0, test_length=16)
+    s = run(cfg, tmp_path, parallel=2, progress=False)
     assert s["test_mean"] == 100.0 and s["relative_distance_mean"] == 0.0
     saved = json.loads((tmp_path / "stability.json").read_text())
-    assert [r["seed"] for r in saved["runs"]] == [0, 1]
+    assert [r["seed"] for r in saved["runs"]] == [0, 1] and "n=16" in saved["test_split"]
     assert saved["runs"][0]["phi_internal"][0]["phi_internal"] == 0.0
     # resuming a finished sweep does no work and keeps the results
-    assert run("bfs", 2, 0, tmp_path, parallel=2, progress=False) == s
+    assert run(cfg, tmp_path, parallel=2, progress=False) == s
+    # a resume under other settings is refused, naming each setting that differs
+    with pytest.raises(ValueError, match=r"lr: 0.0001 there, 0.001 now; steps: 0 there, 5 now"):
+        run(StabilityConfig("bfs", runs=2, steps=5, lr=1e-3, test_length=16), tmp_path, parallel=2, progress=False)
+
+
+def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
+    from eqgat.stability import StabilityConfig, run
+
+    s = run(StabilityConfig("bfs", runs=2, steps=0, noise=0.01, hidden_size=8, test_length=8), tmp_path,
+            parallel=2, progress=False)
+    runs = json.loads((tmp_path / "stability.json").read_text())["runs"]
+    d = [r["relative_distance"] for r in runs]
+    assert 0 < d[0] < 0.01 and 0 < d[1] < 0.01 and d[0] != d[1]  # filter-normalised: |δ_k| = σ|θ_k| per filter
+    assert s["n"] == 2 and runs[0]["phi_internal"][0]["phi_internal"] >= 0.0
 
 
 def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_path):

@@ -92,13 +92,26 @@ def test_resume_after_interruption_gives_the_same_file(tmp_path):
     full = tmp_path / "full.npz"
     evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=full, progress=False)
     part = tmp_path / "part.npz"
-    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, stop_after=3)
+    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, stop_after=3,
+                     meta={"span": [-1, 1]})
     assert not part.exists()
     saved = np.load(tmp_path / "part.npz.partial.npz")
     assert saved["done"].sum() == 12 and np.isnan(saved["v_loss"][~saved["done"]]).all()
     with pytest.raises(OutputExists, match="interrupted"):
         evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False)
-    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, resume=True)
+    # a resume under other settings is refused, naming what differs
+    with pytest.raises(ValueError, match="directions:"):
+        evaluate_surface(model, _quadratic, d2, d1, a, b, chunk=4, out=part, progress=False, resume=True)
+    with pytest.raises(ValueError, match="span: \\[-1, 1\\] then, \\[-2, 2\\] now"):
+        evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, resume=True,
+                         meta={"span": [-2, 2]})
+    other = jax.tree.map(lambda x: x + 1, model)
+    with pytest.raises(ValueError, match="model parameters:"):
+        evaluate_surface(other, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, resume=True)
+    with pytest.raises(ValueError, match="grid points:"):
+        evaluate_surface(model, _quadratic, d1, d2, a, b[:4], chunk=4, out=part, progress=False, resume=True)
+    evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=part, progress=False, resume=True,
+                     meta={"span": [-1, 1]})
     np.testing.assert_array_equal(np.load(full)["value_loss"], np.load(part)["value_loss"])
     with pytest.raises(OutputExists, match="exists"):
         evaluate_surface(model, _quadratic, d1, d2, a, b, chunk=4, out=full, progress=False)

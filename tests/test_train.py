@@ -4,6 +4,7 @@ import json
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -154,3 +155,51 @@ def test_pre_attention_bias_run_validates_tests_and_saves_at_its_own_size(tmp_pa
     assert summary["test_split"].startswith("32 test-distribution graphs of 5 nodes")
     assert summary["test_scores"] == res.test_scores
     assert eqgat.load(tmp_path / "b" / "seed0.eqx").config.nb_nodes == 5
+    with pytest.raises(ValueError, match="the test length must be 5, got 64"):
+        TrainConfig(algo="bfs", model=cfg.model, train_lengths=(5,), test_length=64)
+
+
+def test_test_length_and_non_finite_steps(tmp_path):
+    from eqgat.cli import main
+
+    out = tmp_path / "t"
+    assert main(["train", "--algo", "bfs", "--steps", "2", "--train-lengths", "5", "--batch-size", "2", "--hidden-size",
+                 "8", "--val-every", "0", "--test-length", "6", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert "at n=6" in summary["test_split"] and summary["skipped_steps"] == [0]
+    # a step whose gradient is not finite is skipped (parameters and Adam's moments kept)
+    # and counted: an infinite L1 weight makes every gradient ±inf or NaN
+    cfg = TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8), train_lengths=(5,), steps=3, batch_size=2,
+                      val_every=0, regularization_weight=float("inf"))
+    res = train(cfg, test=False, progress=False)
+    assert res.skipped == [3]
+    start = eqgat.Model(cfg.model, key=eqgat.train.model_key(0))
+    for a, b in zip(jax.tree.leaves(eqx.filter(res.models, eqx.is_inexact_array)),
+                    jax.tree.leaves(eqx.filter(start, eqx.is_inexact_array))):
+        np.testing.assert_array_equal(a[0], b)
+
+
+def test_dfs_batch_whose_gradient_was_nan_everywhere():
+    # dm-clrs' sampler, seed 4, n = 7, p = 0.5, first batch of 4, hidden 12: the loss was
+    # finite (its value is unchanged) but 76 of 84 gradient arrays were NaN, in dm-clrs
+    # too. Cause: jnp.max's gradient in the graph decoder divides by the count of entries
+    # equal to the max, and compiled for XLA:CPU the backward pass recomputed the operand
+    # with other rounding and counted none (0/0). ``node_max`` gathers at argmax instead.
+    import clrs
+
+    from eqgat import data
+    from eqgat._decoders import node_max
+
+    sampler, _ = clrs.build_sampler("dfs", num_samples=-1, length=7, seed=4, p=(0.5,))
+    fb = sampler.next(4)
+    batch = data.from_clrs("dfs", fb.features, fb.outputs, trace_length=eqgat.max_trace_length("dfs", 7))
+    for seed in (0, 1):
+        model = eqgat.Model(eqgat.ModelConfig("dfs", 12), key=jax.random.key(seed))
+        value, grads = eqx.filter_jit(eqx.filter_value_and_grad(eqgat.loss))(model, batch)
+        leaves = jax.tree.leaves(eqx.filter(grads, eqx.is_inexact_array))
+        assert np.isfinite(float(value)) and all(np.all(np.isfinite(x)) for x in leaves)
+        assert sum(np.any(x != 0) for x in leaves) > len(leaves) // 2  # real gradients, not zeros
+    h = jax.random.normal(jax.random.key(0), (7, 5))
+    np.testing.assert_array_equal(node_max(h), jnp.max(h, axis=0))  # the same value as jnp.max
+    g = jax.grad(lambda h: jnp.sum(node_max(h)))(h)
+    np.testing.assert_array_equal(g, jax.nn.one_hot(jnp.argmax(h, 0), 7).T)

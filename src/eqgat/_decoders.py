@@ -67,8 +67,22 @@ class PointerDecoder(eqx.Module):
         return einsum(self.W3.weight, p_m, "o s, i j s -> i j o")[..., 0] + self.W3.bias[0]
 
 
+def node_max(h: Float[Array, "n t"]) -> Float[Array, " t"]:
+    """max_i h_i per feature, the value ``jnp.max(h, axis=0)`` gives, with a gradient that
+    goes to the first maximiser (a gather at ``argmax``).
+
+    ``jnp.max``'s gradient divides by the number of entries equal to the max. Compiled
+    for XLA:CPU, the backward pass can recompute ``h`` with other rounding than the
+    forward max was taken from, find no entry equal to it and divide 0 by 0: NaN in
+    every parameter although the loss is finite. It happened on a DFS batch at hidden
+    size 12 (``tests/test_train.py``), in dm-clrs' own graph decoder too. ``argmax`` is
+    one reduction that returns the index with the value, so the gather never misses."""
+    index = jnp.argmax(h, axis=0, keepdims=True)
+    return jnp.take_along_axis(h, index, axis=0)[0]
+
+
 class GraphDecoder(eqx.Module):
-    """Graph scalars: W_n max_i(h_i) + W_g g."""
+    """Graph scalars: W_n max_i(h_i) + W_g g (``node_max``: a NaN-free gradient)."""
 
     W_n: eqx.nn.Linear
     W_g: eqx.nn.Linear
@@ -83,7 +97,7 @@ class GraphDecoder(eqx.Module):
         self.probe = probe
 
     def __call__(self, h: Float[Array, "n t"], E: Float[Array, "n n f"], g: Float[Array, " f"]) -> Float[Array, ""]:
-        return (affine(self.W_n, jnp.max(h, axis=0)) + affine(self.W_g, g))[0]
+        return (affine(self.W_n, node_max(h)) + affine(self.W_g, g))[0]
 
 
 Decoder = NodeDecoder | PointerDecoder | GraphDecoder

@@ -109,7 +109,13 @@ def add_train_commands(sub) -> None:
     add_flags(p)
     p.add_argument("--no-random-pos", action="store_true")
     p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--val-length", type=_positive, default=None,
+                   help="graph size of the validation split (default: CLRS-30's 16; a model with B validates at its own n)")
+    p.add_argument("--test-length", type=_positive, default=None,
+                   help="graph size of the test split (default: CLRS-30's 64; a model with B tests at its own n)")
     p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
+    p.add_argument("--init-noise", type=float, default=0.0, metavar="SIGMA",
+                   help="perturb the --init weights by SIGMA x a filter-normalised Gaussian direction (key: the seed)")
     p.add_argument("--trajectory-every", type=int, default=0,
                    help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
@@ -139,12 +145,15 @@ def _cmd_train(args) -> int:
         algo=args.algo, train_lengths=lengths, random_pos=not args.no_random_pos,
         batch_size=args.batch_size, steps=args.steps, lr=args.lr, regularization_weight=args.regularization_weight,
         model=model, seed=args.seed, seeds=args.seeds, val_every=args.val_every, init=args.init,
+        val_length=args.val_length, test_length=args.test_length, init_noise=args.init_noise,
     )
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty; choose another --out")
     res = train(cfg, out=out, trajectory_every=args.trajectory_every)
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
+    if any(res.skipped):
+        print(f"  skipped (non-finite update, not applied): {dict(zip(res.seeds, res.skipped))} steps per seed")
     for k, s in enumerate(res.seeds):
         test = "" if res.test_scores is None else f" test {100 * res.test_scores[k]:.2f}%"
         print(f"  seed {s}: final loss {res.losses[-1, k]:.4f}{test}" if len(res.losses) else f"  seed {s}:{test}")

@@ -180,18 +180,23 @@ class Sampler:
             yield self.next()
 
 
-def clrs30_split(algorithm: str, split: str = "test", *, trace_length: int | None = None) -> Batch:
+def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = None,
+                 trace_length: int | None = None) -> Batch:
     """The CLRS-30 ``split`` ('train', 'val' or 'test') regenerated with dm-clrs' own
-    sampler seed, size and sample count (no download needed)."""
+    sampler seed, size and sample count (no download needed); ``length`` draws the same
+    split (seed, sample count) at another graph size."""
     import clrs
 
     get_spec(algorithm)
     if split not in CLRS30:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(CLRS30)}")
     cfg = CLRS30[split]
-    sampler, _ = clrs.build_sampler(algorithm, num_samples=cfg["num_samples"], length=cfg["length"], seed=cfg["seed"])
+    n = cfg["length"] if length is None else length
+    if n < 2:
+        raise ValueError(f"a {split} split needs graphs of at least 2 nodes, got length {n}")
+    sampler, _ = clrs.build_sampler(algorithm, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])
     fb = sampler.next()
-    T = trace_length or max_trace_length(algorithm, cfg["length"])
+    T = trace_length or max_trace_length(algorithm, n)
     return from_clrs(algorithm, fb.features, fb.outputs, trace_length=T)
 
 

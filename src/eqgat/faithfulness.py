@@ -101,14 +101,17 @@ def internal(model: Model, reference: Model, batch, *, bins: int = 10) -> dict[s
 
 
 def correlation(x, y) -> dict:
-    """Pearson r with a 95% interval (Fisher z); NaN where undefined (n < 4 or constant)."""
+    """Pearson r, its two-sided p-value and 95% interval (``scipy.stats.pearsonr``; the
+    interval by Fisher's z); NaN where undefined (n < 4 or a constant series)."""
+    from scipy.stats import pearsonr
+
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = len(x)
     if n < 4 or np.std(x) == 0 or np.std(y) == 0:
-        return {"r": float("nan"), "ci95": [float("nan"), float("nan")], "n": n}
-    r = float(np.corrcoef(x, y)[0, 1])
-    z, se = np.arctanh(np.clip(r, -0.999999, 0.999999)), 1 / np.sqrt(n - 3)
-    return {"r": r, "ci95": [float(np.tanh(z - 1.96 * se)), float(np.tanh(z + 1.96 * se))], "n": n}
+        return {"r": float("nan"), "p": float("nan"), "ci95": [float("nan"), float("nan")], "n": n}
+    res = pearsonr(x, y)
+    ci = res.confidence_interval(0.95)
+    return {"r": float(res.statistic), "p": float(res.pvalue), "ci95": [float(ci.low), float(ci.high)], "n": n}
 
 
 def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples: int = 32, seed: int = 0,

@@ -1,54 +1,111 @@
 """The stability runner (``python -m landscape stability``): retrain from the compiled
-initialisation with R data orders and measure whether the compiled minimum survives (paper
-appendix C.5, table 12). An eqgat workflow; ``landscape`` only hosts its command.
+solution with R data orders and measure whether the compiled minimum survives (paper
+appendix C.5, table 12 and figure 5). A training workflow; ``landscape`` hosts its command.
 
-Runs are trained ``--parallel`` at a time in one vmapped program (seed axis); each group's
+The paper's protocol is table 4's training (10,000 steps, Adam 1e-4, batch 32, lengths
+4-16) started from the compiled parameters, at hidden size 128 "by extending the patterns"
+(the program's slots first, every other weight zero). Every part of it is a setting of
+``StabilityConfig``; ``noise`` σ perturbs each run's start by σ times a filter-normalised
+Gaussian direction (``TrainConfig.init_noise``).
+
+Runs are trained ``parallel`` at a time in one vmapped program (seed axis); each group's
 results are written as soon as it finishes, so an interrupted sweep resumes where it
-stopped. Reported per run: CLRS-30 test accuracy, the distance travelled from the
-compiled parameters (absolute and relative to |θ_compiled|), and φ_internal to the
-compiled model along training.
+stopped, and refuses to resume under other settings (naming them). Reported per run: the
+test accuracy, the distance travelled from the compiled parameters (absolute and relative
+to |θ_compiled|), and φ_internal to the compiled model along training.
 """
 
+import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+
+
+@dataclass(frozen=True)
+class StabilityConfig:
+    """One stability sweep: runs ``seed`` .. ``seed + runs - 1`` (data orders, and noise
+    keys when ``noise`` > 0)."""
+
+    algo: str
+    runs: int = 4
+    steps: int = 10_000
+    hidden_size: int | None = None  # default: the program's minimal size; the paper: 128
+    lr: float = 1e-4
+    batch_size: int = 32
+    train_lengths: tuple[int, ...] = (4, 7, 11, 13, 16)
+    test_length: int | None = None  # default: CLRS-30's 64
+    noise: float = 0.0
+    seed: int = 0
+    every: int = 0  # φ_internal every N steps (default: steps // 5)
+
+    def __post_init__(self):
+        from .programs import PROGRAMS
+
+        if self.algo not in PROGRAMS:
+            raise ValueError(f"no compiled program for {self.algo!r}; use one of {', '.join(PROGRAMS)}")
+        if self.runs < 1 or self.steps < 0 or self.noise < 0 or self.every < 0:
+            raise ValueError("runs must be >= 1; steps, noise and every >= 0")
+        object.__setattr__(self, "train_lengths", tuple(self.train_lengths))
+
+    def settings(self) -> dict:
+        """What a resumed sweep must share with the saved one (``runs`` may grow)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "runs"}
 
 
 def _distance(models, compiled):
     """|θ_k - θ_compiled| per stacked run, and relative to |θ_compiled|."""
-    pc = jax.tree.leaves(eqx.filter(compiled, eqx.is_inexact_array))
-    pm = jax.tree.leaves(eqx.filter(models, eqx.is_inexact_array))
-    sq = sum(np.sum((np.asarray(m) - np.asarray(c)[None]) ** 2, axis=tuple(range(1, m.ndim))) for m, c in zip(pm, pc))
-    ref = np.sqrt(sum(float(np.sum(np.asarray(c, np.float64) ** 2)) for c in pc))
-    d = np.sqrt(sq)
-    return d, d / ref
+    pc = eqx.filter(compiled, eqx.is_inexact_array)
+    pm = eqx.filter(models, eqx.is_inexact_array)
+    d = np.asarray(jax.vmap(lambda m: optax.tree_utils.tree_norm(jax.tree.map(jnp.subtract, m, pc)))(pm))
+    return d, d / float(optax.tree_utils.tree_norm(pc))
 
 
-def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed: int = 0, every: int = 0,
-        lr: float = 1e-4, progress: bool = True) -> dict:
-    from . import programs
-    from ._checkpoint import save
-    from .compiler import compile_program
-    from .data import Sampler
-    from .faithfulness import internal
-    from .train import TrainConfig, train, unstack
+def _resume(path: Path, cfg: StabilityConfig) -> list[dict]:
+    """The runs already in ``path``, or a ``ValueError`` naming each setting that differs."""
+    if not path.exists():
+        return []
+    saved = json.loads(path.read_text())
+    before = saved.get("config", {})
+    now = json.loads(json.dumps(cfg.settings()))
+    if differ := [k for k in sorted(set(before) | set(now)) if k != "runs" and before.get(k) != now.get(k)]:
+        said = "; ".join(f"{k}: {before.get(k, '(unset)')!r} there, {now.get(k, '(unset)')!r} now" for k in differ)
+        raise ValueError(f"{path} holds a sweep made with other settings, so it is not resumed ({said}); "
+                         "use another --out or the same settings")
+    return saved["runs"]
 
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt = out / "compiled.eqx"
-    compiled = compile_program(programs.PROGRAMS[algo])
-    save(ckpt, compiled, source="compiled", program=algo)
-    probe = Sampler(algo, 16, 16, seed=10_000 + seed, random_pos=False, p=(0.5,)).next()
-    every = every or max(1, steps // 5)
-    results_path = out / "stability.json"
-    done = json.loads(results_path.read_text())["runs"] if results_path.exists() else []
-    done_seeds = {r["seed"] for r in done}
-    groups = [list(range(seed + g, seed + min(g + parallel, runs))) for g in range(0, runs, parallel)]
+
+def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True) -> dict:
+    """Train ``cfg.runs`` runs from the compiled model, ``parallel`` at a time; write
+    ``out/stability.json`` after each group and return the summary."""
     from tqdm.auto import tqdm
 
-    for group in tqdm(groups, desc=f"stability {algo}", disable=not progress, unit="group"):
+    from . import programs
+    from ._checkpoint import save
+    from .compiler import compile_stages
+    from .data import Sampler
+    from .faithfulness import internal
+    from .train import TrainConfig, initial_models, train, unstack
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "stability.json"
+    done = _resume(results_path, cfg)
+    stages = compile_stages(programs.PROGRAMS[cfg.algo], cfg.hidden_size)
+    compiled = stages.build()
+    ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=cfg.algo,
+                layout=stages.layout.to_dict())
+    probe = Sampler(cfg.algo, 16, 16, seed=10_000 + cfg.seed, random_pos=False, p=(0.5,)).next()
+    every = cfg.every or max(1, cfg.steps // 5)
+    done_seeds = {r["seed"] for r in done}
+    seeds = [cfg.seed + k for k in range(cfg.runs)]
+    groups = [seeds[g: g + parallel] for g in range(0, cfg.runs, parallel)]
+    for group in tqdm(groups, desc=f"stability {cfg.algo}", disable=not progress, unit="group"):
         if set(group) <= done_seeds:
             continue
         curve = {s: [] for s in group}
@@ -57,29 +114,32 @@ def run(algo: str, runs: int, steps: int, out: Path, *, parallel: int = 4, seed:
             for k, s in enumerate(group):
                 curve[s].append({"step": step, "phi_internal": internal(unstack(models, k), compiled, probe)["mean"]})
 
-        record(0, jax.tree.map(lambda x: x[None] if eqx.is_array(x) else x, compiled))  # at the compiled point
-        for s in group[1:]:
-            curve[s] = list(curve[group[0]])
-        cfg = TrainConfig(algo=algo, steps=steps, seed=group[0], seeds=len(group), init=str(ckpt), lr=lr,
-                          val_every=0)
-        res = train(cfg, test=True, progress=progress, callback=record, callback_every=every)
+        tc = TrainConfig(algo=cfg.algo, steps=cfg.steps, seed=group[0], seeds=len(group), init=str(ckpt), lr=cfg.lr,
+                         batch_size=cfg.batch_size, train_lengths=cfg.train_lengths, test_length=cfg.test_length,
+                         init_noise=cfg.noise, val_every=0)
+        record(0, initial_models(tc))  # at the (perturbed) compiled start
+        res = train(tc, test=True, progress=progress, callback=record, callback_every=every)
         dist, rel = _distance(res.models, compiled)
         for k, s in enumerate(group):
             done.append({"seed": s, "test_score": res.test_scores[k], "distance": float(dist[k]),
-                         "relative_distance": float(rel[k]), "phi_internal": curve[s]})
-        write(results_path, algo, runs, steps, lr, done)
+                         "relative_distance": float(rel[k]), "skipped_steps": res.skipped[k],
+                         "phi_internal": curve[s]})
+        write(results_path, cfg, done, test_split=res.test_split)
     return summarize(done)
 
 
-def write(path: Path, algo, runs, steps, lr, done) -> None:
-    payload = {"algorithm": algo, "runs": done, "config": {"runs": runs, "steps": steps, "lr": lr,
-               "init": "compiled (minimal hidden size)"}, "summary": summarize(done)}
+def write(path: Path, cfg: StabilityConfig, done: list[dict], *, test_split: str) -> None:
+    """``stability.json``: the settings, every finished run and the summary (atomically)."""
+    payload = {"algorithm": cfg.algo, "config": {**cfg.settings(), "runs": cfg.runs}, "test_split": test_split,
+               "runs": sorted(done, key=lambda r: r["seed"]), "summary": summarize(done)}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(path)
 
 
-def summarize(done) -> dict:
+def summarize(done: list[dict]) -> dict:
+    """Mean ± std (population, as the paper's tables) of test accuracy in %, max, and the
+    mean relative distance travelled."""
     t = 100 * np.array([r["test_score"] for r in done])
     d = np.array([r["relative_distance"] for r in done])
     return {"n": len(done), "test_mean": float(t.mean()) if len(t) else None, "test_std": float(t.std()) if len(t) else None,

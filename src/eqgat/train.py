@@ -50,9 +50,11 @@ class TrainConfig:
     seed: int = 0
     seeds: int = 1
     val_every: int = 500
-    val_length: int = 16
+    val_length: int | None = None  # None: CLRS-30's 16 (or nb_nodes for a model with B)
+    test_length: int | None = None  # None: CLRS-30's 64 (or nb_nodes for a model with B)
     model: ModelConfig | None = None
     init: str | None = None  # a checkpoint to start from (e.g. a compiled model)
+    init_noise: float = 0.0  # σ: each seed starts at init + σ·(filter-normalised Gaussian direction)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -75,6 +77,17 @@ class TrainConfig:
         if self.model.use_pre_att_bias and set(self.train_lengths) != {self.model.nb_nodes}:
             raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={self.model.nb_nodes}: "
                              f"give --train-lengths {self.model.nb_nodes}")
+        if self.model.use_pre_att_bias:
+            for what, n in (("test", self.test_length), ("validation", self.val_length)):
+                if n is not None and n != self.model.nb_nodes:
+                    raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={self.model.nb_nodes}: "
+                                     f"the {what} length must be {self.model.nb_nodes}, got {n}")
+        if any(n is not None and n < 2 for n in (self.val_length, self.test_length)):
+            raise ValueError("validation and test lengths must be >= 2 nodes")
+        if self.init_noise and not self.init:
+            raise ValueError("init_noise perturbs an --init checkpoint: give one")
+        if not (self.init_noise >= 0 and np.isfinite(self.init_noise)):
+            raise ValueError(f"init_noise must be a finite σ >= 0, got {self.init_noise}")
         if self.steps < 0 or self.seeds < 1 or self.batch_size < 1:
             raise ValueError("steps must be >= 0, seeds and batch size >= 1")
         if min(self.train_lengths) < 2:
@@ -93,22 +106,41 @@ def model_key(seed: int) -> jax.Array:
 
 
 def init_model(cfg: TrainConfig, seed: int) -> Model:
-    """Seed ``seed``'s initial model: ``cfg.init``'s weights, or fresh ones from
-    ``model_key(seed)``."""
-    if cfg.init:
-        return load(cfg.init)
-    return Model(cfg.model, key=model_key(seed))
+    """Seed ``seed``'s initial model: fresh weights from ``model_key(seed)``, or
+    ``cfg.init``'s, moved by ``cfg.init_noise`` σ along a filter-normalised Gaussian
+    direction drawn from ``model_key(seed)`` (1-D leaves, biases, unperturbed)."""
+    if not cfg.init:
+        return Model(cfg.model, key=model_key(seed))
+    model = load(cfg.init)
+    if cfg.init_noise:
+        from landscape import along, random_direction
+
+        model = along(model, [random_direction(model, model_key(seed))], [cfg.init_noise])
+    return model
+
+
+def initial_models(cfg: TrainConfig) -> Model:
+    """Every seed's initial model, stacked (leading seed axis)."""
+    return stack([init_model(cfg, cfg.seed + k) for k in range(cfg.seeds)])
 
 
 def optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
-    """dm-clrs' optimiser: global-norm clipping, then Adam."""
+    """dm-clrs' optimiser (global-norm clipping, then Adam), wrapped so that an update that
+    is not finite is never applied: the step is skipped (parameters and Adam's moments
+    unchanged) and counted in the state (``skipped_steps``)."""
     parts = [optax.clip_by_global_norm(cfg.grad_clip)] if cfg.grad_clip else []
-    return optax.chain(*parts, optax.scale_by_adam(), optax.scale(-cfg.lr))
+    return optax.apply_if_finite(optax.chain(*parts, optax.scale_by_adam(), optax.scale(-cfg.lr)),
+                                 max_consecutive_errors=2**31 - 1)
+
+
+def skipped_steps(opt_states) -> np.ndarray:
+    """Steps skipped for a non-finite update, per seed (stacked optimiser states)."""
+    return np.asarray(opt_states.total_notfinite).reshape(-1)
 
 
 def l1(model: Model) -> jax.Array:
     """Σ|θ| over every trainable array (the author's fork's L1 regulariser)."""
-    return sum(jnp.sum(jnp.abs(x)) for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))
+    return optax.tree_utils.tree_norm(eqx.filter(model, eqx.is_inexact_array), ord=1)
 
 
 def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
@@ -171,10 +203,15 @@ class TrainResult:
     config: TrainConfig
     seeds: list[int]
     losses: np.ndarray  # [steps, seeds]
+    skipped: list[int]  # steps not applied because the update was not finite, per seed
     val: list[dict]  # {"step", "scores": [per seed]}
     test_scores: list[float] | None
     compiles: int
     seconds: float
+
+    @property
+    def test_split(self) -> str:
+        return eval_split(self.config, "test")
 
 
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
@@ -184,7 +221,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     from .data import Sampler, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
-    models = stack([init_model(cfg, s) for s in seeds])
+    models = initial_models(cfg)
     opt = optimizer(cfg)
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
     step_fn = make_step(cfg, opt)
@@ -216,8 +253,8 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
                 post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
             bar.set_postfix(post)
     seconds = time.time() - t0
-    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds), val, None,
-                         len(compiled_sizes), seconds)
+    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds),
+                         skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), seconds)
     if out is not None:  # the trained models are saved before anything that could fail
         write_results(result, Path(out), trajectory)
     if test:
@@ -227,22 +264,33 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     return result
 
 
-def eval_split(cfg: TrainConfig, split: str) -> str:
-    """What ``split`` ('val' or 'test') evaluates on: the CLRS-30 split, or, for a model
-    whose pre-attention bias B fixes the graph size, test-distribution graphs of that size."""
+def eval_length(cfg: TrainConfig, split: str) -> int:
+    """The graph size ``split`` ('val' or 'test') evaluates at: a model with B evaluates at
+    its own ``nb_nodes``; otherwise ``val_length`` and ``test_length`` (default CLRS-30's)."""
     if cfg.model.use_pre_att_bias:
-        return f"32 test-distribution graphs of {cfg.model.nb_nodes} nodes (use_pre_att_bias fixes n)"
-    return f"CLRS-30 {split} split (n={CLRS30[split]['length']})"
+        return cfg.model.nb_nodes
+    n = cfg.val_length if split == "val" else cfg.test_length
+    return CLRS30[split]["length"] if n is None else n
+
+
+def eval_split(cfg: TrainConfig, split: str) -> str:
+    """What ``split`` ('val' or 'test') evaluates on, in words."""
+    n = eval_length(cfg, split)
+    if cfg.model.use_pre_att_bias:
+        return f"32 test-distribution graphs of {n} nodes (use_pre_att_bias fixes n)"
+    if n == CLRS30[split]["length"]:
+        return f"CLRS-30 {split} split (n={n})"
+    return f"CLRS-30 {split} split's sampler (seed {CLRS30[split]['seed']}, 32 graphs) at n={n}"
 
 
 def eval_batch(cfg: TrainConfig, split: str):
     """The batch of ``eval_split(cfg, split)``."""
     from .data import Sampler, clrs30_split
 
+    n = eval_length(cfg, split)
     if cfg.model.use_pre_att_bias:
-        seed = CLRS30[split]["seed"]
-        return Sampler(cfg.algo, cfg.model.nb_nodes, 32, seed=seed, random_pos=False, p=(0.5,)).next()
-    return clrs30_split(cfg.algo, split)
+        return Sampler(cfg.algo, n, 32, seed=CLRS30[split]["seed"], random_pos=False, p=(0.5,)).next()
+    return clrs30_split(cfg.algo, split, length=n)
 
 
 def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
@@ -256,13 +304,14 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
         rec = {
             "seed": s,
             "final_loss": float(result.losses[-1, k]) if len(result.losses) else None,
+            "skipped_steps": result.skipped[k],
             "val": [{"step": v["step"], "score": v["scores"][k]} for v in result.val],
             "test_score": None if result.test_scores is None else result.test_scores[k],
         }
         (out / f"seed{s}.json").write_text(json.dumps(rec, indent=2))
     summary = {
-        "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores,
-        "test_split": eval_split(result.config, "test"),
+        "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores, "skipped_steps": result.skipped,
+        "test_split": result.test_split,
         "seconds": result.seconds, "graph_sizes_compiled": result.compiles,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }

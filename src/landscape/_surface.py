@@ -8,6 +8,8 @@ values[metric], plus any model coordinates) and ``<out>.json`` (everything that 
 An existing output is never silently reused or overwritten.
 """
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +67,40 @@ def _partial(out: Path) -> Path:
     return out.with_name(out.name + ".partial.npz")
 
 
+#: Metadata that may change between an interrupted run and its resume.
+_VOLATILE = ("versions", "seconds")
+
+
+def _digest(*trees: PyTree) -> str:
+    """A fingerprint of every array in ``trees`` (shapes, dtypes and values)."""
+    h = hashlib.sha256()
+    for x in jax.tree.leaves(trees):
+        x = np.asarray(x)
+        h.update(f"{x.shape}{x.dtype}".encode())
+        h.update(np.ascontiguousarray(x).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _settings(meta, names, params, d1, d2, anchors, points, chunk) -> dict:
+    """Everything a resumed surface must share with the interrupted one: the caller's
+    settings (``meta``), the metric names, and fingerprints of the model, the directions
+    (or anchors) and the grid, so a change is caught even where ``meta`` does not name it."""
+    settings = {k: v for k, v in (meta or {}).items() if k not in _VOLATILE}
+    settings.update({"metrics": names, "model parameters": _digest(params), "directions": _digest(d1, d2),
+                     "grid points": _digest(points), "chunk": chunk})
+    if anchors is not None:
+        settings["anchors"] = _digest(anchors[0], anchors[1], np.asarray(anchors[2]))
+    return json.loads(json.dumps(settings, default=str))
+
+
+def _check_resume(partial: Path, saved: dict, now: dict) -> None:
+    differ = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+    if differ:
+        said = "; ".join(f"{k}: {saved.get(k, '(unset)')!r} then, {now.get(k, '(unset)')!r} now" for k in differ)
+        raise ValueError(f"{partial} was made with other settings, so it is not resumed ({said}); "
+                         "rerun with those settings, or pass force=True (--force) to restart")
+
+
 def evaluate_surface(
     model: PyTree,
     metrics: Callable[[PyTree], dict[str, jax.Array]],
@@ -101,10 +137,10 @@ def evaluate_surface(
     names = list(jax.eval_shape(lambda: metrics(model)).keys())
     values = {k: np.full(npts, np.nan, dtype=np.float64) for k in names}
     done = np.zeros(npts, dtype=bool)
+    settings = _settings(meta, names, params, d1, d2, anchors, points, chunk) if out is not None else {}
     if out is not None and resume and _partial(out).exists() and not force:
         saved = np.load(_partial(out))
-        if saved["points"].shape != points.shape or not np.array_equal(saved["points"], points):
-            raise ValueError(f"{_partial(out)} was made on another grid; use --force to restart")
+        _check_resume(_partial(out), json.loads(str(saved["settings"])) if "settings" in saved else {}, settings)
         done = saved["done"]
         for k in names:
             values[k] = saved[f"v_{k}"]
@@ -143,7 +179,8 @@ def evaluate_surface(
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = _partial(out).with_name(_partial(out).name + ".tmp.npz")
-            np.savez(tmp, points=points, done=done, **{f"v_{k}": v for k, v in values.items()})
+            np.savez(tmp, points=points, done=done, settings=json.dumps(settings),
+                     **{f"v_{k}": v for k, v in values.items()})
             tmp.replace(_partial(out))
     bar.close()
     grid = {k: v.reshape(len(a), len(b)) for k, v in values.items()}

@@ -72,24 +72,49 @@ def cmd_trajectory(args) -> int:
 
 
 def add_stability_command(sub) -> None:
-    p = sub.add_parser("stability", help="retrain from the compiled initialisation with R data orders")
+    p = sub.add_parser("stability", help="retrain from the compiled solution with R data orders (table 12)")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
-    p.add_argument("--runs", type=int, default=4)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--parallel", type=int, default=4, help="runs vmapped in one program")
+    p.add_argument("--runs", type=_positive, default=4)
+    p.add_argument("--steps", type=int, default=10_000, help="training steps per run (the paper: 10,000)")
+    p.add_argument("--hidden-size", type=_positive, default=None,
+                   help="compiled at this size, the program's slots first (default: its minimal size; the paper: 128)")
     p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=_positive, default=32)
+    p.add_argument("--train-lengths", type=_lengths, default=(4, 7, 11, 13, 16))
+    p.add_argument("--test-length", type=_positive, default=None, help="default: CLRS-30's 64")
+    p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
+                   help="start each run at compiled + SIGMA x a filter-normalised Gaussian direction (key: the run's seed)")
+    p.add_argument("--every", type=int, default=0, help="φ_internal every N steps (default steps/5)")
+    p.add_argument("--parallel", type=_positive, default=4, help="runs vmapped in one program")
+    p.add_argument("--seed", type=int, default=0, help="first run's seed (data order and noise key)")
     p.add_argument("--out", default=None)
     p.set_defaults(fn=cmd_stability)
 
 
-def cmd_stability(args) -> int:
-    from eqgat.stability import run
+def _positive(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
 
+
+def _lengths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lengths must be comma-separated integers, got {text!r}") from None
+
+
+def cmd_stability(args) -> int:
+    from eqgat.stability import StabilityConfig, run
+
+    cfg = StabilityConfig(args.algo, runs=args.runs, steps=args.steps, hidden_size=args.hidden_size, lr=args.lr,
+                          batch_size=args.batch_size, train_lengths=args.train_lengths, test_length=args.test_length,
+                          noise=args.noise, seed=args.seed, every=args.every)
     out = Path(args.out or f"out/stability-{args.algo}")
-    s = run(args.algo, args.runs, args.steps, out, parallel=args.parallel, seed=args.seed, lr=args.lr)
-    print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f}% ± "
-          f"{s['test_std']:.2f}% (max {s['test_max']:.2f}%), mean relative distance travelled {s['relative_distance_mean']:.3g}")
+    s = run(cfg, out, parallel=args.parallel)
+    print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f} ± "
+          f"{s['test_std']:.2f} (max {s['test_max']:.2f}), mean relative distance travelled {s['relative_distance_mean']:.3g}")
     print(f"results: {out / 'stability.json'}")
     return 0
 
