@@ -27,7 +27,7 @@ def test_internal_distance_of_the_compiled_model_to_itself_is_zero_and_grows_wit
     assert internal(noisy, compiled, batch)["mean"] > 0.0
     learned = eqgat.Model(eqgat.ModelConfig("bfs", 8, nb_heads=2), key=jax.random.key(1))  # several heads: best one reported
     res = internal(learned, compiled, batch)
-    assert res["per_head"].shape == (2, 10) and res["best_head"] in (0, 1) and 0 < res["mean"] <= 1  # a mean of entries |α̂ - α*| <= 1
+    assert res["per_head"].shape == (2, 16) and res["best_head"] in (0, 1) and 0 < res["mean"] <= 1  # a mean of entries |α̂ - α*| <= 1
 
 
 def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
@@ -36,6 +36,31 @@ def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
         for name, curve in ext.items():
             finite = curve[np.isfinite(curve)]
             assert finite.size and np.all(finite == 1.0), (algo, name, curve)
+
+
+def test_time_bins_never_leave_the_first_bin_empty():
+    from eqgat.faithfulness import _time_bins
+
+    batch = _batch()
+    bidx = _time_bins(batch, 16)
+    L = np.asarray(batch.length).astype(int)
+    for g in range(batch.batch_size):  # every trace: first step in bin 0, last in bin 15 (a one-step trace: 0)
+        live = bidx[g][bidx[g] >= 0]
+        assert len(live) == L[g] - 1 and live[0] == 0 and np.all(np.diff(live) >= 0)
+        assert live[-1] == (15 if L[g] > 2 else 0)
+
+
+def test_faithfulness_on_clrs_splits_for_bellman_ford(tmp_path):
+    from eqgat.faithfulness import run
+
+    ckpts = tmp_path / "bf"
+    ckpts.mkdir()
+    eqgat.save(ckpts / "seed0.eqx", eqgat.compile_program(programs.bellman_ford), source="compiled")
+    s = run(ckpts, "bellman_ford", tmp_path / "out", split="val", length=8)
+    assert s["eval"] == {"split": "val", "nb_nodes": 8, "graphs": 32}
+    row = s["seeds"][0]
+    assert row["internal_mean"] == 0.0 and np.isfinite(row["internal"][0])  # the first bin is filled
+    assert all(v == 1.0 for c in row["external_steps"].values() for v in c if v == v)  # exact at every step
 
 
 def test_correlation_interval():
@@ -87,7 +112,7 @@ def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_p
         eqgat.save(ckpts / f"seed{s}.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(s)), source="trained")
         (ckpts / f"seed{s}.json").write_text(json.dumps({"test_score": 0.5 + 0.1 * s}))
     out = tmp_path / "faith"
-    summary = run(ckpts, "bfs", out, nb_nodes=8, samples=4)
+    summary = run(ckpts, "bfs", out, split="sampler", length=8, samples=4)
     assert [Path(r["checkpoint"]).name for r in summary["seeds"]] == ["seed0.eqx", "seed1.eqx"]
     assert all(0 < r["internal_mean"] <= 1 for r in summary["seeds"])
     pngs = sorted(p.name for p in out.glob("*.png"))

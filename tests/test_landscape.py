@@ -243,3 +243,6 @@ def test_cli_show_plot_compare_success_and_failure(tmp_path, capsys):
     assert "differs from the compiled one" in capsys.readouterr().err
     assert landscape_main(["compare", "--algo", "bfs", "--steps", "1", "--grid", "3", "--out", str(tmp_path / "ok")]) == 0
     assert {p.name for p in (tmp_path / "ok").glob("*.png")} >= {"compare-bfs.png", "plane-bfs.png"}
+    scores = json.loads((tmp_path / "ok" / "compare.json").read_text())["test"]
+    assert scores["compiled"] == 1.0 and 0.0 <= scores["learned"] <= 1.0
+    assert "learned" in capsys.readouterr().out

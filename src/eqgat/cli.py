@@ -179,8 +179,12 @@ def add_faithfulness_command(sub) -> None:
     p.add_argument("--algo", choices=["bfs", "bellman_ford"])
     p.add_argument("--out", required=True)
     p.add_argument("--replot", action="store_true", help="redraw the figures in --out from its saved results")
-    p.add_argument("--samples", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation graphs")
+    p.add_argument("--split", choices=["train", "val", "test", "sampler"], default="test",
+                   help="CLRS-30 split (default test, n = 64), or 'sampler': fresh p = 0.5 graphs")
+    p.add_argument("--length", type=_positive, default=None, help="graph size (default: the split's own; sampler 16)")
+    p.add_argument("--bins", type=_positive, default=16, help="normalised-time bins")
+    p.add_argument("--samples", type=_positive, default=32, help="graphs for --split sampler")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --split sampler graphs")
     p.set_defaults(fn=_cmd_faithfulness)
 
 
@@ -193,7 +197,8 @@ def _cmd_faithfulness(args) -> int:
         return 0
     if not args.checkpoints or not args.algo:
         raise SystemExit("error: --checkpoints and --algo are required (or --replot)")
-    s = run(Path(args.checkpoints), args.algo, Path(args.out), samples=args.samples, seed=args.seed)
+    s = run(Path(args.checkpoints), args.algo, Path(args.out), split=args.split, length=args.length,
+            samples=args.samples, seed=args.seed, bins=args.bins)
     for r in s["seeds"]:
         print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
     for k in ("corr_external_vs_test", "corr_internal_vs_test"):

@@ -24,14 +24,24 @@ MARGINS = {Type.SCALAR: 0.5, Type.MASK: 0.1, Type.POINTER: 1e-6, Type.MASK_ONE: 
 
 
 def _time_bins(batch, bins: int) -> np.ndarray:
-    """Bin index of each (graph, step): step t of a trace with length L sits at
-    normalised time (t + 1) / (L - 1) in (0, 1]; -1 for steps past the trace."""
+    """Bin index of each (graph, step): step t of a trace with L hints (L - 1 steps) sits
+    at normalised time t / (L - 2) in [0, 1] (a one-step trace at 0), in bin
+    min(floor(τ·bins), bins - 1): every trace's first step falls in the first bin and its
+    last in the last; -1 for steps past the trace."""
     L = np.asarray(batch.length)[:, None]
     t = np.arange(max(1, batch.trace_length - 1))[None, :]
     live = live_steps(np.asarray(batch.length), t.shape[1])
-    tau = (t + 1) / np.maximum(L - 1, 1)
-    idx = np.minimum((tau * bins).astype(int) - (tau * bins == np.floor(tau * bins)).astype(int), bins - 1)
-    return np.where(live, np.maximum(idx, 0), -1)
+    tau = t / np.maximum(L - 2, 1)
+    idx = np.minimum(np.floor(tau * bins).astype(int), bins - 1)
+    return np.where(live, idx, -1)
+
+
+def _step_mean(values: np.ndarray, bin_idx: np.ndarray) -> np.ndarray:
+    """Mean over graphs of ``values`` ``[b, T-1]`` per raw step t, over live steps (NaN
+    where no graph's trace reaches t)."""
+    live = bin_idx >= 0
+    count = live.sum(0)
+    return np.where(count > 0, np.where(live, values, 0).sum(0) / np.maximum(count, 1), np.nan)
 
 
 def _bin_mean(values: np.ndarray, bin_idx: np.ndarray, bins: int) -> np.ndarray:
@@ -49,10 +59,11 @@ def _column_mean(curves: np.ndarray) -> np.ndarray:
     return np.where(count > 0, np.nansum(curves, 0) / np.maximum(count, 1), np.nan)
 
 
-def external(model: Model, batch, *, margins=None, bins: int = 10) -> dict[str, np.ndarray]:
-    """φ_external per hint probe over normalised time (``bins`` bins of (0, 1]): the mean,
+def external(model: Model, batch, *, margins=None, bins: int = 16,
+             per_step: bool = False) -> dict[str, np.ndarray]:
+    """φ_external per hint probe over normalised time (``bins`` bins of [0, 1]): the mean,
     over graphs and nodes, of |ŷ - y| < margin. The model runs on its own predictions
-    (no teacher forcing), as at test time."""
+    (no teacher forcing), as at test time. ``per_step``: per raw step t instead."""
     margins = {**MARGINS, **(margins or {})}
     pred = predict(model, batch)
     spec = {p.name: p for p in model.spec}
@@ -70,8 +81,8 @@ def external(model: Model, batch, *, margins=None, bins: int = 10) -> dict[str, 
         else:
             y = np.asarray(logits)
         ok = np.abs(y - truth) < margins[p.type]
-        per_step = ok.reshape(ok.shape[:2] + (-1,)).mean(-1)  # [b, T-1]
-        out[name] = _bin_mean(per_step, bidx, bins)
+        step_ok = ok.reshape(ok.shape[:2] + (-1,)).mean(-1)  # [b, T-1]
+        out[name] = _step_mean(step_ok, bidx) if per_step else _bin_mean(step_ok, bidx, bins)
     return out
 
 
@@ -80,11 +91,11 @@ def attention(model: Model, batch) -> np.ndarray:
     return np.asarray(predict(model, batch, teacher_forcing=True).alpha)
 
 
-def internal(model: Model, reference: Model, batch, *, bins: int = 10) -> dict[str, np.ndarray]:
+def internal(model: Model, reference: Model, batch, *, bins: int = 16) -> dict[str, np.ndarray]:
     """φ_internal: mean |α̂ - α*| per normalised time bin, over live steps and the graph's
     edges (adj) plus self pairs. Returns ``per_head`` ``[d, bins]``, ``best_head`` (the
     head with the smallest overall distance) and ``best`` ``[bins]`` (that head's curve),
-    plus ``mean`` (that head's overall distance)."""
+    ``steps`` (that head's curve per raw step t) and ``mean`` (its overall distance)."""
     a_hat, a_star = attention(model, batch), attention(reference, batch)
     if a_star.shape[2] != 1:
         raise ValueError("the reference (compiled) model must have one head")
@@ -97,7 +108,8 @@ def internal(model: Model, reference: Model, batch, *, bins: int = 10) -> dict[s
     live = bidx >= 0
     overall = np.array([per_step[..., h][live].mean() for h in range(per_step.shape[-1])])
     best = int(np.argmin(overall))
-    return {"per_head": per_head, "best_head": best, "best": per_head[best], "mean": float(overall[best])}
+    return {"per_head": per_head, "best_head": best, "best": per_head[best], "steps": _step_mean(per_step[..., best], bidx),
+            "mean": float(overall[best])}
 
 
 def correlation(x, y) -> dict:
@@ -114,20 +126,39 @@ def correlation(x, y) -> dict:
     return {"r": float(res.statistic), "p": float(res.pvalue), "ci95": [float(ci.low), float(ci.high)], "n": n}
 
 
-def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples: int = 32, seed: int = 0,
-        bins: int = 10) -> dict:
-    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model; save
-    ``faithfulness.json``/``.npz`` and the figures in ``out``."""
+#: What faithfulness can be scored on: dm-clrs' CLRS-30 splits (at their own graph size
+#: or ``length``), or ``sampler``: fresh test-distribution graphs (p = 0.5, ids i/n).
+SPLITS = ("train", "val", "test", "sampler")
+
+
+def eval_graphs(algo: str, split: str = "test", *, length: int | None = None, samples: int = 32, seed: int = 0):
+    """The graphs of ``split`` (see ``SPLITS``); ``length`` changes a split's graph size,
+    ``samples`` and ``seed`` set the ``sampler`` graphs (default 32 graphs of 16 nodes)."""
+    from .data import Sampler, clrs30_split
+
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if split == "sampler":
+        return Sampler(algo, length or 16, samples, seed=seed, random_pos=False, p=(0.5,)).next()
+    return clrs30_split(algo, split, length=length)
+
+
+def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,
+        samples: int = 32, seed: int = 0, bins: int = 16) -> dict:
+    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model on
+    ``eval_graphs(algo, split, ...)``; save ``faithfulness.json``/``.npz`` and the figures
+    in ``out``."""
     from . import programs
     from ._checkpoint import load
     from .compiler import compile_program
-    from .data import Sampler
 
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins}")
     paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
     if not paths:
         raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
     compiled = compile_program(programs.PROGRAMS[algo])
-    batch = Sampler(algo, nb_nodes, samples, seed=seed, random_pos=False, p=(0.5,)).next()
+    batch = eval_graphs(algo, split, length=length, samples=samples, seed=seed)
     rows = []
     for path in paths:
         model = load(path)
@@ -139,10 +170,15 @@ def run(checkpoints: Path, algo: str, out: Path, *, nb_nodes: int = 16, samples:
         inn = internal(model, compiled, batch, bins=bins)
         rows.append({"checkpoint": str(path), "test_score": test,
                      "external": {k: v.tolist() for k, v in ext.items()},
+                     "external_steps": {k: v.tolist() for k, v in external(model, batch, per_step=True).items()},
+                     "internal_steps": inn["steps"].tolist(),
                      "external_mean": float(np.nanmean(np.concatenate(list(ext.values())))),
                      "internal": inn["best"].tolist(), "internal_mean": inn["mean"], "best_head": inn["best_head"]})
     ext_c = external(compiled, batch, bins=bins)
-    summary = {"algorithm": algo, "eval": {"nb_nodes": nb_nodes, "samples": samples, "seed": seed}, "bins": bins,
+    graphs = {"split": split, "nb_nodes": batch.nb_nodes, "graphs": batch.batch_size}
+    if split == "sampler":
+        graphs.update(seed=seed, p=0.5)
+    summary = {"algorithm": algo, "eval": graphs, "bins": bins,
                "compiled_external": {k: v.tolist() for k, v in ext_c.items()}, "seeds": rows}
     scored = [r for r in rows if r["test_score"] is not None]
     if scored:
@@ -168,33 +204,40 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
     paths = []
     rows = summary["seeds"]
     probes = list(rows[0]["external"])
-    fig, axes = plt.subplots(1, len(probes), figsize=(5 * len(probes), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], probes):
-        curves = np.array([r["external"][name] for r in rows], dtype=float)
-        for c in curves:
-            ax.plot(x, c, color="C0", alpha=0.25, lw=1)
-        ax.plot(x, _column_mean(curves), color="C0", lw=2, label="learned (mean)")
-        ax.plot(x, summary["compiled_external"][name], "k--", lw=1.5, label="compiled")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("normalised time")
-        ax.set_ylabel("φ_external")
-        ax.set_title(f"{summary['algorithm']} {name}")
-        ax.legend(fontsize=7)
+    fig, axes = plt.subplots(2, len(probes), figsize=(5 * len(probes), 7.2), squeeze=False)
+    for col, name in enumerate(probes):
+        for row, (key, label) in enumerate((("external", "normalised time"), ("external_steps", "step t"))):
+            ax = axes[row, col]
+            curves = _ragged([r.get(key, {}).get(name, []) for r in rows])
+            xs = x if key == "external" else np.arange(curves.shape[1])
+            for c in curves:
+                ax.plot(xs, c, color="C0", alpha=0.25, lw=1)
+            ax.plot(xs, _column_mean(curves), color="C0", lw=2, label="learned (mean)")
+            if key == "external":
+                ax.plot(x, summary["compiled_external"][name], "k--", lw=1.5, label="compiled")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel(label)
+            ax.set_ylabel("φ_external")
+            ax.set_title(f"{summary['algorithm']} {name} ({_graphs_text(summary)})", fontsize=9)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "trace-accuracy.png")
     fig.savefig(paths[-1], dpi=130)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    curves = np.array([r["internal"] for r in rows], dtype=float)
-    for c in curves:
-        ax.plot(x, c, color="C1", alpha=0.25, lw=1)
-    ax.plot(x, _column_mean(curves), color="C1", lw=2, label="learned (mean)")
-    ax.axhline(0, color="k", ls="--", lw=1, label="compiled (ideal)")
-    ax.set_xlabel("normalised time")
-    ax.set_ylabel("φ_internal = mean |α̂ - α*|")
-    ax.set_title(f"{summary['algorithm']}: attention distance to the compiled model")
-    ax.legend(fontsize=7)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, xs, label in ((axes[0], "internal", x, "normalised time"),
+                               (axes[1], "internal_steps", None, "step t")):
+        curves = _ragged([r.get(key, []) for r in rows])
+        xs = np.arange(curves.shape[1]) if xs is None else xs
+        for c in curves:
+            ax.plot(xs, c, color="C1", alpha=0.25, lw=1)
+        ax.plot(xs, _column_mean(curves), color="C1", lw=2, label="learned (mean)")
+        ax.axhline(0, color="k", ls="--", lw=1, label="compiled (ideal)")
+        ax.set_xlabel(label)
+        ax.set_ylabel("φ_internal = mean |α̂ - α*|")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{summary['algorithm']}: attention distance to the compiled model ({_graphs_text(summary)})")
     fig.tight_layout()
     paths.append(out / "attention-distance.png")
     fig.savefig(paths[-1], dpi=130)
@@ -232,6 +275,17 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
         fig.savefig(paths[-1], dpi=130)
         plt.close(fig)
     return paths
+
+
+def _ragged(curves: list) -> np.ndarray:
+    """Curves of different lengths as one NaN-padded array (at least one column)."""
+    width = max([len(c) for c in curves] + [1])
+    return np.array([list(c) + [np.nan] * (width - len(c)) for c in curves], dtype=float)
+
+
+def _graphs_text(summary: dict) -> str:
+    e = summary.get("eval", {})
+    return f"{e.get('split', 'sampler')} graphs, n = {e.get('nb_nodes')}"
 
 
 def replot(out: Path) -> list[Path]:

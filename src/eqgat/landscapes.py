@@ -144,10 +144,23 @@ def compare(algorithm: str, learned: Model, learned_source: str, out: Path, *, g
                            "init": pl.coords[2].tolist()})
     figures["plane"] = plot_surface(npz, out / f"plane-{algorithm}.png", metric)
     ts = np.linspace(0, 1, 41)
+    scores = test_scores({"compiled": compiled, "learned": learned})
+    (out / "compare.json").write_text(json.dumps({
+        "algorithm": algorithm, "learned": learned_source, "seed": seed, "grid": list(grid),
+        "test": {"split": "CLRS-30 test (n=64)", **scores}, "plane_coords": pl.coords.tolist()}, indent=2))
     figures["curve"] = plot_curve(ts, interpolate(compiled, learned, metrics_on(eval_batch(algorithm)), ts),
                                   out / f"interpolate-compiled-learned-{algorithm}.png",
                                   title=f"{algorithm}: compiled (t=0) to learned (t=1)")
     return figures
+
+
+def test_scores(models: dict[str, Model]) -> dict[str, float]:
+    """Each model's CLRS output score on the CLRS-30 test split (n = 64)."""
+    from ._evaluate import output_score, predict
+    from .data import clrs30_split
+
+    batch = clrs30_split(next(iter(models.values())).algorithm, "test")
+    return {name: output_score(m, predict(m, batch), batch) for name, m in models.items()}
 
 
 def load_trajectory(run: Path, seed: int | None = None) -> tuple[Model, list[Model], int]:

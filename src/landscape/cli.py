@@ -2,6 +2,7 @@
 eqgat's adapter (``eqgat.landscapes``) and its stability runner (``eqgat.stability``)."""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def cmd_compare(args) -> int:
         source = str(outdir / "learned" / f"seed{args.seed}.eqx")
     figs = compare(args.algo, learned, source, outdir, grid=args.grid, metric=args.metric, seed=args.seed,
                    resume=args.resume, force=args.force)
-    print(f"compare: {figs['compare']}\nplane:   {figs['plane']}\ncurve:   {figs['curve']}")
+    scores = json.loads((outdir / "compare.json").read_text())["test"]
+    print(f"test (CLRS-30, n=64): compiled {100 * scores['compiled']:.2f}%, learned {100 * scores['learned']:.2f}% ({source})")
+    print(f"compare: {figs['compare']}\nplane:   {figs['plane']}\ncurve:   {figs['curve']}\nscores:  {outdir / 'compare.json'}")
     return 0
 
 
