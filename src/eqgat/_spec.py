@@ -84,9 +84,31 @@ SPECS: dict[str, tuple[Probe, ...]] = {
         Probe("s_last", _H, _N, _M1),
         Probe("time", _H, _G, _S),
     ),
+    # the paper authors' fork (``eqgat.fork``): BFS with one hint per edge relaxation, and
+    # DFS with only its pointer and colour hints
+    "bfs_seq": (
+        Probe("pos", _I, _N, _S),
+        Probe("s", _I, _N, _M1),
+        Probe("A", _I, _E, _S),
+        Probe("adj", _I, _E, _M),
+        Probe("pi", _O, _N, _P),
+        Probe("reach_h", _H, _N, _M),
+        Probe("pi_h", _H, _N, _P),
+    ),
+    "dfs_light": (
+        Probe("pos", _I, _N, _S),
+        Probe("A", _I, _E, _S),
+        Probe("adj", _I, _E, _M),
+        Probe("pi", _O, _N, _P),
+        Probe("pi_h", _H, _N, _P),
+        Probe("color", _H, _N, _C, 3),
+    ),
 }
 
+#: dm-clrs' own algorithms (``tests/test_interop.py`` checks their tables against it).
 ALGORITHMS = ("bfs", "bellman_ford", "dfs")
+#: Every algorithm eqgat can sample and train on.
+TRAINABLE = ALGORITHMS + ("bfs_seq", "dfs_light")
 
 
 def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
@@ -120,12 +142,26 @@ def max_trace_length(algorithm: str, n: int) -> int:
     Traces are padded to this bucket so that a model compiles once per graph size.
     BFS and Bellman-Ford do at most n-1 rounds that change state plus one that does not,
     recording one hint per round and the initial state (T <= n + 1); DFS records three
-    hints per node (T = 3n).
+    hints per node (T = 3n); ``dfs_light`` one per root, two per root's start and one per
+    push and pop (T = 2n + roots <= 3n); ``bfs_seq`` one per edge out of a reached node
+    in each of at most n rounds (T <= 1 + n³; ``time_bucket`` pads it far less).
     """
     get_spec(algorithm)
-    if algorithm == "dfs":
+    if algorithm in ("dfs", "dfs_light"):
         return 3 * n
+    if algorithm == "bfs_seq":
+        return 1 + n**3
     return n + 1
+
+
+def time_bucket(algorithm: str, n: int, T: int) -> int:
+    """The padded trace length of a batch whose longest trace has T hints:
+    ``max_trace_length`` (one compile per graph size), except for ``bfs_seq``, whose bound
+    n³ is far above its traces: the next power of two >= T (at least 8), so a graph size
+    compiles a few times, not once per batch."""
+    if algorithm != "bfs_seq":
+        return max(T, max_trace_length(algorithm, n))
+    return min(max(8, 1 << (max(T, 1) - 1).bit_length()), max_trace_length(algorithm, n))
 
 
 #: dm-clrs' CLRS-30 splits (``clrs.CLRS30``): sample count, graph size and sampler seed.

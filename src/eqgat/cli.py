@@ -96,9 +96,10 @@ def cmd_demo(args) -> int:
 
 def add_train_commands(sub) -> None:
     from ._config import add_flags
+    from ._spec import TRAINABLE
 
     p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs"])
+    p.add_argument("--algo", required=True, choices=list(TRAINABLE))
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
     p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")

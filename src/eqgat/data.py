@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Shaped
 
-from ._spec import CLRS30, Location, Stage, get_spec, max_trace_length
+from ._spec import CLRS30, Location, Stage, get_spec, max_trace_length, time_bucket
 
 #: Edge probabilities of the graphs dm-clrs' training pipeline samples (``run.py``).
 TRAIN_P = tuple(0.1 + 0.1 * i for i in range(9))
@@ -135,6 +135,21 @@ def from_clrs(algorithm: str, features: Any, outputs: Any = (), *, trace_length:
     return to_batch(algorithm, clrs_arrays(algorithm, features, outputs, trace_length=trace_length), dtype)
 
 
+def _build_sampler(clrs, algorithm: str, **kw):
+    """dm-clrs' sampler of ``algorithm`` (``eqgat.fork``'s for the fork's algorithms)."""
+    from . import fork
+
+    if algorithm in fork.ALGORITHMS:
+        return fork.build_sampler(algorithm, **kw)
+    return clrs.build_sampler(algorithm, **kw)[0]
+
+
+def _longest(features) -> int:
+    """The time axis of a dm-clrs batch: its longest trace, or the longest dm-clrs has
+    drawn so far (it pads to that), whichever is longer."""
+    return max(int(np.max(np.asarray(features.lengths))), int(np.asarray(features.hints[0].data).shape[0]))
+
+
 class Sampler:
     """Batches of fresh graphs of ``nb_nodes`` nodes, sampled by dm-clrs on the fly.
 
@@ -152,19 +167,20 @@ class Sampler:
         if nb_nodes < 2:
             raise ValueError(f"nb_nodes must be >= 2 for sampled graphs, got {nb_nodes}")
         self.algorithm, self.nb_nodes, self.batch_size = algorithm, nb_nodes, batch_size
-        self.trace_length = trace_length or max_trace_length(algorithm, nb_nodes)
+        self.trace_length = trace_length
         self.random_pos = random_pos
         self._rng = np.random.default_rng(seed)
         # dm-clrs' on-the-fly sampler first draws 1000 graphs to learn the longest trace;
         # eqgat pads to its own time bucket, so ``warm_up=False`` skips that (the graphs
         # drawn then differ; training keeps the warm-up so earlier runs reproduce)
-        self._sampler, _ = clrs.build_sampler(algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p,
-                                              track_max_steps=warm_up)
+        self._sampler = _build_sampler(clrs, algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p,
+                                       track_max_steps=warm_up)
 
     def next_arrays(self) -> Arrays:
         """The next batch as float64 ``Arrays`` (dm-clrs' own values)."""
         fb = self._sampler.next(self.batch_size)
-        arrays = clrs_arrays(self.algorithm, fb.features, fb.outputs, trace_length=self.trace_length)
+        T = self.trace_length or time_bucket(self.algorithm, self.nb_nodes, _longest(fb.features))
+        arrays = clrs_arrays(self.algorithm, fb.features, fb.outputs, trace_length=T)
         if self.random_pos:
             b, n = arrays.inputs["pos"].shape
             pos = np.sort(self._rng.uniform(size=(b, n)), axis=1).astype(np.float32).astype(np.float64)
@@ -194,9 +210,9 @@ def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = No
     n = cfg["length"] if length is None else length
     if n < 2:
         raise ValueError(f"a {split} split needs graphs of at least 2 nodes, got length {n}")
-    sampler, _ = clrs.build_sampler(algorithm, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])
+    sampler = _build_sampler(clrs, algorithm, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])
     fb = sampler.next()
-    T = trace_length or max_trace_length(algorithm, n)
+    T = trace_length or time_bucket(algorithm, n, _longest(fb.features))
     return from_clrs(algorithm, fb.features, fb.outputs, trace_length=T)
 
 
