@@ -10,7 +10,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
 from ._config import ModelConfig
 from ._decoders import Decoder, make_decoder, postprocess
-from ._encoders import Encoder, Features, empty_features, to_soft
+from ._encoders import Encoder, empty_features, to_soft
 from ._gatv2 import GATv2
 from ._spec import Probe, Stage, get_spec
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Shaped
 
-from ._spec import CLRS30, Location, Stage, get_spec, max_trace_length, time_bucket
+from ._spec import CLRS30, Location, get_spec, max_trace_length, time_bucket
 
 #: Edge probabilities of the graphs dm-clrs' training pipeline samples (``run.py``).
 TRAIN_P = tuple(0.1 + 0.1 * i for i in range(9))
