@@ -5,7 +5,9 @@
 - the models: ``compiled``, ``init`` or a checkpoint (``resolve_model``);
 - surfaces around one model, saved with the settings that made them (``surface_around``);
 - ``compare``: compiled vs learned, and the plane through compiled, learned and init;
-- ``trajectory``: Li et al.'s PCA plane of a saved training trajectory.
+- ``trajectory``: Li et al.'s PCA plane of a saved training trajectory;
+- ``curvature``: Hessian top eigenvalues, trace and spectral density at a model;
+- ``connect_models``: a trained low-loss curve between two models, against the line.
 
 The stability runner (retraining from the compiled model) is a training workflow, in
 ``eqgat.stability``.
@@ -19,7 +21,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from landscape import SPANS, evaluate_surface, grid_axes, interpolate, pca_directions, plane, random_direction
+from landscape import (SPANS, along_curve, barrier, connect, evaluate_surface, grid_axes, hessian_trace, interpolate,
+                       line, pca_directions, plane, random_direction, spectral_density, top_eigenvalues)
 from landscape.plot import plot_compare, plot_curve, plot_surface
 
 from . import programs
@@ -206,3 +209,97 @@ def trajectory(run: Path, out: Path | None = None, *, seed: int | None = None, g
                    directions=(d1, d2), directions_name=f"PCA of {len(snapshots)} snapshots "
                    f"(explained variance {explained[0]:.3f}, {explained[1]:.3f})")
     return npz, plot_surface(npz, out, metric, trajectory=coords), explained
+
+
+def loss_on_eval_batch(algorithm: str, *, batch_seed: int = 0):
+    """``model -> loss``: dm-clrs' loss on the evaluation batch (``eval_batch``)."""
+    metrics = metrics_on(eval_batch(algorithm, seed=batch_seed))
+    return lambda model: metrics(model)["loss"]
+
+
+def _norm(model: Model) -> float:
+    return float(np.sqrt(sum(float(np.sum(np.asarray(x, np.float64) ** 2))
+                             for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))))
+
+
+def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, iters: int = 100, samples: int = 100,
+              density: bool = False, seed: int = 0) -> dict:
+    """Hessian of the evaluation-batch loss at the model ``model_spec`` names: the ``top_k``
+    eigenvalues of largest magnitude (Lanczos, ``iters`` products), Hutchinson's trace
+    (``samples`` probes) and, with ``density``, the spectral density (SLQ) drawn to
+    ``out/spectral-density.png``. Keys: ``jax.random.key(seed)`` split three ways
+    (eigenvalues, trace, density). Eigenvalues are reported raw and times |θ|² (the second
+    derivative along a direction as long as θ, the scale the filter-normalised surfaces
+    are drawn at). Writes ``out/hessian.json`` and returns it."""
+    if top_k < 1:
+        raise ValueError(f"--top-k must be >= 1, got {top_k}")
+    model, source = resolve_model(model_spec, algorithm)
+    loss_fn = loss_on_eval_batch(algorithm)
+    k_eig, k_tr, k_sd = jax.random.split(jax.random.key(seed), 3)
+    eig, _ = top_eigenvalues(loss_fn, model, k=top_k, key=k_eig, iters=iters)
+    trace, stderr = hessian_trace(loss_fn, model, key=k_tr, samples=samples)
+    norm = _norm(model)
+    report = {
+        "algorithm": algorithm, "model": source, "loss": float(loss_fn(model)), "parameter_norm": norm,
+        "top_eigenvalues": eig.tolist(), "top_eigenvalues_times_norm_squared": (eig * norm**2).tolist(),
+        "trace": trace, "trace_stderr": stderr,
+        "settings": {"top_k": top_k, "iters": iters, "samples": samples, "seed": seed,
+                     "eval_batch": {**EVAL_BATCH, "seed": 0}, "versions": versions()},
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if density:
+        import matplotlib.pyplot as plt
+
+        grid, dens = spectral_density(loss_fn, model, key=k_sd)
+        np.savez(out / "spectral-density.npz", grid=grid, density=dens)
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        ax.semilogy(grid, np.maximum(dens, 1e-12))
+        ax.set_xlabel("eigenvalue")
+        ax.set_ylabel("density")
+        ax.set_title(f"{algorithm} {source}: Hessian spectral density (SLQ)", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "spectral-density.png", dpi=130)
+        plt.close(fig)
+        report["density"] = {"npz": str(out / "spectral-density.npz"), "png": str(out / "spectral-density.png")}
+    (out / "hessian.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def connect_models(a_spec: str, b_spec: str, algorithm: str, out: Path, *, bends: int = 1, steps: int = 1000,
+                   lr: float = 1e-2, seed: int = 0, points: int = 101, progress: bool = True) -> dict:
+    """Train a Bézier curve with ``bends`` bends from model ``a_spec`` to ``b_spec``
+    (``landscape.connect``, key ``jax.random.key(seed)``) on the evaluation-batch loss;
+    write the loss along the straight line and along the curve (``out/connect.png``,
+    ``out/connect.json``, ``out/curve-mid.eqx``: the curve's model at t = 0.5) and
+    return the barriers."""
+    from ._checkpoint import save
+
+    a, a_src = resolve_model(a_spec, algorithm)
+    b, b_src = resolve_model(b_spec, algorithm)
+    if a.config != b.config:
+        raise ValueError(f"the two models have different architectures ({a_src}: {a.config}; {b_src}: {b.config}); "
+                         "a curve joins models of one architecture")
+    loss_fn = loss_on_eval_batch(algorithm)
+    curve = connect(loss_fn, a, b, bends=bends, steps=steps, key=jax.random.key(seed), lr=lr, progress=progress)
+    t, on_line = along_curve(loss_fn, line(a, b), points=points)
+    _, on_curve = along_curve(loss_fn, curve, points=points)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.semilogy(t, np.maximum(on_line, 1e-12), label="straight line")
+    ax.semilogy(t, np.maximum(on_curve, 1e-12), label=f"trained curve ({bends} bend{'s' * (bends > 1)})")
+    ax.set_xlabel(f"t (0: {a_src}, 1: {b_src})")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "connect.png", dpi=130)
+    plt.close(fig)
+    save(out / "curve-mid.eqx", curve(0.5), source="curve midpoint", a=a_src, b=b_src, bends=bends)
+    report = {"algorithm": algorithm, "a": a_src, "b": b_src, "bends": bends, "steps": steps, "lr": lr, "seed": seed,
+              "barrier_line": barrier(loss_fn, (a, b), points=points), "barrier_curve": barrier(loss_fn, curve, points=points),
+              "t": t.tolist(), "loss_line": on_line.tolist(), "loss_curve": on_curve.tolist()}
+    (out / "connect.json").write_text(json.dumps(report, indent=2))
+    return report

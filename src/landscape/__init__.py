@@ -1,5 +1,6 @@
 """landscape: filter-normalised loss surfaces (Li et al. 2018) around any Equinox model and
-any user loss (paper appendices C.5 and C.8). ``import landscape`` does not import eqgat:
+any user loss (paper appendices C.5 and C.8), with Hessian curvature (top eigenvalues,
+trace, spectral density) and low-loss curves between two models. ``import landscape`` does not import eqgat:
 the eqgat workflows sit on top (``eqgat.landscapes``, run by ``python -m landscape``)."""
 
 from ._api import random_directions as random_directions
@@ -18,3 +19,11 @@ from ._surface import parse_span as parse_span
 from ._format import Surface as Surface
 from ._format import load as load
 from ._format import load_surface as load_surface
+from ._connect import Curve as Curve
+from ._connect import along_curve as along_curve
+from ._connect import barrier as barrier
+from ._connect import connect as connect
+from ._connect import line as line
+from ._curvature import hessian_trace as hessian_trace
+from ._curvature import spectral_density as spectral_density
+from ._curvature import top_eigenvalues as top_eigenvalues

@@ -1,4 +1,4 @@
-"""``python -m landscape {plot,compare,trajectory,stability}``: the command line, on top of
+"""``python -m landscape {plot,compare,trajectory,stability,hessian,connect}``: the command line, on top of
 eqgat's adapter (``eqgat.landscapes``) and its stability runner (``eqgat.stability``)."""
 
 import argparse
@@ -72,6 +72,59 @@ def cmd_trajectory(args) -> int:
                                      force=args.force)
     print(f"surface: {npz}\nplot:    {png} (explained variance {explained[0]:.3f}, {explained[1]:.3f})")
     return 0
+
+
+def cmd_hessian(args) -> int:
+    from eqgat.landscapes import curvature
+
+    out = Path(args.out or f"out/hessian-{args.algo}-{Path(args.model).stem}")
+    r = curvature(args.model, args.algo, out, top_k=args.top_k, iters=args.iters, samples=args.samples,
+                  density=args.density, seed=args.seed)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 0
+    print(f"{args.algo} {r['model']}: loss {r['loss']:.4g}, |θ| = {r['parameter_norm']:.4g}")
+    for lam, lam_n in zip(r["top_eigenvalues"], r["top_eigenvalues_times_norm_squared"]):
+        print(f"  eigenvalue {lam: .6g}   (× |θ|²: {lam_n:.4g})")
+    print(f"  trace {r['trace']:.6g} ± {r['trace_stderr']:.2g} (Hutchinson, {args.samples} probes)")
+    print(f"results: {out / 'hessian.json'}" + (f", {r['density']['png']}" if "density" in r else ""))
+    return 0
+
+
+def cmd_connect(args) -> int:
+    from eqgat.landscapes import connect_models
+
+    out = Path(args.out or f"out/connect-{args.algo}")
+    r = connect_models(args.a, args.b, args.algo, out, bends=args.bends, steps=args.steps, lr=args.lr, seed=args.seed)
+    print(f"{args.algo}: loss barrier along the straight line {r['barrier_line']:.4g}, along the trained curve "
+          f"({args.bends} bend(s), {args.steps} steps) {r['barrier_curve']:.4g}")
+    print(f"results: {out / 'connect.json'}, {out / 'connect.png'}")
+    return 0
+
+
+def add_curvature_commands(sub) -> None:
+    p = sub.add_parser("hessian", help="Hessian top eigenvalues, trace and spectral density at a model")
+    p.add_argument("--algo", default="bfs", choices=["bfs", "bellman_ford"])
+    p.add_argument("--model", default="compiled", help="compiled, init, or a checkpoint path")
+    p.add_argument("--top-k", type=_positive, default=3)
+    p.add_argument("--iters", type=_positive, default=100, help="Lanczos steps (Hessian-vector products)")
+    p.add_argument("--samples", type=_positive, default=100, help="Hutchinson probes for the trace")
+    p.add_argument("--density", action="store_true", help="also the spectral density (stochastic Lanczos quadrature)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--out", default=None, help="folder for hessian.json (and the density figure)")
+    p.set_defaults(fn=cmd_hessian)
+
+    p = sub.add_parser("connect", help="train a low-loss Bezier curve between two models (Garipov et al. 2018)")
+    p.add_argument("--algo", default="bfs", choices=["bfs", "bellman_ford"])
+    p.add_argument("--a", default="compiled", help="compiled, init, or a checkpoint path")
+    p.add_argument("--b", required=True, help="compiled, init, or a checkpoint path")
+    p.add_argument("--bends", type=_positive, default=1)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None)
+    p.set_defaults(fn=cmd_connect)
 
 
 def add_stability_command(sub) -> None:
@@ -163,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_trajectory)
 
     add_stability_command(sub)
+    add_curvature_commands(sub)
     return parser
 
 

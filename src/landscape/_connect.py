@@ -1,0 +1,109 @@
+"""Low-loss curves between two models (Garipov et al. 2018, "Loss surfaces, mode
+connectivity, and fast ensembling of DNNs"), for any Equinox model and any
+``loss_fn(model) -> scalar``.
+
+A ``Curve`` is a Bézier curve φ(t) = Σ_k B_k(t) θ_k of degree ``bends + 1`` whose end
+points θ_0 = a and θ_{bends+1} = b are fixed; ``connect`` trains the ``bends`` control
+points by minimising E_{t ~ U(0, 1)} loss(φ(t)) with optax. ``barrier`` is the height of
+the loss along a curve (or the straight line) above its higher end point.
+"""
+
+from collections.abc import Callable
+from math import comb
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Float, PRNGKeyArray, PyTree
+from tqdm.auto import tqdm
+
+from ._directions import _check_same_structure, params_of
+
+
+class Curve(eqx.Module):
+    """A Bézier curve between two models of one architecture: ``curve(t)`` is the model at
+    t ∈ [0, 1] (``t = 0``: ``a``, ``t = 1``: ``b``). ``points`` are the trainable leaves
+    of the end points and the bends, in order; ``static`` the rest of the model."""
+
+    points: list[PyTree]
+    static: PyTree
+
+    @property
+    def bends(self) -> int:
+        return len(self.points) - 2
+
+    def params_at(self, t: Float[Array, ""] | float) -> PyTree:
+        """The trainable leaves at ``t`` (Bernstein weights of the points)."""
+        d = len(self.points) - 1
+        w = [comb(d, k) * t**k * (1 - t) ** (d - k) for k in range(d + 1)]
+        return jax.tree.map(lambda *xs: sum(wk * x for wk, x in zip(w, xs)), *self.points)
+
+    def __call__(self, t: Float[Array, ""] | float) -> PyTree:
+        return eqx.combine(self.params_at(t), self.static)
+
+
+def line(a: PyTree, b: PyTree) -> Curve:
+    """The straight line from ``a`` to ``b`` as a ``Curve`` (no bends)."""
+    _check_same_structure(a, b)
+    pa, static = eqx.partition(a, eqx.is_inexact_array)
+    return Curve([pa, params_of(b)], static)
+
+
+def connect(loss_fn: Callable[[PyTree], jax.Array], a: PyTree, b: PyTree, *, bends: int = 1, steps: int = 1000,
+            key: PRNGKeyArray, lr: float = 1e-2, samples: int = 4, perturbation: float = 0.05,
+            progress: bool = False) -> Curve:
+    """Train a ``Curve`` from ``a`` to ``b`` with ``bends`` control points (1: Garipov et
+    al.'s quadratic Bézier curve). The bends start on the straight line (evenly spaced)
+    plus a Gaussian perturbation of ``perturbation``·|b - a| per bend, drawn from ``key``
+    (so a symmetric problem can leave the line); each of ``steps`` Adam steps (learning
+    rate ``lr``, clipped to global norm 1 of the update direction) averages the loss at
+    ``samples`` uniform t drawn from ``key``. The end points never move."""
+    if bends < 1 or steps < 0 or samples < 1:
+        raise ValueError(f"bends and samples must be >= 1 and steps >= 0, got bends={bends}, samples={samples}, steps={steps}")
+    straight = line(a, b)
+    pa, pb = straight.points
+    gap = float(jnp.sqrt(sum(jnp.sum((x - y) ** 2) for x, y in zip(jax.tree.leaves(pb), jax.tree.leaves(pa)))))
+    init_key, t_key = jax.random.split(key)
+    bend_points = []
+    for k, bk in enumerate(jax.random.split(init_key, bends)):
+        s = (k + 1) / (bends + 1)
+        leaves, tree = jax.tree.flatten(pa)
+        noise = [jax.random.normal(kk, x.shape, x.dtype) for kk, x in zip(jax.random.split(bk, len(leaves)), leaves)]
+        size = jnp.sqrt(sum(jnp.sum(n**2) for n in noise)) or 1.0
+        on_line = jax.tree.map(lambda x, y: (1 - s) * x + s * y, pa, pb)
+        bend_points.append(jax.tree.map(lambda p, n: p + perturbation * gap * n / size, on_line, jax.tree.unflatten(tree, noise)))
+    opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr))
+    state = opt.init(bend_points)
+
+    @eqx.filter_jit
+    def step(bend_points, state, t):
+        def objective(bp):
+            curve = Curve([pa, *bp, pb], straight.static)
+            return jnp.mean(jax.vmap(lambda ti: loss_fn(curve(ti)))(t))
+
+        value, grads = eqx.filter_value_and_grad(objective)(bend_points)
+        updates, state = opt.update(grads, state, bend_points)
+        return optax.apply_updates(bend_points, updates), state, value
+
+    for t_k in tqdm(jax.random.split(t_key, steps), disable=not progress, desc="connect", unit="step"):
+        bend_points, state, _ = step(bend_points, state, jax.random.uniform(t_k, (samples,)))
+    return Curve([pa, *bend_points, pb], straight.static)
+
+
+def along_curve(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, *, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, loss)`` at ``points`` evenly spaced t in [0, 1] (one vmapped evaluation)."""
+    ts = np.linspace(0.0, 1.0, points)
+    values = eqx.filter_jit(lambda c, t: jax.vmap(lambda ti: loss_fn(c(ti)))(t))(curve, jnp.asarray(ts))
+    return ts, np.asarray(values, np.float64)
+
+
+def barrier(loss_fn: Callable[[PyTree], jax.Array], curve_or_pair: Curve | tuple[PyTree, PyTree], *,
+            points: int = 101) -> float:
+    """The loss barrier along a ``Curve``, or along the straight line when given a pair
+    ``(a, b)``: the largest loss at ``points`` evenly spaced t, minus the larger of the two
+    end points' losses (0 when the path never rises above its ends)."""
+    curve = line(*curve_or_pair) if isinstance(curve_or_pair, tuple) else curve_or_pair
+    _, values = along_curve(loss_fn, curve, points=points)
+    return float(values.max() - max(values[0], values[-1]))
