@@ -103,6 +103,15 @@ SPECS: dict[str, tuple[Probe, ...]] = {
         Probe("pi_h", _H, _N, _P),
         Probe("color", _H, _N, _C, 3),
     ),
+    # nearest-seed label propagation, eqgat's own program (``eqgat.programs.labelprop``)
+    "labelprop": (
+        Probe("pos", _I, _N, _S),
+        Probe("seeds", _I, _N, _M),
+        Probe("adj", _I, _E, _M),
+        Probe("label", _O, _N, _P),
+        Probe("reached_h", _H, _N, _M),
+        Probe("label_h", _H, _N, _P),
+    ),
 }
 
 #: dm-clrs' own algorithms (``tests/test_interop.py`` checks their tables against it).
@@ -112,8 +121,9 @@ TRAINABLE = ALGORITHMS + ("bfs_seq", "dfs_light")
 
 
 def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
-    """Make a new algorithm's probes known (for programs beyond dm-clrs' algorithms).
-    Re-registering the same probes is a no-op; different ones are an error."""
+    """Make a user's algorithm's probes known (for programs beyond the tables above; a
+    checkpoint of such a program registers its stored table when loaded). Re-registering
+    the same probes is a no-op; different ones are an error."""
     if algorithm in SPECS and SPECS[algorithm] != tuple(probes):
         raise ValueError(f"algorithm {algorithm!r} is already registered with other probes")
     SPECS[algorithm] = tuple(probes)

@@ -7,7 +7,7 @@ disguise. Its plain-Python reference is ``labelprop_reference``.
 
 import numpy as np
 
-from ._spec import Probe, register_spec
+from ._spec import SPECS
 from .lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
 
 bfs = GraphProgram(
@@ -30,16 +30,9 @@ bellman_ford = GraphProgram(
         "dist + edge weight, unless its own distance is already at least as short.",
 )
 
-#: The probes of nearest-seed label propagation (not a dm-clrs algorithm).
-LABELPROP_SPEC = (
-    Probe("pos", "input", "node", "scalar"),
-    Probe("seeds", "input", "node", "mask"),
-    Probe("adj", "input", "edge", "mask"),
-    Probe("label", "output", "node", "pointer"),
-    Probe("reached_h", "hint", "node", "mask"),
-    Probe("label_h", "hint", "node", "pointer"),
-)
-register_spec("labelprop", LABELPROP_SPEC)
+#: The probes of nearest-seed label propagation (not a dm-clrs algorithm; the table is in
+#: ``eqgat._spec.SPECS`` with the others, so importing this module registers nothing).
+LABELPROP_SPEC = SPECS["labelprop"]
 
 labelprop = GraphProgram(
     algorithm="labelprop",
