@@ -210,6 +210,33 @@ def _cmd_faithfulness(args) -> int:
     return 0
 
 
+def add_import_command(sub) -> None:
+    from ._config import add_flags
+
+    p = sub.add_parser("import-clrs", help="convert a dm-clrs / fork save_model pickle into an eqgat checkpoint")
+    p.add_argument("path", help="the pickle BaselineModel.save_model wrote (dm-clrs 2.0.3 or the paper's fork)")
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs", "bfs_seq", "dfs_light"])
+    add_flags(p)
+    p.add_argument("--nb-nodes", type=_positive, default=None, help="n of the pre-attention bias B (with --use-pre-att-bias)")
+    p.add_argument("--out", required=True, help="the eqgat checkpoint to write")
+    p.set_defaults(fn=_cmd_import)
+
+
+def _cmd_import(args) -> int:
+    from ._checkpoint import save
+    from ._config import from_flags
+    from .interop import load_clrs_checkpoint
+
+    if args.hidden_size is None:
+        raise ValueError("give --hidden-size: a save_model pickle does not store the architecture")
+    config = from_flags(args.algo, args, nb_nodes=args.nb_nodes)
+    model = load_clrs_checkpoint(args.path, config=config)
+    path = save(args.out, model, source="imported", pickle=str(args.path))
+    print(f"imported {args.path} ({config.algorithm}, hidden {config.hidden_size}, {config.nb_heads} head(s), "
+          f"edge info {config.use_edge_info}, pre-attention bias {config.use_pre_att_bias}) -> {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eqgat", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's and absl's start-up logging")
@@ -249,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_commands(sub)
     add_faithfulness_command(sub)
+    add_import_command(sub)
     return parser
 
 
