@@ -56,25 +56,31 @@ def connect(loss_fn: Callable[[PyTree], jax.Array], a: PyTree, b: PyTree, *, ben
             progress: bool = False) -> Curve:
     """Train a ``Curve`` from ``a`` to ``b`` with ``bends`` control points (1: Garipov et
     al.'s quadratic Bézier curve). The bends start on the straight line (evenly spaced)
-    plus a Gaussian perturbation of ``perturbation``·|b - a| per bend, drawn from ``key``
-    (so a symmetric problem can leave the line); each of ``steps`` Adam steps (learning
-    rate ``lr``, clipped to global norm 1 of the update direction) averages the loss at
-    ``samples`` uniform t drawn from ``key``. The end points never move."""
+    plus a Gaussian perturbation drawn from ``key``, leaf by leaf of norm ``perturbation``
+    times the larger of that leaf's norms at a and b (so a symmetric problem can leave the
+    line); each of ``steps`` Adam steps (learning rate ``lr``, gradients clipped to global
+    norm 1; a non-finite step is skipped) averages the loss at ``samples`` uniform t drawn
+    from ``key``. The end points never move."""
     if bends < 1 or steps < 0 or samples < 1:
         raise ValueError(f"bends and samples must be >= 1 and steps >= 0, got bends={bends}, samples={samples}, steps={steps}")
     straight = line(a, b)
     pa, pb = straight.points
-    gap = float(jnp.sqrt(sum(jnp.sum((x - y) ** 2) for x, y in zip(jax.tree.leaves(pb), jax.tree.leaves(pa)))))
     init_key, t_key = jax.random.split(key)
+    leaves_a, tree = jax.tree.flatten(pa)
+    # each leaf's perturbation is relative to that leaf's size at the ends, so a few huge
+    # weights (a compiled model's) do not set the scale for every small one
+    scale = [max(float(jnp.linalg.norm(x)), float(jnp.linalg.norm(y))) for x, y in zip(leaves_a, jax.tree.leaves(pb))]
     bend_points = []
     for k, bk in enumerate(jax.random.split(init_key, bends)):
         s = (k + 1) / (bends + 1)
-        leaves, tree = jax.tree.flatten(pa)
-        noise = [jax.random.normal(kk, x.shape, x.dtype) for kk, x in zip(jax.random.split(bk, len(leaves)), leaves)]
-        size = jnp.sqrt(sum(jnp.sum(n**2) for n in noise)) or 1.0
+        noise = []
+        for kk, x, size in zip(jax.random.split(bk, len(leaves_a)), leaves_a, scale):
+            n = jax.random.normal(kk, x.shape, x.dtype)
+            noise.append(perturbation * size * n / (jnp.linalg.norm(n) + 1e-12))
         on_line = jax.tree.map(lambda x, y: (1 - s) * x + s * y, pa, pb)
-        bend_points.append(jax.tree.map(lambda p, n: p + perturbation * gap * n / size, on_line, jax.tree.unflatten(tree, noise)))
-    opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr))
+        bend_points.append(jax.tree.map(jnp.add, on_line, jax.tree.unflatten(tree, noise)))
+    # a step whose loss or gradient is not finite (an overflowing point of the curve) is skipped
+    opt = optax.apply_if_finite(optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr)), 2**31 - 1)
     state = opt.init(bend_points)
 
     @eqx.filter_jit
