@@ -85,7 +85,7 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys):
 
     out = tmp_path / "h"
     assert main(["hessian", "--algo", "bfs", "--model", "compiled", "--top-k", "2", "--iters", "6", "--samples", "3",
-                 "--density", "--out", str(out)]) == 0
+                 "--density", "--density-iters", "4", "--density-runs", "2", "--out", str(out)]) == 0
     r = json.loads((out / "hessian.json").read_text())
     assert len(r["top_eigenvalues"]) == 2 and abs(r["top_eigenvalues"][0]) >= abs(r["top_eigenvalues"][1])
     assert (out / "spectral-density.png").exists()

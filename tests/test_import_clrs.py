@@ -52,8 +52,8 @@ def test_the_forks_bellman_ford_checkpoint_reproduces_its_predictions():
     assert W[0, 0] == 1.0 and np.count_nonzero(W) == 1 and not np.any(model.processor.W_info.bias)
 
 
-@pytest.mark.parametrize("heads", [1, 2])
-def test_a_dm_clrs_save_model_pickle_reproduces_its_model(tmp_path, heads):
+def test_a_dm_clrs_save_model_pickle_reproduces_its_model(tmp_path, heads=2):
+    # 2 heads (the fork's fixture covers a 1-head pickle; tests/test_interop.py 1-head dm-clrs models)
     import clrs
 
     sampler, spec = clrs.build_sampler("bfs", num_samples=-1, length=8, seed=0, p=(0.3, 0.5))

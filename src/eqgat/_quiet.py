@@ -24,11 +24,14 @@ def _stderr_to_devnull():
 
 
 def quiet_clrs() -> None:
-    """Import dm-clrs (and TensorFlow) with their start-up logging hidden, and keep absl's
-    warnings (e.g. dm-clrs' "Increasing hint lengh") out of stderr from then on."""
+    """Hide TensorFlow's and absl's start-up logging and absl's warnings (e.g. dm-clrs'
+    "Increasing hint lengh") from stderr. dm-clrs (and TensorFlow) is imported here, with
+    its start-up lines swallowed, only if something already imported it; the commands
+    sample with ``eqgat.samplers`` and never need it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_to_devnull():
-        import clrs  # noqa: F401
+    if "clrs" in sys.modules:
+        with _stderr_to_devnull():
+            import clrs  # noqa: F401
     from absl import logging as absl_logging
 
     absl_logging.set_verbosity(absl_logging.ERROR)

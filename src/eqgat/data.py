@@ -4,7 +4,8 @@ A thin adapter over dm-clrs samplers. Hints are padded in time to a bucket
 (``max_trace_length(algorithm, n)`` by default) and masked by ``length``, so a model
 compiles once per graph size rather than once per batch.
 
-dm-clrs (and so TensorFlow) is imported only when a function here samples data.
+Sampling needs no TensorFlow: ``eqgat.samplers`` reproduces dm-clrs' samplers draw for
+draw; dm-clrs itself (and so TensorFlow) is imported only with ``backend="clrs"``.
 """
 
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Shaped
 
-from ._spec import CLRS30, Location, get_spec, max_trace_length, time_bucket
+from ._spec import CLRS30, get_spec, max_trace_length, time_bucket
 
 #: Edge probabilities of the graphs dm-clrs' training pipeline samples (``run.py``).
 TRAIN_P = tuple(0.1 + 0.1 * i for i in range(9))
@@ -150,19 +151,58 @@ def _longest(features) -> int:
     return max(int(np.max(np.asarray(features.lengths))), int(np.asarray(features.hints[0].data).shape[0]))
 
 
-class Sampler:
-    """Batches of fresh graphs of ``nb_nodes`` nodes, sampled by dm-clrs on the fly.
+#: Where sampled data come from: eqgat's TensorFlow-free reproduction of dm-clrs'
+#: samplers (``eqgat.samplers``, the default; the same graphs and traces for the same seed)
+#: or dm-clrs itself (``"clrs"``, imports TensorFlow; for checks).
+BACKENDS = ("numpy", "clrs")
 
-    ``seed`` (below 2**32; see ``derive_seed``) seeds dm-clrs' sampler (graphs) and a NumPy
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown data backend {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def _pad_time(arrays: Arrays, T: int) -> Arrays:
+    """``arrays`` with hints zero-padded (never cut) to T steps."""
+    t = next(iter(arrays.hints.values())).shape[1]
+    if T < t:
+        raise ValueError(f"trace length {t} exceeds the time bucket {T}")
+    pad = lambda x: np.pad(x, [(0, 0), (0, T - t)] + [(0, 0)] * (x.ndim - 2))  # noqa: E731
+    return arrays._replace(hints={k: pad(v) for k, v in arrays.hints.items()})
+
+
+def _draw(algorithm: str, backend: str, **kw):
+    """A sampler of ``backend`` and a function drawing ``Arrays`` from it (``batch_size``
+    None: the whole fixed dataset), hints as long as the sampler pads them."""
+    _check_backend(backend)
+    if backend == "numpy":
+        from .samplers import NumpySampler
+
+        sampler = NumpySampler(algorithm, **kw)
+        return lambda batch_size=None: Arrays(*sampler.next(batch_size))
+    import clrs  # heavy (TensorFlow)
+
+    sampler = _build_sampler(clrs, algorithm, **kw)
+
+    def draw(batch_size=None):
+        fb = sampler.next(batch_size)
+        return clrs_arrays(algorithm, fb.features, fb.outputs, trace_length=_longest(fb.features))
+
+    return draw
+
+
+class Sampler:
+    """Batches of fresh graphs of ``nb_nodes`` nodes, sampled on the fly as dm-clrs samples
+    them (``backend``: see ``BACKENDS``).
+
+    ``seed`` (below 2**32; see ``derive_seed``) seeds the graph sampler and a NumPy
     generator (random positions: dm-clrs' ``random_pos``, sorted uniforms, rounded to
     float32 so that both precisions see the same ids).
     """
 
     def __init__(self, algorithm: str, nb_nodes: int, batch_size: int, *, seed: int,
                  random_pos: bool = True, p: tuple[float, ...] = TRAIN_P,
-                 trace_length: int | None = None, warm_up: bool = True):
-        import clrs  # heavy (TensorFlow); only data generation needs it
-
+                 trace_length: int | None = None, warm_up: bool = True, backend: str = "numpy"):
         get_spec(algorithm)
         if nb_nodes < 2:
             raise ValueError(f"nb_nodes must be >= 2 for sampled graphs, got {nb_nodes}")
@@ -173,14 +213,14 @@ class Sampler:
         # dm-clrs' on-the-fly sampler first draws 1000 graphs to learn the longest trace;
         # eqgat pads to its own time bucket, so ``warm_up=False`` skips that (the graphs
         # drawn then differ; training keeps the warm-up so earlier runs reproduce)
-        self._sampler = _build_sampler(clrs, algorithm, num_samples=-1, length=nb_nodes, seed=seed, p=p,
-                                       track_max_steps=warm_up)
+        self._draw = _draw(algorithm, backend, num_samples=-1, length=nb_nodes, seed=seed, p=p,
+                           track_max_steps=warm_up)
 
     def next_arrays(self) -> Arrays:
         """The next batch as float64 ``Arrays`` (dm-clrs' own values)."""
-        fb = self._sampler.next(self.batch_size)
-        T = self.trace_length or time_bucket(self.algorithm, self.nb_nodes, _longest(fb.features))
-        arrays = clrs_arrays(self.algorithm, fb.features, fb.outputs, trace_length=T)
+        arrays = self._draw(self.batch_size)
+        T = next(iter(arrays.hints.values())).shape[1]
+        arrays = _pad_time(arrays, self.trace_length or time_bucket(self.algorithm, self.nb_nodes, T))
         if self.random_pos:
             b, n = arrays.inputs["pos"].shape
             pos = np.sort(self._rng.uniform(size=(b, n)), axis=1).astype(np.float32).astype(np.float64)
@@ -197,12 +237,10 @@ class Sampler:
 
 
 def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = None,
-                 trace_length: int | None = None) -> Batch:
+                 trace_length: int | None = None, backend: str = "numpy") -> Batch:
     """The CLRS-30 ``split`` ('train', 'val' or 'test') regenerated with dm-clrs' own
     sampler seed, size and sample count (no download needed); ``length`` draws the same
     split (seed, sample count) at another graph size."""
-    import clrs
-
     get_spec(algorithm)
     if split not in CLRS30:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(CLRS30)}")
@@ -210,10 +248,9 @@ def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = No
     n = cfg["length"] if length is None else length
     if n < 2:
         raise ValueError(f"a {split} split needs graphs of at least 2 nodes, got length {n}")
-    sampler = _build_sampler(clrs, algorithm, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])
-    fb = sampler.next()
-    T = trace_length or time_bucket(algorithm, n, _longest(fb.features))
-    return from_clrs(algorithm, fb.features, fb.outputs, trace_length=T)
+    arrays = _draw(algorithm, backend, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])()
+    T = next(iter(arrays.hints.values())).shape[1]
+    return to_batch(algorithm, _pad_time(arrays, trace_length or time_bucket(algorithm, n, T)))
 
 
 def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:
@@ -232,40 +269,34 @@ def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:
 
 
 def graph_arrays(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None) -> Arrays:
-    """``Arrays`` (float64) of one hand-made graph with its dm-clrs ground-truth trace.
+    """``Arrays`` (float64) of one hand-made graph with its ground-truth trace (dm-clrs'
+    algorithm, as ``eqgat.samplers`` reproduces it; no TensorFlow).
 
     ``A`` is the n×n adjacency (for Bellman-Ford, the edge weights; 0 = no edge).
     Single-node graphs are supported here (dm-clrs' batching squeezes them).
     """
-    from clrs._src import algorithms, probing  # heavy: only here
-    import clrs
+    from .samplers import ALGORITHMS
 
     spec = get_spec(algorithm)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"no reference trace for {algorithm!r}; use one of {', '.join(ALGORITHMS)}")
     A = check_graph(A, weighted=algorithm == "bellman_ford")
     n = A.shape[0]
-    if algorithm != "dfs" and not 0 <= source < n:
+    fn, _, _, takes_source = ALGORITHMS[algorithm]
+    if takes_source and not 0 <= source < n:
         raise ValueError(f"source {source} is not a node of a graph with {n} nodes")
-    fn = getattr(algorithms, algorithm)
-    _, probes = fn(A, source) if algorithm != "dfs" else fn(A)
-    inp, outp, hint = probing.split_stages(probes, clrs.SPECS[algorithm])
-    T = np.asarray(hint[0].data).shape[0]
+    inputs, hints, outputs = fn(A, source) if takes_source else fn(A)
+    T = len(hints)
     Tp = trace_length or max(T, max_trace_length(algorithm, n))
-    kinds = {p.name: p for p in spec}
-
-    def batched(dp, time: bool):
-        # split_stages gives [1, ...] or, for hints, [T, 1, ...]; a single node graph may
-        # come squeezed, so restore the probe's full shape explicitly.
-        probe = kinds[dp.name]
-        shape = {Location.NODE: (n,), Location.EDGE: (n, n), Location.GRAPH: ()}[probe.location]
-        shape += (probe.dim,) if probe.type == "categorical" else ()
-        x = np.asarray(dp.data, dtype=np.float64)
-        if time:
-            x = np.moveaxis(x.reshape((T, 1) + shape), 0, 1)
-            return np.pad(x, [(0, 0), (0, Tp - T)] + [(0, 0)] * len(shape))
-        return x.reshape((1,) + shape)
-
-    return Arrays({dp.name: batched(dp, False) for dp in inp}, {dp.name: batched(dp, True) for dp in hint},
-                  {dp.name: batched(dp, False) for dp in outp}, np.array([float(T)]))
+    if Tp < T:
+        raise ValueError(f"trace length {T} exceeds the time bucket {Tp}")
+    hint_arrays = {}
+    for p in spec:
+        if p.stage == "hint":
+            x = np.stack([np.asarray(h[p.name], np.float64) for h in hints])[None]
+            hint_arrays[p.name] = np.pad(x, [(0, 0), (0, Tp - T)] + [(0, 0)] * (x.ndim - 2))
+    batched = lambda d: {k: np.asarray(v, np.float64)[None] for k, v in d.items()}  # noqa: E731
+    return Arrays(batched(inputs), hint_arrays, batched(outputs), np.array([float(T)]))
 
 
 def from_graph(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None,

@@ -223,7 +223,7 @@ def _norm(model: Model) -> float:
 
 
 def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, iters: int = 100, samples: int = 100,
-              density: bool = False, seed: int = 0) -> dict:
+              density: bool = False, density_iters: int = 80, density_runs: int = 10, seed: int = 0) -> dict:
     """Hessian of the evaluation-batch loss at the model ``model_spec`` names: the ``top_k``
     eigenvalues of largest magnitude (Lanczos, ``iters`` products), Hutchinson's trace
     (``samples`` probes) and, with ``density``, the spectral density (SLQ) drawn to
@@ -244,6 +244,7 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
         "top_eigenvalues": eig.tolist(), "top_eigenvalues_times_norm_squared": (eig * norm**2).tolist(),
         "trace": trace, "trace_stderr": stderr,
         "settings": {"top_k": top_k, "iters": iters, "samples": samples, "seed": seed,
+                     "density": {"iters": density_iters, "runs": density_runs} if density else None,
                      "eval_batch": {**EVAL_BATCH, "seed": 0}, "versions": versions()},
     }
     out = Path(out)
@@ -251,7 +252,7 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     if density:
         import matplotlib.pyplot as plt
 
-        grid, dens = spectral_density(loss_fn, model, key=k_sd)
+        grid, dens = spectral_density(loss_fn, model, key=k_sd, iters=density_iters, runs=density_runs)
         np.savez(out / "spectral-density.npz", grid=grid, density=dens)
         fig, ax = plt.subplots(figsize=(6, 3.6))
         ax.semilogy(grid, np.maximum(dens, 1e-12))

@@ -8,6 +8,8 @@ seeded ``derive_seed(s, n)`` per graph size n, so ``--seeds 2 --seed 0`` trains 
 what ``--seed 0`` and ``--seed 1`` train alone.
 
 Traces are padded to a per-size time bucket, so training compiles once per graph size.
+With several local devices the seed axis is spread over them (``landscape.devices``:
+the largest device count dividing ``--seeds``); ``summary.json`` records ``devices``.
 """
 
 import dataclasses
@@ -208,6 +210,7 @@ class TrainResult:
     test_scores: list[float] | None
     compiles: int
     seconds: float
+    devices: int = 1  # local devices the seed axis was spread over
 
     @property
     def test_split(self) -> str:
@@ -221,7 +224,10 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     from .data import Sampler, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
-    models = initial_models(cfg)
+    from landscape.devices import devices_used, mesh_for, shard_leading
+
+    mesh = mesh_for(cfg.seeds, "seeds")  # the seed axis over the local devices
+    models = shard_leading(initial_models(cfg), mesh)
     opt = optimizer(cfg)
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
     step_fn = make_step(cfg, opt)
@@ -236,7 +242,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     bar = tqdm(range(cfg.steps), disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}", unit="step")
     for i in bar:
         n = cfg.train_lengths[i % len(cfg.train_lengths)]
-        batches = stack([s.next() for s in samplers[n]])
+        batches = shard_leading(stack([s.next() for s in samplers[n]]), mesh)
         compiled_sizes.add(n)
         models, opt_states, loss = step_fn(models, opt_states, batches)
         losses.append(np.asarray(loss))
@@ -254,7 +260,8 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
             bar.set_postfix(post)
     seconds = time.time() - t0
     result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds),
-                         skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), seconds)
+                         skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), seconds,
+                         devices_used(mesh))
     if out is not None:  # the trained models are saved before anything that could fail
         write_results(result, Path(out), trajectory)
     if test:
@@ -312,7 +319,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
     summary = {
         "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores, "skipped_steps": result.skipped,
         "test_split": result.test_split,
-        "seconds": result.seconds, "graph_sizes_compiled": result.compiles,
+        "seconds": result.seconds, "graph_sizes_compiled": result.compiles, "devices": result.devices,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -2,7 +2,7 @@
 
 The grid's points are evaluated in chunks of ``chunk`` points: one ``jax.vmap`` over the
 chunk's (a, b) pairs inside one jitted function (one compile, no host round trip per
-point). After every chunk the finished values go to ``<out>.partial.npz``; a rerun with
+point), the chunk spread over the local devices (``devices``; recorded in the metadata). After every chunk the finished values go to ``<out>.partial.npz``; a rerun with
 ``resume=True`` continues from there. The finished surface is ``<out>`` (``.npz``: a, b,
 values[metric], plus any model coordinates) and ``<out>.json`` (everything that made it).
 An existing output is never silently reused or overwritten.
@@ -23,6 +23,7 @@ from jaxtyping import PyTree
 from tqdm.auto import tqdm
 
 from ._format import Surface
+from .devices import devices_used, mesh_for, shard_leading
 
 SPANS = {
     # the paper's views (appendix C.8): a wide and a close look around the centre
@@ -163,6 +164,7 @@ def evaluate_surface(
 
         return jax.vmap(at)(cs)
 
+    mesh = mesh_for(chunk, "points")  # each chunk's points spread over the local devices
     starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
     bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress, desc="surface", unit="pt")
     t0 = time.time()
@@ -171,7 +173,7 @@ def evaluate_surface(
             break
         ab = coef[s : s + chunk]
         pad = chunk - len(ab)
-        res = run_chunk(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])))  # same shape: one compile
+        res = run_chunk(shard_leading(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])), mesh))  # same shape: one compile
         for k in names:
             values[k][s : s + chunk] = np.asarray(res[k])[: len(ab)]
         done[s : s + chunk] = True
@@ -186,7 +188,8 @@ def evaluate_surface(
     grid = {k: v.reshape(len(a), len(b)) for k, v in values.items()}
     if out is not None and done.all():
         meta = dict(meta or {})
-        meta.update(grid=[len(a), len(b)], seconds=time.time() - t0, chunk=chunk, metrics=names)
+        meta.update(grid=[len(a), len(b)], seconds=time.time() - t0, chunk=chunk, metrics=names,
+                    devices=devices_used(mesh))
         Surface(grid[names[0]], (a, b), meta, names[0], grid).save(out)
         _partial(out).unlink(missing_ok=True)
     return grid

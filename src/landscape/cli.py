@@ -79,7 +79,8 @@ def cmd_hessian(args) -> int:
 
     out = Path(args.out or f"out/hessian-{args.algo}-{Path(args.model).stem}")
     r = curvature(args.model, args.algo, out, top_k=args.top_k, iters=args.iters, samples=args.samples,
-                  density=args.density, seed=args.seed)
+                  density=args.density, density_iters=args.density_iters, density_runs=args.density_runs,
+                  seed=args.seed)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -110,6 +111,8 @@ def add_curvature_commands(sub) -> None:
     p.add_argument("--iters", type=_positive, default=100, help="Lanczos steps (Hessian-vector products)")
     p.add_argument("--samples", type=_positive, default=100, help="Hutchinson probes for the trace")
     p.add_argument("--density", action="store_true", help="also the spectral density (stochastic Lanczos quadrature)")
+    p.add_argument("--density-iters", type=_positive, default=80, help="Lanczos steps per density run")
+    p.add_argument("--density-runs", type=_positive, default=10, help="random starts of the density")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", default=None, help="folder for hessian.json (and the density figure)")
