@@ -93,10 +93,10 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys):
     assert "neither 'compiled', 'init'" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: k must be >= 1
         main(["hessian", "--top-k", "0"])
-    assert main(["connect", "--algo", "bfs", "--a", "compiled", "--b", "init", "--steps", "2",
+    assert main(["connect", "--algo", "bfs", "--a", "compiled", "--b", "init", "--steps", "2", "--points", "5",
                  "--out", str(tmp_path / "c")]) == 0
     c = json.loads((tmp_path / "c" / "connect.json").read_text())
-    assert c["barrier_line"] >= 0 and len(c["loss_curve"]) == 101 and (tmp_path / "c" / "connect.png").exists()
+    assert c["barrier_line"] >= 0 and len(c["loss_curve"]) == 5 and (tmp_path / "c" / "connect.png").exists()
     other = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
     assert main(["connect", "--b", str(other), "--steps", "1", "--out", str(tmp_path / "d")]) == 2
     assert "different architectures" in capsys.readouterr().err

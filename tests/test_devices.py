@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 SCRIPT = r'''
 import sys, json
@@ -39,6 +40,7 @@ def _run(tmp_path, devices: int) -> dict:
     return {"out": out, **json.loads(res.stdout.strip().splitlines()[-1])}
 
 
+@pytest.mark.slow  # two fresh JAX processes (about a minute): pytest -m slow tests/test_devices.py
 def test_one_and_four_devices_give_the_same_checkpoints_and_surfaces(tmp_path):
     import eqgat
     import jax

@@ -96,7 +96,8 @@ def cmd_connect(args) -> int:
     from eqgat.landscapes import connect_models
 
     out = Path(args.out or f"out/connect-{args.algo}")
-    r = connect_models(args.a, args.b, args.algo, out, bends=args.bends, steps=args.steps, lr=args.lr, seed=args.seed)
+    r = connect_models(args.a, args.b, args.algo, out, bends=args.bends, steps=args.steps, lr=args.lr, seed=args.seed,
+                       points=args.points)
     print(f"{args.algo}: loss barrier along the straight line {r['barrier_line']:.4g}, along the trained curve "
           f"({args.bends} bend(s), {args.steps} steps) {r['barrier_curve']:.4g}")
     print(f"results: {out / 'connect.json'}, {out / 'connect.png'}")
@@ -125,6 +126,7 @@ def add_curvature_commands(sub) -> None:
     p.add_argument("--bends", type=_positive, default=1)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--points", type=_positive, default=101, help="evenly spaced t where line and curve are evaluated")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None)
     p.set_defaults(fn=cmd_connect)
