@@ -127,16 +127,16 @@ def initial_models(cfg: TrainConfig) -> Model:
 
 
 def optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
-    """dm-clrs' optimiser (global-norm clipping, then Adam), wrapped so that an update that
-    is not finite is never applied: the step is skipped (parameters and Adam's moments
-    unchanged) and counted in the state (``skipped_steps``)."""
+    """dm-clrs' optimiser (global-norm clipping, then Adam), wrapped so that a step whose
+    gradient is not finite (NaN or ±inf anywhere) is never applied: it is skipped
+    (parameters and Adam's moments unchanged) and counted in the state (``skipped_steps``)."""
     parts = [optax.clip_by_global_norm(cfg.grad_clip)] if cfg.grad_clip else []
     return optax.apply_if_finite(optax.chain(*parts, optax.scale_by_adam(), optax.scale(-cfg.lr)),
                                  max_consecutive_errors=2**31 - 1)
 
 
 def skipped_steps(opt_states) -> np.ndarray:
-    """Steps skipped for a non-finite update, per seed (stacked optimiser states)."""
+    """Steps skipped for a non-finite gradient, per seed (stacked optimiser states)."""
     return np.asarray(opt_states.total_notfinite).reshape(-1)
 
 
@@ -205,7 +205,7 @@ class TrainResult:
     config: TrainConfig
     seeds: list[int]
     losses: np.ndarray  # [steps, seeds]
-    skipped: list[int]  # steps not applied because the update was not finite, per seed
+    skipped: list[int]  # steps not applied because the gradient was not finite, per seed
     val: list[dict]  # {"step", "scores": [per seed]}
     test_scores: list[float] | None
     compiles: int
