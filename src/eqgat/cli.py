@@ -120,6 +120,11 @@ def add_train_commands(sub) -> None:
     p.add_argument("--trajectory-every", type=int, default=0,
                    help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
+    g = p.add_argument_group("several processes (jax.distributed; or JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, "
+                             "JAX_PROCESS_ID)")
+    g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address; every process names the same")
+    g.add_argument("--num-processes", type=_positive, default=None)
+    g.add_argument("--process-id", type=int, default=None)
     p.set_defaults(fn=_cmd_train)
 
     p = sub.add_parser("evaluate", help="reload a checkpoint and score it")
@@ -148,10 +153,20 @@ def _cmd_train(args) -> int:
         model=model, seed=args.seed, seeds=args.seeds, val_every=args.val_every, init=args.init,
         val_length=args.val_length, test_length=args.test_length, init_noise=args.init_noise,
     )
+    import jax
+
+    from landscape.devices import initialize_processes
+
+    processes = initialize_processes(args.coordinator, args.num_processes, args.process_id)
+    first = jax.process_index() == 0
+    if processes > 1 and not args.out:
+        raise ValueError("a run of several processes needs --out (the same folder for all; process 0 writes it)")
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and any(out.iterdir()):
+    if first and out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty; choose another --out")
     res = train(cfg, out=out, trajectory_every=args.trajectory_every)
+    if not first:
+        return 0
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
     if any(res.skipped):
         print(f"  skipped (non-finite update, not applied): {dict(zip(res.seeds, res.skipped))} steps per seed")

@@ -110,10 +110,12 @@ def surface_around(model: Model, source: str, algorithm: str, *, grid: tuple[int
 
 def plot_around(model_spec: str, algorithm: str, out: Path, *, metric: str = "loss", **kw) -> tuple[Path, Path]:
     """``surface_around`` the model named by ``model_spec``, saved beside the PNG ``out``
-    and plotted; returns (surface .npz, PNG)."""
+    and plotted; returns (surface .npz, PNG; None in processes other than 0)."""
     model, source = resolve_model(model_spec, algorithm, seed=kw.get("seed", 0))
     npz = Path(out).with_suffix(".npz")
     surface_around(model, source, algorithm, out=npz, **kw)
+    if jax.process_index() != 0:  # several processes: process 0 holds the files
+        return npz, None
     return npz, plot_surface(npz, out, metric)
 
 

@@ -210,7 +210,8 @@ class TrainResult:
     test_scores: list[float] | None
     compiles: int
     seconds: float
-    devices: int = 1  # local devices the seed axis was spread over
+    devices: int = 1  # local devices the seed axis was spread over (per process)
+    processes: int = 1  # cooperating processes (jax.distributed)
 
     @property
     def test_split(self) -> str:
@@ -220,7 +221,55 @@ class TrainResult:
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
           progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
     """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
-    ``callback(step, stacked_models)`` runs every ``callback_every`` steps."""
+    ``callback(step, stacked_models)`` runs every ``callback_every`` steps. In a run of
+    several processes (``landscape.devices.initialize_processes``) each trains its block
+    of the seeds and process 0 writes every result (``train_processes``)."""
+    if jax.process_count() > 1:
+        if trajectory_every or callback is not None:
+            raise ValueError("trajectories and callbacks need a single process")
+        return train_processes(cfg, out=out, test=test, progress=progress)
+    return _train_here(cfg, out=out, test=test, progress=progress, trajectory_every=trajectory_every,
+                       callback=callback, callback_every=callback_every)
+
+
+def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
+                    progress: bool = True) -> TrainResult:
+    """Process k of P trains seeds ``cfg.seed + k·m`` .. ``+ m - 1`` (m = seeds / P): the
+    same seeds, data and keys as a single process. Models, losses and scores are gathered
+    (``landscape.devices.gather_processes``); process 0 writes the checkpoints, then the
+    test scores, which each process computes for its own seeds."""
+    from landscape.devices import gather_processes
+
+    P, k = jax.process_count(), jax.process_index()
+    if cfg.seeds % P:
+        raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
+    m = cfg.seeds // P
+    local = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
+                        progress=progress and k == 0)
+    arrays, static = eqx.partition(local.models, eqx.is_array)
+    models = eqx.combine(jax.tree.map(jnp.asarray, gather_processes(jax.tree.map(np.asarray, arrays))), static)
+    val = [dict(v) for v in local.val]
+    if val:
+        scores = gather_processes(np.array([v["scores"] for v in local.val]).T).T
+        for v, row in zip(val, scores):
+            v["scores"] = row.tolist()
+    result = TrainResult(models, cfg, [cfg.seed + j for j in range(cfg.seeds)],
+                         gather_processes(local.losses.T).T, gather_processes(np.array(local.skipped)).tolist(), val,
+                         None, local.compiles, float(gather_processes(np.array([local.seconds])).max()),
+                         local.devices, P)
+    if out is not None and k == 0:
+        write_results(result, Path(out))
+    if test:
+        own = evaluate_models(local.models, eval_batch(cfg, "test"))
+        result.test_scores = [float(x) for x in gather_processes(np.asarray(own))]
+        if out is not None and k == 0:
+            write_results(result, Path(out))
+    return result
+
+
+def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
+                progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
+    """``train`` in this process."""
     from .data import Sampler, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
@@ -320,6 +369,7 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
         "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores, "skipped_steps": result.skipped,
         "test_split": result.test_split,
         "seconds": result.seconds, "graph_sizes_compiled": result.compiles, "devices": result.devices,
+        "processes": result.processes,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

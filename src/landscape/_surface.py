@@ -23,7 +23,7 @@ from jaxtyping import PyTree
 from tqdm.auto import tqdm
 
 from ._format import Surface
-from .devices import devices_used, mesh_for, shard_leading
+from .devices import devices_used, gather_processes, mesh_for, shard_leading
 
 SPANS = {
     # the paper's views (appendix C.8): a wide and a close look around the centre
@@ -165,20 +165,30 @@ def evaluate_surface(
         return jax.vmap(at)(cs)
 
     mesh = mesh_for(chunk, "points")  # each chunk's points spread over the local devices
+    # with several processes (jax.distributed), process k evaluates chunk k of every round
+    # of P chunks and the round's values are gathered, so every process holds the grid
+    P, me = jax.process_count(), jax.process_index()
     starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
-    bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress, desc="surface", unit="pt")
+    rounds = [starts[i : i + P] for i in range(0, len(starts), P)]
+    bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress or me != 0, desc="surface", unit="pt")
     t0 = time.time()
-    for c, s in enumerate(starts):
+    for c, rnd in enumerate(rounds):
         if stop_after is not None and c >= stop_after:
             break
-        ab = coef[s : s + chunk]
-        pad = chunk - len(ab)
-        res = run_chunk(shard_leading(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])), mesh))  # same shape: one compile
-        for k in names:
-            values[k][s : s + chunk] = np.asarray(res[k])[: len(ab)]
-        done[s : s + chunk] = True
-        bar.update(len(ab))
-        if out is not None:
+        mine = np.full((len(names), chunk), np.nan)
+        if me < len(rnd):
+            ab = coef[rnd[me] : rnd[me] + chunk]
+            pad = chunk - len(ab)
+            res = run_chunk(shard_leading(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])), mesh))  # same shape: one compile
+            mine = np.stack([np.asarray(res[k], np.float64) for k in names])
+        every = gather_processes(mine[None])  # [P, metrics, chunk]
+        for j, s in enumerate(rnd):
+            n = min(chunk, npts - s)
+            for i, k in enumerate(names):
+                values[k][s : s + n] = every[j, i, :n]
+            done[s : s + n] = True
+            bar.update(n)
+        if out is not None and me == 0:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = _partial(out).with_name(_partial(out).name + ".tmp.npz")
             np.savez(tmp, points=points, done=done, settings=json.dumps(settings),
@@ -186,10 +196,10 @@ def evaluate_surface(
             tmp.replace(_partial(out))
     bar.close()
     grid = {k: v.reshape(len(a), len(b)) for k, v in values.items()}
-    if out is not None and done.all():
+    if out is not None and done.all() and me == 0:
         meta = dict(meta or {})
         meta.update(grid=[len(a), len(b)], seconds=time.time() - t0, chunk=chunk, metrics=names,
-                    devices=devices_used(mesh))
+                    devices=devices_used(mesh), processes=P)
         Surface(grid[names[0]], (a, b), meta, names[0], grid).save(out)
         _partial(out).unlink(missing_ok=True)
     return grid

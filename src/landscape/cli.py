@@ -32,10 +32,15 @@ def _span(text: str):
 def cmd_plot(args) -> int:
     from eqgat.landscapes import plot_around
 
+    from .devices import initialize_processes
+
+    initialize_processes(args.coordinator, args.num_processes, args.process_id)
+
     out = Path(args.out or f"out/landscape-{args.algo}-{Path(args.model).stem}-{args.span[0].replace(':', '_')}.png")
     npz, png = plot_around(args.model, args.algo, out, metric=args.metric, grid=args.grid, span=args.span,
                            seed=args.seed, bias=args.bias, resume=args.resume, force=args.force, chunk=args.chunk)
-    print(f"surface: {npz} (+ {npz.name}.json)\nplot:    {png}")
+    if png is not None:
+        print(f"surface: {npz} (+ {npz.name}.json)\nplot:    {png}")
     return 0
 
 
@@ -197,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG path (the surface .npz goes beside it)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted surface")
     p.add_argument("--force", action="store_true", help="overwrite an existing surface")
+    g = p.add_argument_group("several processes (jax.distributed): each evaluates its share of the grid")
+    g.add_argument("--coordinator", metavar="HOST:PORT")
+    g.add_argument("--num-processes", type=_positive, default=None)
+    g.add_argument("--process-id", type=int, default=None)
     p.set_defaults(fn=cmd_plot)
 
     p = sub.add_parser("compare", help="compiled vs learned surfaces, and the plane through compiled/learned/init")

@@ -10,6 +10,7 @@ import math
 
 import equinox as eqx
 import jax
+import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import PyTree
 
@@ -42,3 +43,34 @@ def replicate(tree: PyTree, mesh: Mesh | None) -> PyTree:
 
 def devices_used(mesh: Mesh | None) -> int:
     return 1 if mesh is None else mesh.size
+
+
+def initialize_processes(coordinator: str | None = None, num_processes: int | None = None,
+                         process_id: int | None = None) -> int:
+    """Join JAX's multi-controller runtime (``jax.distributed.initialize``) when a
+    coordinator is named here or in ``JAX_COORDINATOR_ADDRESS`` (with ``JAX_NUM_PROCESSES``
+    and ``JAX_PROCESS_ID``); CPU processes exchange arrays over gloo. Returns the number of
+    processes (1: nothing to join)."""
+    import os
+
+    coordinator = coordinator or os.environ.get("JAX_COORDINATOR_ADDRESS")
+    if not coordinator:
+        return 1
+    num_processes = num_processes or int(os.environ.get("JAX_NUM_PROCESSES", "0"))
+    process_id = process_id if process_id is not None else int(os.environ.get("JAX_PROCESS_ID", "-1"))
+    if num_processes < 1 or not 0 <= process_id < num_processes:
+        raise ValueError(f"a coordinator needs --num-processes P >= 1 and --process-id K in [0, P), got P={num_processes}, "
+                         f"K={process_id}")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+    return jax.process_count()
+
+
+def gather_processes(x):
+    """Every process's ``x`` (NumPy arrays or a pytree of them, the same shapes in every
+    process) concatenated along axis 0 in process order (``x`` itself with one process)."""
+    if jax.process_count() == 1:
+        return x
+    from jax.experimental import multihost_utils
+
+    return jax.tree.map(lambda a: np.asarray(multihost_utils.process_allgather(np.asarray(a), tiled=True)), x)
