@@ -16,6 +16,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _two_processes(args: list[str], env: dict) -> None:
+    """Run ``python *args`` as processes 0 and 1 of a two-process run on 127.0.0.1, each
+    under a timeout, and check both exit statuses."""
+    port = _free_port()
+    procs = [subprocess.Popen([sys.executable, *args, "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
+                               "--process-id", str(k)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for k in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-2000:]
+
+
 ARGS = ["-m", "eqgat", "train", "--algo", "bfs", "--steps", "2", "--seeds", "4", "--train-lengths", "5",
         "--batch-size", "2", "--hidden-size", "8", "--val-every", "1", "--test-length", "5"]
 
@@ -30,13 +42,7 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
     one = subprocess.run([sys.executable, *ARGS, "--out", str(tmp_path / "one")], capture_output=True, text=True,
                          env=env, timeout=600)
     assert one.returncode == 0, one.stderr[-2000:]
-    port = _free_port()
-    procs = [subprocess.Popen([sys.executable, *ARGS, "--out", str(tmp_path / "two"), "--coordinator",
-                               f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(k)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for k in (0, 1)]
-    for p in procs:
-        _, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err[-2000:]
+    _two_processes([*ARGS, "--out", str(tmp_path / "two")], env)
     a = json.loads((tmp_path / "one" / "summary.json").read_text())
     b = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert b["processes"] == 2 and b["seeds"] == a["seeds"] == [0, 1, 2, 3]
@@ -56,13 +62,7 @@ def test_two_processes_evaluate_the_surface_one_process_evaluates(tmp_path):
     one = subprocess.run([sys.executable, *args, "--out", str(tmp_path / "one.png")], capture_output=True, text=True,
                          env=env, timeout=600)
     assert one.returncode == 0, one.stderr[-2000:]
-    port = _free_port()
-    procs = [subprocess.Popen([sys.executable, *args, "--out", str(tmp_path / "two.png"), "--coordinator",
-                               f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(k)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for k in (0, 1)]
-    for p in procs:
-        _, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err[-2000:]
+    _two_processes([*args, "--out", str(tmp_path / "two.png")], env)
     a, b = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
     np.testing.assert_allclose(b["value_loss"], a["value_loss"], rtol=1e-6)  # 7 chunks: 4 rounds, process 1 idle in the last
     assert json.loads((tmp_path / "two.npz.json").read_text())["processes"] == 2

@@ -48,16 +48,18 @@ _I, _O, _H = Stage.INPUT, Stage.OUTPUT, Stage.HINT
 _N, _E, _G = Location.NODE, Location.EDGE, Location.GRAPH
 _S, _M, _M1, _P, _C = Type.SCALAR, Type.MASK, Type.MASK_ONE, Type.POINTER, Type.CATEGORICAL
 
+_BFS = (
+    Probe("pos", _I, _N, _S),
+    Probe("s", _I, _N, _M1),
+    Probe("A", _I, _E, _S),
+    Probe("adj", _I, _E, _M),
+    Probe("pi", _O, _N, _P),
+    Probe("reach_h", _H, _N, _M),
+    Probe("pi_h", _H, _N, _P),
+)
+
 SPECS: dict[str, tuple[Probe, ...]] = {
-    "bfs": (
-        Probe("pos", _I, _N, _S),
-        Probe("s", _I, _N, _M1),
-        Probe("A", _I, _E, _S),
-        Probe("adj", _I, _E, _M),
-        Probe("pi", _O, _N, _P),
-        Probe("reach_h", _H, _N, _M),
-        Probe("pi_h", _H, _N, _P),
-    ),
+    "bfs": _BFS,
     "bellman_ford": (
         Probe("pos", _I, _N, _S),
         Probe("s", _I, _N, _M1),
@@ -86,15 +88,7 @@ SPECS: dict[str, tuple[Probe, ...]] = {
     ),
     # the paper authors' fork (``eqgat.fork``): BFS with one hint per edge relaxation, and
     # DFS with only its pointer and colour hints
-    "bfs_seq": (
-        Probe("pos", _I, _N, _S),
-        Probe("s", _I, _N, _M1),
-        Probe("A", _I, _E, _S),
-        Probe("adj", _I, _E, _M),
-        Probe("pi", _O, _N, _P),
-        Probe("reach_h", _H, _N, _M),
-        Probe("pi_h", _H, _N, _P),
-    ),
+    "bfs_seq": _BFS,  # one hint per edge relaxation, BFS's probes
     "dfs_light": (
         Probe("pos", _I, _N, _S),
         Probe("A", _I, _E, _S),
