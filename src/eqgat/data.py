@@ -145,12 +145,6 @@ def _build_sampler(clrs, algorithm: str, **kw):
     return clrs.build_sampler(algorithm, **kw)[0]
 
 
-def _longest(features) -> int:
-    """The time axis of a dm-clrs batch: its longest trace, or the longest dm-clrs has
-    drawn so far (it pads to that), whichever is longer."""
-    return max(int(np.max(np.asarray(features.lengths))), int(np.asarray(features.hints[0].data).shape[0]))
-
-
 #: Where sampled data come from: eqgat's TensorFlow-free reproduction of dm-clrs'
 #: samplers (``eqgat.samplers``, the default; the same graphs and traces for the same seed)
 #: or dm-clrs itself (``"clrs"``, imports TensorFlow; for checks).
@@ -171,6 +165,12 @@ def _pad_time(arrays: Arrays, T: int) -> Arrays:
     return arrays._replace(hints={k: pad(v) for k, v in arrays.hints.items()})
 
 
+def _bucketed(arrays: Arrays, algorithm: str, n: int, trace_length: int | None) -> Arrays:
+    """``arrays`` padded to ``trace_length``, or to ``time_bucket`` of their time axis."""
+    T = next(iter(arrays.hints.values())).shape[1]
+    return _pad_time(arrays, trace_length or time_bucket(algorithm, n, T))
+
+
 def _draw(algorithm: str, backend: str, **kw):
     """A sampler of ``backend`` and a function drawing ``Arrays`` from it (``batch_size``
     None: the whole fixed dataset), hints as long as the sampler pads them."""
@@ -186,7 +186,7 @@ def _draw(algorithm: str, backend: str, **kw):
 
     def draw(batch_size=None):
         fb = sampler.next(batch_size)
-        return clrs_arrays(algorithm, fb.features, fb.outputs, trace_length=_longest(fb.features))
+        return clrs_arrays(algorithm, fb.features, fb.outputs)
 
     return draw
 
@@ -218,9 +218,7 @@ class Sampler:
 
     def next_arrays(self) -> Arrays:
         """The next batch as float64 ``Arrays`` (dm-clrs' own values)."""
-        arrays = self._draw(self.batch_size)
-        T = next(iter(arrays.hints.values())).shape[1]
-        arrays = _pad_time(arrays, self.trace_length or time_bucket(self.algorithm, self.nb_nodes, T))
+        arrays = _bucketed(self._draw(self.batch_size), self.algorithm, self.nb_nodes, self.trace_length)
         if self.random_pos:
             b, n = arrays.inputs["pos"].shape
             pos = np.sort(self._rng.uniform(size=(b, n)), axis=1).astype(np.float32).astype(np.float64)
@@ -249,8 +247,13 @@ def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = No
     if n < 2:
         raise ValueError(f"a {split} split needs graphs of at least 2 nodes, got length {n}")
     arrays = _draw(algorithm, backend, num_samples=cfg["num_samples"], length=n, seed=cfg["seed"])()
-    T = next(iter(arrays.hints.values())).shape[1]
-    return to_batch(algorithm, _pad_time(arrays, trace_length or time_bucket(algorithm, n, T)))
+    return to_batch(algorithm, _bucketed(arrays, algorithm, n, trace_length))
+
+
+def sample_graphs(algorithm: str, nb_nodes: int, batch_size: int = 32, *, seed: int) -> Batch:
+    """``batch_size`` graphs of the test distribution (edge probability 0.5, ids i/n) on
+    ``nb_nodes`` nodes, drawn with sampler seed ``seed``."""
+    return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next()
 
 
 def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:

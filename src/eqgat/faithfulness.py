@@ -134,12 +134,12 @@ SPLITS = ("train", "val", "test", "sampler")
 def eval_graphs(algo: str, split: str = "test", *, length: int | None = None, samples: int = 32, seed: int = 0):
     """The graphs of ``split`` (see ``SPLITS``); ``length`` changes a split's graph size,
     ``samples`` and ``seed`` set the ``sampler`` graphs (default 32 graphs of 16 nodes)."""
-    from .data import Sampler, clrs30_split
+    from .data import clrs30_split, sample_graphs
 
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     if split == "sampler":
-        return Sampler(algo, length or 16, samples, seed=seed, random_pos=False, p=(0.5,)).next()
+        return sample_graphs(algo, length or 16, samples, seed=seed)
     return clrs30_split(algo, split, length=length)
 
 

@@ -26,15 +26,6 @@ _PROC = "net/gatv2_aggr_clrs_processor/"
 _ENC = "net/~_construct_encoders_decoders/algo_0_"
 
 
-def _lin(params: dict, name: str, layer: eqx.nn.Linear) -> eqx.nn.Linear:
-    """A Haiku linear's params ([in, out] weight) written into an Equinox one ([out, in])."""
-    p = params[name]
-    w, b = jnp.asarray(p["w"]).T, jnp.asarray(p["b"])
-    if w.shape != layer.weight.shape:
-        raise ValueError(f"{name}: weight shape {w.shape} != expected {layer.weight.shape}")
-    return eqx.tree_at(lambda l: (l.weight, l.bias), layer, (w, b))
-
-
 def _algorithm_of(spec: dict) -> str:
     from ._spec import SPECS
 
@@ -64,28 +55,9 @@ def from_clrs(model: Any) -> Model:
     s = params[_PROC + "linear"]["w"].shape[1]
     hint_probes = [p for p in get_spec(algorithm) if p.stage == Stage.HINT]
     encode_hints = any(f"{_ENC}{p.name}_enc_linear" in params for p in hint_probes)
-    decode_hints = model.decode_hints
-    m = Model(ModelConfig(algorithm, s, 1, encode_hints=encode_hints, decode_hints=decode_hints), key=jax.random.key(0))
-
-    for name in m.encoders:
-        m = eqx.tree_at(lambda mm, n=name: mm.encoders[n].W, m, _lin(params, f"{_ENC}{name}_enc_linear", m.encoders[name].W))
-    for name, dec in m.decoders.items():
-        prefix = f"{_ENC}{name}_dec_linear"
-        fields = {"NodeDecoder": ["W"], "PointerDecoder": ["W1", "W2", "W_e", "W3"], "GraphDecoder": ["W_n", "W_g"]}[type(dec).__name__]
-        for i, field in enumerate(fields):
-            hk_name = prefix if i == 0 else f"{prefix}_{i}"
-            m = eqx.tree_at(lambda mm, n=name, f=field: getattr(mm.decoders[n], f), m, _lin(params, hk_name, getattr(dec, field)))
-    proc = m.processor
-    # dm-clrs' GATv2 creates its linears in this order: values, skip, sender, receiver,
-    # edges, graph, then one head.
-    for i, field in enumerate(["W_val", "W_skip", "W_out", "W_in", "W_edge", "W_meta"]):
-        hk_name = _PROC + ("linear" if i == 0 else f"linear_{i}")
-        proc = eqx.tree_at(lambda p, f=field: getattr(p, f), proc, _lin(params, hk_name, getattr(proc, field)))
-    head = params[heads[0]]
-    proc = eqx.tree_at(lambda p: (p.omega, p.omega_bias), proc, (jnp.asarray(head["w"]).T, jnp.asarray(head["b"])))
-    ln = params[_PROC + "layer_norm"]
-    proc = eqx.tree_at(lambda p: (p.layer_norm.weight, p.layer_norm.bias), proc, (jnp.asarray(ln["scale"]), jnp.asarray(ln["offset"])))
-    return eqx.tree_at(lambda mm: mm.processor, m, proc)
+    config = ModelConfig(algorithm, s, 1, encode_hints=encode_hints, decode_hints=model.decode_hints)
+    arrays = {m: {k: np.asarray(v) for k, v in p.items()} for m, p in params.items()}
+    return model_from_params(arrays, config, source="the dm-clrs model")
 
 
 class _Opaque:
@@ -169,7 +141,13 @@ def load_clrs_checkpoint(path: str | Path, *, algorithm: str | None = None, hidd
         config = ModelConfig(algorithm, hidden_size, nb_heads, use_ln=use_ln, use_edge_info=use_edge_info,
                              use_pre_att_bias=use_pre_att_bias, nb_nodes=nb_nodes, encode_hints=encode_hints,
                              decode_hints=decode_hints)
-    params = read_clrs_params(path)
+    return model_from_params(read_clrs_params(path), config, source=str(path))
+
+
+def model_from_params(params: dict[str, dict[str, np.ndarray]], config: ModelConfig, *, source: str) -> Model:
+    """The eqgat ``Model`` of ``config`` holding dm-clrs / fork Haiku ``params`` (module ->
+    name -> array), both naming schemes; a ``ValueError`` naming the first parameter that
+    does not match (``source`` says where the parameters came from)."""
     fork = (_PROC + "value") in params
     names = _FORK_PROC if fork else _DMCLRS_PROC
     heads = [f"a_{d}" for d in range(config.nb_heads)] if fork else \
@@ -195,7 +173,7 @@ def load_clrs_checkpoint(path: str | Path, *, algorithm: str | None = None, hidd
         shapes[_PROC + "layer_norm"] = {"offset": (config.hidden_size,), "scale": (config.hidden_size,)}
     if config.use_pre_att_bias:
         shapes[_PROC + "pre_att_bias"] = {"b": (config.nb_nodes, config.nb_nodes)}
-    _check_shapes(path, params, shapes)
+    _check_shapes(source, params, shapes)
 
     for hk, (getter, _) in expected.items():
         p = params[hk]
@@ -211,7 +189,7 @@ def load_clrs_checkpoint(path: str | Path, *, algorithm: str | None = None, hidd
         m = eqx.tree_at(lambda mm: mm.processor.B, m, jnp.asarray(params[_PROC + "pre_att_bias"]["b"]))
     if config.use_edge_info:
         if not fork:
-            raise ValueError(f"{path} is a dm-clrs pickle, and dm-clrs' GATv2 has no edge information: "
+            raise ValueError(f"{source} is a dm-clrs pickle, and dm-clrs' GATv2 has no edge information: "
                              "load it with use_edge_info=False")
         W = np.zeros(m.processor.W_info.weight.shape, np.float32)
         W[np.arange(config.nb_heads) * head_size, 0] = 1.0  # channel 0 -> each head's channel 0
@@ -220,20 +198,20 @@ def load_clrs_checkpoint(path: str | Path, *, algorithm: str | None = None, hidd
     return m
 
 
-def _check_shapes(path, params: dict, shapes: dict) -> None:
+def _check_shapes(source, params: dict, shapes: dict) -> None:
     """A ``ValueError`` naming the first parameter of ``shapes`` that ``params`` lacks or
     holds with another shape, and any parameter ``params`` has beyond them."""
     for module, arrays in shapes.items():
         for name, shape in arrays.items():
             got = params.get(module, {}).get(name)
             if got is None:
-                raise ValueError(f"{path} does not match the named architecture: it has no {module}/{name} "
+                raise ValueError(f"{source} does not match the named architecture: it has no {module}/{name} "
                                  f"(expected shape {shape})")
             if tuple(got.shape) != tuple(shape):
-                raise ValueError(f"{path} does not match the named architecture: {module}/{name} has shape "
+                raise ValueError(f"{source} does not match the named architecture: {module}/{name} has shape "
                                  f"{tuple(got.shape)}, expected {tuple(shape)}")
     if extra := sorted(set(params) - set(shapes)):
-        raise ValueError(f"{path} does not match the named architecture: it has parameters the architecture does "
+        raise ValueError(f"{source} does not match the named architecture: it has parameters the architecture does "
                          f"not, first {extra[0]} {({k: v.shape for k, v in params[extra[0]].items()})} "
                          "(more heads, other switches or another algorithm?)")
 

@@ -40,9 +40,9 @@ def eval_batch(algorithm: str, *, nb_nodes: int = EVAL_BATCH["nb_nodes"],
                batch_size: int = EVAL_BATCH["batch_size"], seed: int = 0):
     """The evaluation batch: ``batch_size`` test-distribution graphs (ids i/n, p = 0.5)
     from a dm-clrs sampler seeded with ``seed``, time axis cut to its longest trace."""
-    from .data import Sampler
+    from .data import sample_graphs
 
-    return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next().trimmed()
+    return sample_graphs(algorithm, nb_nodes, batch_size, seed=seed).trimmed()
 
 
 def metrics_on(batch):

@@ -88,7 +88,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     from . import programs
     from ._checkpoint import save
     from .compiler import compile_stages
-    from .data import Sampler
+    from .data import sample_graphs
     from .faithfulness import internal
     from .train import TrainConfig, initial_models, train, unstack
 
@@ -100,7 +100,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     compiled = stages.build()
     ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=cfg.algo,
                 layout=stages.layout.to_dict())
-    probe = Sampler(cfg.algo, 16, 16, seed=10_000 + cfg.seed, random_pos=False, p=(0.5,)).next()
+    probe = sample_graphs(cfg.algo, 16, 16, seed=10_000 + cfg.seed)
     every = cfg.every or max(1, cfg.steps // 5)
     done_seeds = {r["seed"] for r in done}
     seeds = [cfg.seed + k for k in range(cfg.runs)]

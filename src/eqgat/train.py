@@ -341,11 +341,11 @@ def eval_split(cfg: TrainConfig, split: str) -> str:
 
 def eval_batch(cfg: TrainConfig, split: str):
     """The batch of ``eval_split(cfg, split)``."""
-    from .data import Sampler, clrs30_split
+    from .data import clrs30_split, sample_graphs
 
     n = eval_length(cfg, split)
     if cfg.model.use_pre_att_bias:
-        return Sampler(cfg.algo, n, 32, seed=CLRS30[split]["seed"], random_pos=False, p=(0.5,)).next()
+        return sample_graphs(cfg.algo, n, seed=CLRS30[split]["seed"])
     return clrs30_split(cfg.algo, split, length=n)
 
 
@@ -389,14 +389,14 @@ def save_trajectory(path: Path, snapshots: list) -> None:
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
     (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import Sampler, clrs30_split
+    from .data import clrs30_split, sample_graphs
 
     meta = read_meta(path)
     model = load(path)
     if length == 64 or split == "test":
         batch = clrs30_split(model.algorithm, "test")
     else:
-        batch = Sampler(model.algorithm, length, 32, seed=3, random_pos=False, p=(0.5,)).next()
+        batch = sample_graphs(model.algorithm, length, seed=3)
     score = output_score(model, predict(model, batch), batch)
     return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
             "source": meta["info"].get("source"), "model": model_config(model)}
