@@ -1,5 +1,35 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 # Tests run on CPU with deterministic, single-threaded-ish XLA; keep logs quiet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+# Compiled programs are cached on disk for one test run (JAX's persistent compilation
+# cache), so a program that another test, xdist worker or subprocess compiled already is
+# loaded, not rebuilt. The first process to get here (pytest's controller) makes the folder
+# and removes it at exit; workers and subprocesses inherit it through the environment.
+# Tests that count compiles switch the cache off around themselves (``no_compile_cache``).
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="eqgat-tests-jax-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                  float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+
+
+@pytest.fixture
+def no_compile_cache():
+    """Compile everything afresh in this test (for tests that count XLA compiles)."""
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", True)

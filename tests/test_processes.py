@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 
 def _free_port() -> int:
@@ -32,16 +31,14 @@ ARGS = ["-m", "eqgat", "train", "--algo", "bfs", "--steps", "2", "--seeds", "4",
         "--batch-size", "2", "--hidden-size", "8", "--val-every", "1", "--test-length", "5"]
 
 
-@pytest.mark.slow  # three fresh JAX processes: pytest -m slow tests/test_processes.py
 def test_two_processes_train_what_one_process_trains(tmp_path):
     import jax
 
     import eqgat
+    from eqgat.cli import main
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    one = subprocess.run([sys.executable, *ARGS, "--out", str(tmp_path / "one")], capture_output=True, text=True,
-                         env=env, timeout=600)
-    assert one.returncode == 0, one.stderr[-2000:]
+    assert main([*ARGS[2:], "--out", str(tmp_path / "one")]) == 0  # one process: this one
     _two_processes([*ARGS, "--out", str(tmp_path / "two")], env)
     a = json.loads((tmp_path / "one" / "summary.json").read_text())
     b = json.loads((tmp_path / "two" / "summary.json").read_text())
@@ -55,13 +52,12 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
         assert diff.max() <= 2 * 1e-4 * 2 and np.mean(diff <= 1e-6) > 0.95, (s, diff.max())
 
 
-@pytest.mark.slow
 def test_two_processes_evaluate_the_surface_one_process_evaluates(tmp_path):
+    from landscape.cli import main
+
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     args = ["-m", "landscape", "plot", "--algo", "bfs", "--grid", "5", "--chunk", "4"]
-    one = subprocess.run([sys.executable, *args, "--out", str(tmp_path / "one.png")], capture_output=True, text=True,
-                         env=env, timeout=600)
-    assert one.returncode == 0, one.stderr[-2000:]
+    assert main([*args[2:], "--out", str(tmp_path / "one.png")]) == 0  # one process: this one
     _two_processes([*args, "--out", str(tmp_path / "two.png")], env)
     a, b = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
     np.testing.assert_allclose(b["value_loss"], a["value_loss"], rtol=1e-6)  # 7 chunks: 4 rounds, process 1 idle in the last

@@ -120,6 +120,8 @@ def add_train_commands(sub) -> None:
     p.add_argument("--trajectory-every", type=int, default=0,
                    help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
+    p.add_argument("--devices", type=_positive, default=None,
+                   help="local devices the seed axis is spread over (default: all that divide --seeds)")
     g = p.add_argument_group("several processes (jax.distributed; or JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, "
                              "JAX_PROCESS_ID)")
     g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address; every process names the same")
@@ -164,7 +166,7 @@ def _cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
     if first and out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out, trajectory_every=args.trajectory_every)
+    res = train(cfg, out=out, trajectory_every=args.trajectory_every, devices=args.devices)
     if not first:
         return 0
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")

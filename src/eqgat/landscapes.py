@@ -85,7 +85,7 @@ def surface_around(model: Model, source: str, algorithm: str, *, grid: tuple[int
                    span: tuple[str, tuple[float, float]], out: Path, seed: int = 0, bias: str = "zero",
                    batch_seed: int = 0, resume: bool = False, force: bool = False, chunk: int = 16,
                    progress: bool = True, directions=None, coords=None, anchors=None,
-                   directions_name: str | None = None) -> dict[str, np.ndarray]:
+                   directions_name: str | None = None, devices: int | None = None) -> dict[str, np.ndarray]:
     """Evaluate loss and score on the ``grid`` around ``model`` (random filter-normalised
     directions from ``jax.random.key(seed)``, split in two, unless ``directions`` are
     given) and save the surface at ``out`` with every setting; returns the grids.
@@ -105,7 +105,7 @@ def surface_around(model: Model, source: str, algorithm: str, *, grid: tuple[int
         "eval_batch": {**EVAL_BATCH, "seed": batch_seed}, "versions": versions(), "coords": coords or {},
     }
     return evaluate_surface(model, metrics_on(batch), *directions, a, b, chunk=chunk, out=out, meta=meta,
-                            resume=resume, force=force, progress=progress, anchors=anchors)
+                            resume=resume, force=force, progress=progress, anchors=anchors, devices=devices)
 
 
 def plot_around(model_spec: str, algorithm: str, out: Path, *, metric: str = "loss", **kw) -> tuple[Path, Path]:

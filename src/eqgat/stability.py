@@ -90,7 +90,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     from .compiler import compile_stages
     from .data import sample_graphs
     from .faithfulness import internal
-    from .train import TrainConfig, initial_models, train, unstack
+    from .train import TrainConfig, initial_models, to_host, train, unstack
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,6 +111,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
         curve = {s: [] for s in group}
 
         def record(step, models):
+            models = to_host(models)
             for k, s in enumerate(group):
                 curve[s].append({"step": step, "phi_internal": internal(unstack(models, k), compiled, probe)["mean"]})
 

@@ -180,9 +180,16 @@ def stack(trees):
 
 
 def unstack(tree, k: int):
-    """Seed ``k``'s slice of a stacked pytree."""
+    """Seed ``k``'s slice of a stacked pytree (sliced on the host: indexing a device array
+    would compile a slice per leaf shape)."""
     arrays, static = eqx.partition(tree, eqx.is_array)
-    return eqx.combine(jax.tree.map(lambda x: x[k], arrays), static)
+    return eqx.combine(jax.tree.map(lambda x: jnp.asarray(np.asarray(x)[k]), arrays), static)
+
+
+def to_host(tree):
+    """``tree`` with its arrays copied to the host once (NumPy), for slicing every seed."""
+    arrays, static = eqx.partition(tree, eqx.is_array)
+    return eqx.combine(jax.tree.map(np.asarray, arrays), static)
 
 
 @eqx.filter_jit
@@ -218,22 +225,24 @@ class TrainResult:
         return eval_split(self.config, "test")
 
 
-def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-          progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
+def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True, progress: bool = True,
+          trajectory_every: int = 0, callback=None, callback_every: int = 0, devices: int | None = None) -> TrainResult:
     """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
     ``callback(step, stacked_models)`` runs every ``callback_every`` steps. In a run of
     several processes (``landscape.devices.initialize_processes``) each trains its block
-    of the seeds and process 0 writes every result (``train_processes``)."""
+    of the seeds and process 0 writes every result (``train_processes``). The seed axis is
+    spread over at most ``devices`` local devices (default: all that divide the seeds);
+    results agree across device counts to float rounding."""
     if jax.process_count() > 1:
         if trajectory_every or callback is not None:
             raise ValueError("trajectories and callbacks need a single process")
-        return train_processes(cfg, out=out, test=test, progress=progress)
+        return train_processes(cfg, out=out, test=test, progress=progress, devices=devices)
     return _train_here(cfg, out=out, test=test, progress=progress, trajectory_every=trajectory_every,
-                       callback=callback, callback_every=callback_every)
+                       callback=callback, callback_every=callback_every, devices=devices)
 
 
 def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-                    progress: bool = True) -> TrainResult:
+                    progress: bool = True, devices: int | None = None) -> TrainResult:
     """Process k of P trains seeds ``cfg.seed + k·m`` .. ``+ m - 1`` (m = seeds / P): the
     same seeds, data and keys as a single process. Models, losses and scores are gathered
     (``landscape.devices.gather_processes``); process 0 writes the checkpoints, then the
@@ -245,7 +254,7 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
         raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
     m = cfg.seeds // P
     local = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
-                        progress=progress and k == 0)
+                        progress=progress and k == 0, devices=devices)
     arrays, static = eqx.partition(local.models, eqx.is_array)
     models = eqx.combine(jax.tree.map(jnp.asarray, gather_processes(jax.tree.map(np.asarray, arrays))), static)
     val = [dict(v) for v in local.val]
@@ -268,14 +277,15 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
 
 
 def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-                progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0) -> TrainResult:
+                progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0,
+                devices: int | None = None) -> TrainResult:
     """``train`` in this process."""
     from .data import Sampler, derive_seed
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     from landscape.devices import devices_used, mesh_for, shard_leading
 
-    mesh = mesh_for(cfg.seeds, "seeds")  # the seed axis over the local devices
+    mesh = mesh_for(cfg.seeds, "seeds", devices)  # the seed axis over the local devices
     models = shard_leading(initial_models(cfg), mesh)
     opt = optimizer(cfg)
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
@@ -354,8 +364,9 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
     ``summary.json`` for the run; ``trajectory.npz`` if snapshots were taken."""
     out.mkdir(parents=True, exist_ok=True)
     cfg = dataclasses.asdict(result.config)
+    models = to_host(result.models)
     for k, s in enumerate(result.seeds):
-        model = unstack(result.models, k)
+        model = unstack(models, k)
         save(out / f"seed{s}.eqx", model, source="trained", train_config=cfg, seed=s)
         rec = {
             "seed": s,

@@ -30,9 +30,10 @@ def random_directions(model: PyTree, *, key: PRNGKeyArray, n: int = 2, bias: Bia
 
 def surface(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, directions: list[PyTree], *,
             grid: tuple[int, int] = (51, 51), span: tuple[float, float] = (-1.0, 1.0), chunk: int = 16,
-            progress: bool = False) -> Surface:
+            progress: bool = False, devices: int | None = None) -> Surface:
     """``loss_fn`` on the ``grid`` of ``model + a·d1 + b·d2`` with a, b spaced evenly over
-    ``span`` (both axes), evaluated in vmapped chunks of ``chunk`` points (one compile)."""
+    ``span`` (both axes), evaluated in vmapped chunks of ``chunk`` points (one compile),
+    each spread over at most ``devices`` local devices (default: all)."""
     if len(directions) != 2:
         raise ValueError(f"a surface needs 2 directions, got {len(directions)}")
     if len(grid) != 2 or min(grid) < 1:
@@ -42,5 +43,5 @@ def surface(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, directions: l
         raise ValueError(f"span must be (low, high) with low < high, got {span}")
     a, b = (np.linspace(lo, hi, k) for k in grid)
     values = evaluate_surface(model, lambda m: {"loss": loss_fn(m)}, directions[0], directions[1], a, b,
-                              chunk=chunk, progress=progress)["loss"]
+                              chunk=chunk, progress=progress, devices=devices)["loss"]
     return Surface(values, (a, b), {"grid": list(grid), "span": [lo, hi], "chunk": chunk})

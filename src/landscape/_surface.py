@@ -118,6 +118,7 @@ def evaluate_surface(
     progress: bool = True,
     stop_after: int | None = None,
     anchors: tuple[PyTree, PyTree, np.ndarray] | None = None,
+    devices: int | None = None,
 ) -> dict[str, np.ndarray]:
     """``metrics(model')`` for model' = model + a_i·d1 + b_j·d2 on the whole grid.
 
@@ -126,6 +127,8 @@ def evaluate_surface(
     surface is written with ``meta``. ``anchors`` = (θ1, θ2, W) (a ``Plane``'s models and
     ``weights``) evaluates the same points as (1-p-q)·model + p·θ1 + q·θ2 with
     (p, q) = W·(a, b): exact at all three models even when their weights differ by 1e9.
+    Each chunk's points are spread over the local devices (at most ``devices``; default
+    all), and over the processes of a ``jax.distributed`` run.
     """
     out = None if out is None else Path(out)
     if out is not None:
@@ -164,7 +167,7 @@ def evaluate_surface(
 
         return jax.vmap(at)(cs)
 
-    mesh = mesh_for(chunk, "points")  # each chunk's points spread over the local devices
+    mesh = mesh_for(chunk, "points", devices)  # each chunk's points spread over the local devices
     # with several processes (jax.distributed), process k evaluates chunk k of every round
     # of P chunks and the round's values are gathered, so every process holds the grid
     P, me = jax.process_count(), jax.process_index()

@@ -38,7 +38,8 @@ def cmd_plot(args) -> int:
 
     out = Path(args.out or f"out/landscape-{args.algo}-{Path(args.model).stem}-{args.span[0].replace(':', '_')}.png")
     npz, png = plot_around(args.model, args.algo, out, metric=args.metric, grid=args.grid, span=args.span,
-                           seed=args.seed, bias=args.bias, resume=args.resume, force=args.force, chunk=args.chunk)
+                           seed=args.seed, bias=args.bias, resume=args.resume, force=args.force, chunk=args.chunk,
+                           devices=args.devices)
     if png is not None:
         print(f"surface: {npz} (+ {npz.name}.json)\nplot:    {png}")
     return 0
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG path (the surface .npz goes beside it)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted surface")
     p.add_argument("--force", action="store_true", help="overwrite an existing surface")
+    p.add_argument("--devices", type=_positive, default=None,
+                   help="local devices each chunk is spread over (default: all that divide --chunk)")
     g = p.add_argument_group("several processes (jax.distributed): each evaluates its share of the grid")
     g.add_argument("--coordinator", metavar="HOST:PORT")
     g.add_argument("--num-processes", type=_positive, default=None)

@@ -15,12 +15,17 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import PyTree
 
 
-def mesh_for(n: int, axis: str = "batch") -> Mesh | None:
+def mesh_for(n: int, axis: str = "batch", devices: int | None = None) -> Mesh | None:
     """A one-axis mesh over the largest number of local devices that divides ``n`` (so
-    every device holds the same number of rows), or ``None`` when that is one device."""
-    devices = jax.local_devices()
-    d = math.gcd(n, len(devices))
-    return None if d <= 1 else Mesh(devices[:d], (axis,))
+    every device holds the same number of rows), or ``None`` when that is one device.
+    ``devices`` caps how many local devices are used (default: all)."""
+    local = jax.local_devices()
+    if devices is not None:
+        if devices < 1:
+            raise ValueError(f"devices must be >= 1, got {devices}")
+        local = local[:devices]
+    d = math.gcd(n, len(local))
+    return None if d <= 1 else Mesh(local[:d], (axis,))
 
 
 def shard_leading(tree: PyTree, mesh: Mesh | None) -> PyTree:
