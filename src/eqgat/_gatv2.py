@@ -127,7 +127,8 @@ class GATv2(eqx.Module):
             zeta = zeta + self.B[:, :, None]
         # eq. 7: a_ijd = ω_dm σ(ζ)_ijdm, σ = leaky ReLU (slope LEAKY_SLOPE)
         zeta = rearrange(zeta, "i j (d m) -> i j d m", d=d)
-        a = einsum(self.omega, jax.nn.leaky_relu(zeta, LEAKY_SLOPE), "d m, i j d m -> d i j")
+        # (σ(ζ) first: its [n, n, s] layout is the dot's, so it is not copied into another)
+        a = einsum(jax.nn.leaky_relu(zeta, LEAKY_SLOPE), self.omega, "i j d m, d m -> d i j")
         a = a + self.omega_bias[:, None, None]
         # eq. 8: β = c (A - 1)
         beta = ADJACENCY_BIAS * (A - 1.0)

@@ -125,26 +125,34 @@ class Model(eqx.Module):
         dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
         outs = self._probes(Stage.OUTPUT)
 
+        def encode(fed):
+            feats = base
+            for p in hint_probes:
+                feats = self.encoders[p.name](fed[p.name], feats)
+            return feats
+
         def step(carry, t):
             H, fed, last = carry
             if teacher_forcing:
                 fed = {k: v[t] for k, v in truth.items()}
-            feats = base
-            for p in hint_probes:
-                feats = self.encoders[p.name](fed[p.name], feats)
+            feats = encode(fed)
             H_new, alpha = self.processor(feats.V, feats.E, feats.g, feats.A, H)
             logits = self.processor.logits(feats.V, feats.E, feats.g, feats.A, H) if return_logits else None
             h_t = jnp.concatenate([feats.V, H, H_new], axis=-1)
             hint_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in dec_hints}
             # outputs are those of the last live step (dm-clrs decodes them every step and
-            # keeps the last): carry that step's decoder inputs, decode once after the scan
+            # keeps the last): carry what that step read (its hints in, H before and after;
+            # n x n x f edge features would be stored per step) and decode after the scan
             live = (t == 0) | (length > t + 1)
-            last = jax.tree.map(lambda new, old: jnp.where(live, new, old), (h_t, feats.E, feats.g), last)
+            last = jax.tree.map(lambda new, old: jnp.where(live, new, old), (fed, H, H_new), last)
             nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
             return (H_new, nxt, last), (hint_logits, alpha, H_new, logits)
 
-        init_last = (jnp.zeros((n, 3 * s)), base.E, base.g)
-        init = (jnp.zeros((n, s)), {k: v[0] for k, v in truth.items()}, init_last)
+        # the backward pass recomputes each step from its carry (jax.checkpoint) instead of
+        # storing every n x n x s intermediate per step: measured on 2 CPU cores at table 4's
+        # settings, the stored intermediates cost more in memory traffic than the recompute
+        fed0 = {k: v[0] for k, v in truth.items()}
+        init = (jnp.zeros((n, s)), fed0, (fed0, jnp.zeros((n, s)), jnp.zeros((n, s))))
         body = step
         if steps is not None:
             ys = jax.eval_shape(step, init, 0)[1]
@@ -154,10 +162,13 @@ class Model(eqx.Module):
 
             # an unbatched predicate stays a real branch under vmap: padding is not computed
             body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
-        (_, _, (h_last, E_last, g_last)), (hint_logits, alpha, hidden, logits) = jax.lax.scan(
+        body = jax.checkpoint(body)
+        (_, _, (fed_last, H_last, H_new_last)), (hint_logits, alpha, hidden, logits) = jax.lax.scan(
             body, init, jnp.arange(max(1, T - 1))
         )
-        outputs = {p.name: self.decoders[p.name](h_last, E_last, g_last) for p in outs}
+        feats = encode(fed_last)
+        h_last = jnp.concatenate([feats.V, H_last, H_new_last], axis=-1)
+        outputs = {p.name: self.decoders[p.name](h_last, feats.E, feats.g) for p in outs}
         return Prediction(outputs, hint_logits, alpha, hidden, logits)
 
 
