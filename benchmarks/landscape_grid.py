@@ -1,13 +1,17 @@
 """The same 51×51 loss surface around the minimal compiled BFS model, two ways, in one
 process: landscape's vectorised chunked evaluator, and a Python loop over grid points
 that perturbs the parameters and calls a jitted loss per point (what Li et al.'s
-loss-landscape tool does per point). Prints both times; the last line is the ratio.
+loss-landscape tool does per point). Prints both times, the vectorised evaluator's matmul
+GFLOP/s beside a jitted 1024x1024 matmul in the same process, and, as the bound on any
+vectoriser, the time of one point evaluated alone inside one XLA program (no Python, no
+dispatch); the last line is the ratio.
 
     python benchmarks/landscape_grid.py [--grid 51] [--chunk 16]
 """
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -21,6 +25,9 @@ import landscape  # noqa: E402
 from eqgat import programs  # noqa: E402
 from eqgat.landscapes import eval_batch, metrics_on  # noqa: E402
 from landscape._surface import evaluate_surface, grid_axes  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _flops import device_name, flops, matmul_gflops  # noqa: E402
 
 
 def main():
@@ -49,13 +56,32 @@ def main():
             loop[i, j] = float(loss(eqx.combine(moved, static)))
     t_loop = time.perf_counter() - t0
 
+    # one point alone, in one XLA program: lax.map runs the points of a chunk one by one
+    from eqgat._model import batch_steps
+
+    def at(c):
+        return metrics(eqx.combine(jax.tree.map(lambda x, u, v: x + c[0] * u + c[1] * v, params, d1, d2), static))
+
+    cs = jax.numpy.asarray(np.stack(np.meshgrid(a[:4], b[:4]), -1).reshape(-1, 2), jax.numpy.float32)
+    one_by_one = jax.jit(lambda c: jax.lax.map(at, c))
+    jax.block_until_ready(one_by_one(cs))
+    t0 = time.perf_counter()
+    jax.block_until_ready(one_by_one(cs))
+    t_alone = (time.perf_counter() - t0) / len(cs)
+    executed = int(batch_steps(batch.length))
+    work = flops(jax.vmap(at), cs, executed=lambda length: min(length, executed)) / len(cs)
+
     both = np.isfinite(vec) & np.isfinite(loop)
     rel = np.abs(vec - loop)[both] / np.maximum(np.abs(loop[both]), 1e-6)
     n = len(a) * len(b)
-    print(f"grid {len(a)}x{len(b)} = {n} points, minimal compiled BFS, 32 graphs of 16 nodes "
+    print(f"device {device_name()}; grid {len(a)}x{len(b)} = {n} points, minimal compiled BFS, 32 graphs of 16 nodes "
           f"({batch.trace_length} trace steps) per point")
     print(f"vectorised (chunks of {args.chunk}, one compile): {t_vec:.1f} s ({1000 * t_vec / n:.2f} ms/point)")
     print(f"per-point Python loop (jitted loss):            {t_loop:.1f} s ({1000 * t_loop / n:.2f} ms/point)")
+    print(f"one point alone in one XLA program (lax.map):  {1000 * t_alone:.2f} ms/point: no vectoriser beats "
+          f"the loop by more than {t_loop / n / t_alone:.1f}x unless a point itself gets cheaper")
+    print(f"matmul work {work / 1e6:.1f} MFLOP/point: vectorised {work * n / t_vec / 1e9:.1f} GFLOP/s; "
+          f"a jitted 1024x1024 matmul here: {matmul_gflops():.0f} GFLOP/s")
     print(f"surfaces: max relative difference {rel.max():.1e} over {both.sum()} finite points "
           f"({(~both).sum()} non-finite in either)")
     k = np.unravel_index(np.argmax(np.where(both, np.abs(vec - loop) / np.maximum(np.abs(loop), 1e-6), -1)), vec.shape)

@@ -5,7 +5,9 @@ re-prediction, layer norm, xavier_on_scalars).
 Prints ms per training step at n=16, batch 32 for each and their ratio; how many times
 each compiled over a multi-length run (lengths 4, 7, 11, 13, 16 cycled); and eqgat's
 samples per second with 1 seed and with 8 seeds trained at once. The last line is
-``speedup vs dm-clrs: <eqgat throughput / dm-clrs throughput>x``.
+``speedup vs dm-clrs: <eqgat throughput / dm-clrs throughput>x``. eqgat's step also
+reports its matmul GFLOP/s (FLOPs counted from its jaxpr over the steps it executes,
+``_flops.py``) beside a jitted 1024x1024 matmul measured in the same process.
 
     python benchmarks/train_step.py [--steps 20] [--multi-steps 200]
 """
@@ -14,11 +16,13 @@ import argparse
 import time
 
 from _common import LENGTHS, Data, clrs_model  # noqa: I001
+from _flops import device_name, flops, matmul_gflops
 
 import equinox as eqx
 import jax
 import numpy as np
 
+from eqgat._model import batch_steps
 from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack
 
 ALGO = "bfs"
@@ -66,17 +70,26 @@ def main():
     key = jax.random.key(0)
 
     # 1. identical n=16 batches
-    t_ref, t_ours = [], []
+    t_ref, t_ours, work = [], [], []
+    per_steps = {}  # matmul FLOPs of a step, by the message-passing steps it executes
     for i in range(args.steps + 1):
         fb, _, batch = data.next(16)
         t_ref.append(timed(lambda: ref.feedback(key, fb)))
         res = {}
-        t_ours.append(timed(lambda: res.setdefault("o", step(models, states, stack([batch])))))
+        batches = stack([batch])
+        t_ours.append(timed(lambda: res.setdefault("o", step(models, states, batches))))
+        k = int(batch_steps(batch.length))
+        if k not in per_steps:
+            per_steps[k] = flops(step, models, states, batches, executed=lambda length: min(length, k))
+        work.append(per_steps[k])
         models, states, _ = res["o"]
     ms_ref, ms_ours = 1000 * np.median(t_ref[1:]), 1000 * np.median(t_ours[1:])
-    print(f"n=16, batch 32, median of {args.steps} steps after the first:")
+    print(f"device {device_name()}; n=16, batch 32, median of {args.steps} steps after the first:")
     print(f"  dm-clrs BaselineModel(gatv2): {ms_ref:8.1f} ms/step ({32 / ms_ref * 1000:6.1f} graphs/s); first step {t_ref[0]:.1f} s")
     print(f"  eqgat                       : {ms_ours:8.1f} ms/step ({32 / ms_ours * 1000:6.1f} graphs/s); first step {t_ours[0]:.1f} s")
+    rate = sum(work[1:]) / sum(t_ours[1:]) / 1e9
+    print(f"  eqgat matmul work: {np.mean(work[1:]) / 1e9:.1f} GFLOP/step (the steps it executes, backward and "
+          f"recompute included) = {rate:.0f} GFLOP/s; a jitted 1024x1024 matmul here: {matmul_gflops():.0f} GFLOP/s")
 
     # 2. XLA compiles over a multi-length run, counted from jax's compile events
     compiles = Compiles()
