@@ -37,6 +37,17 @@ def _seed(text: str) -> int:
     return v
 
 
+def _scale(text: str) -> float:
+    """A constants scale S >= 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    if not (v >= 1 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 1 (a multiple of the smallest constants), got {text}")
+    return v
+
+
 def cmd_compile(args) -> int:
     import equinox as eqx
     import jax
@@ -45,13 +56,19 @@ def cmd_compile(args) -> int:
     from ._checkpoint import save
     from .compiler import compile_stages
 
-    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes)
+    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes, scale=args.scale)
     model = stages.build()
+    const = stages.constants
     path = save(args.out, model, source="compiled", program=args.algo, max_nodes=args.max_nodes,
-                resolution=stages.constants.resolution, layout=stages.layout.to_dict())
-    n = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)))
+                resolution=const.resolution, layout=stages.layout.to_dict(), scale=const.scale,
+                constants={"L": const.L, "C_pointer": const.C_pointer, "G_flag": const.G_flag})
+    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
+    n = sum(x.size for x in leaves)
+    biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
+    scale = "default constants" if const.scale is None else f"scale {const.scale:g} x the smallest constants"
     print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of up to "
-          f"{args.max_nodes} nodes (resolution {stages.constants.resolution:.2g}) -> {path} (+ {path.name}.json)")
+          f"{args.max_nodes} nodes (resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
+    print(f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}; max |θ| = {biggest:.4g}")
     return 0
 
 
@@ -64,7 +81,10 @@ def cmd_verify(args) -> int:
 def cmd_show(args) -> int:
     from .show import draw
 
-    for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint):
+    if args.checkpoint and (args.scale is not None or args.max_nodes is not None):
+        raise ValueError("--scale and --max-nodes compile a program; a --checkpoint was compiled with its own")
+    for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint,
+                  max_nodes=args.max_nodes or 128, scale=args.scale):
         print(f"wrote {p}")
     return 0
 
@@ -267,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
+    p.add_argument("--scale", type=_scale, default=None, metavar="S",
+                   help="selection and decoder constants = S (>= 1) x the smallest the bounds allow for --max-nodes "
+                        "(default: the largest logit scale, c = 1e6)")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_compile)
 
@@ -280,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_positive, default=64)
     p.add_argument("--seed", type=_seed, default=0, help="any integer in [0, 2**63 - 1]")
     p.add_argument("--x64", action="store_true", help="run in float64 (jax_enable_x64)")
+    p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_verify)
 
@@ -288,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--algo", choices=["bfs", "bellman_ford", "labelprop"], help="compile this program and draw it")
     what.add_argument("--checkpoint", help="draw a checkpoint written by `compile` (its layout is in its JSON)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
+    p.add_argument("--max-nodes", type=_positive, default=None, help="as for compile (default 128)")
+    p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 

@@ -93,6 +93,8 @@ class Report:
     x64: bool
     max_nodes: int
     resolution: float
+    scale: float | None = None  # None: the default constants; S: S x the smallest
+    logit_scale: float = 0.0  # L
     rows: list[Row] = field(default_factory=list)
     margins: Margins = field(default_factory=Margins)
 
@@ -291,7 +293,7 @@ def _cases(algorithm: str, graphs: str, lengths, samples: int, seed: int, batch_
 
 def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128), samples: int = 64, seed: int = 0, *,
            graphs: str = "sampler", max_nodes: int = DEFAULT_MAX_NODES, batch_size: int = 64, x64: bool = False,
-           model=None) -> Report:
+           model=None, scale: int | float | None = None) -> Report:
     """Verify the compiled ``algorithm`` (or ``model``, compiled with the same settings)
     on ``graphs``; see the module docstring. ``x64`` needs ``jax_enable_x64``."""
     if algorithm not in ("bfs", "bellman_ford"):
@@ -307,11 +309,12 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
                          "tie-breaks are sized for at most --max-nodes nodes")
     if graphs != "exhaustive" and (small := [n for n in sizes if n < 2]):
         raise ValueError(f"--lengths must be >= 2 for {graphs} graphs, got {small}")
-    comp = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64)
+    comp = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64, scale=scale)
     if model is None:
         model = comp.build()
     dtype = np.float64 if x64 else np.float32
-    report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, max_nodes, comp.constants.resolution)
+    report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, max_nodes, comp.constants.resolution,
+                    comp.constants.scale, comp.constants.L)
     rows: dict = {}
     order: dict[str, int] = {}  # groups in the order they first appear
     for n, groups, a in _cases(algorithm, graphs, sizes, samples, seed, batch_size, comp.constants.value_bound):
@@ -340,14 +343,15 @@ def format_table(report: Report) -> str:
 def main(args) -> int:
     with jax.enable_x64(args.x64):  # float64 for this run only, no global switch
         report = verify(args.algo, args.hidden_size, args.lengths, args.samples, args.seed, graphs=args.graphs,
-                        max_nodes=args.max_nodes, x64=args.x64)
+                        max_nodes=args.max_nodes, x64=args.x64, scale=args.scale)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         print()
     else:
         what = f"{args.samples} graphs per length and distribution" if args.graphs == "sampler" else f"{args.graphs} graphs"
         print(f"verify {args.algo}, hidden size {report.hidden_size}, {what}, seed {args.seed}, "
-              f"max nodes {args.max_nodes}, {'float64' if args.x64 else 'float32'}")
+              f"max nodes {args.max_nodes}, {'float64' if args.x64 else 'float32'}"
+              + ("" if args.scale is None else f", scale {args.scale:g} (L = {report.logit_scale:g})"))
         print("(hint rows count hint steps, output rows count graphs; every entry must match)")
         print(format_table(report))
         if report.exact and report.near_ties:

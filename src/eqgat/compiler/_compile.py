@@ -47,18 +47,19 @@ class Compiled:
 
 
 def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
-                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Compiled:
+                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None) -> Compiled:
     """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
     plan = analyse(program)
-    return Compiled(plan, layout(plan, hidden_size), constants(plan, max_nodes=max_nodes, x64=x64))
+    return Compiled(plan, layout(plan, hidden_size), constants(plan, max_nodes=max_nodes, x64=x64, scale=scale))
 
 
 def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
-                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Model:
+                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None) -> Model:
     """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
     the program's minimal size; the program's slots first, every other weight zero),
     exact on graphs of at most ``max_nodes`` nodes. Switches: ``use_ln=False`` (layer norm
     would rescale the named slots), ``use_edge_info`` when the update adds edge inputs, no
     pre-attention bias. ``x64`` writes float64 weights with float64's finer constants
-    (needs ``jax_enable_x64``)."""
-    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64).build()
+    (needs ``jax_enable_x64``). ``scale`` S >= 1 sets the selection and decoder constants
+    to S times the smallest the bounds allow (``eqgat.compiler.constants``)."""
+    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64, scale=scale).build()

@@ -1,5 +1,16 @@
 """Stage 3: the compiler's constants, derived from the precision, the largest graph
-(``max_nodes``) and the program's value bound, each with the reason its value is safe."""
+(``max_nodes``) and the program's value bound, each with the reason its value is safe.
+
+Two settings of the selection and decoder scales (the logit scale ``L``, the pointer
+decoder's ``c`` and the flag decoder's gain ``G``):
+
+- the default (``scale=None``): the largest ``L`` the bounds allow, ``c = 1e6``, ``G = 100``
+  (the finest resolution; weights up to ~1e9);
+- ``scale=S`` (S >= 1): S times the *smallest* values the bounds allow for ``max_nodes``
+  (``L_min``, ``C_MIN``, ``G_MIN``; ``minimal_scales``), so that a researcher can set the
+  size of the compiled minimum and see what depends on it. Every other constant is in
+  value units and does not change with S.
+"""
 
 import math
 from dataclasses import dataclass
@@ -18,6 +29,27 @@ DEFAULT_MAX_NODES = 128
 #: Upper bound (exclusive) on every scalar a program stores and every selected expression
 #: (a power of two: float rounding of values below it is at most 2^-21 in float32).
 VALUE_BOUND = 16.0
+
+
+def _on_id_grid(plan: Plan) -> float | None:
+    """The spacing of the selected expression's distinct values when they lie on the id
+    grid (ids, pointers and labels are multiples of 1/n; one common coefficient c makes the
+    spacing c/n), as a multiple of 1/n; None for scalar values (no grid)."""
+    if plan.scalar_expr or not plan.expr_other:
+        return None
+    coeffs = {c for _, c in plan.expr_other}
+    return coeffs.pop() if len(coeffs) == 1 else None
+
+
+def _resolution_factor(plan: Plan, max_nodes: int) -> float:
+    """κ with resolution = κ·(ROUNDING + MARGIN/L): ε, the parent bonus and the rounding
+    each scale with u = ROUNDING + MARGIN/L (see ``constants``)."""
+    eps_factor = 0.0 if plan.expr_is_idx else SAFETY * max_nodes
+    return (2.0 if plan.incumbent else 1.0) * (eps_factor + 1.0)
+
+
+def _pow2_ceil(x: float) -> float:
+    return 2.0 ** math.ceil(math.log2(x))
 
 
 @dataclass(frozen=True)
@@ -44,18 +76,30 @@ class Constants:
     C_pointer: float = 1e6
     B_pointer: float = 4.0
     G_flag: float = 100.0
+    scale: float | None = None  # None: the largest L and the default c, G; else S x the smallest
+    L_min: float = 0.0  # the smallest logit scale the bounds allow (scale = 1)
+    L_max: float = 0.0  # the largest
 
     def describe(self) -> dict[str, tuple[float, str]]:
         """Every constant with the reason its value is safe (the ``CONSTANTS`` table)."""
         prec = "float64" if self.x64 else "float32"
         n = self.max_nodes
+        scaled = "the default: the largest L the bounds allow" if self.scale is None else \
+            f"--scale {self.scale:g} x the smallest, L_min = {self.L_min:g}"
         return {
+            "SCALE": (self.scale or 0.0, "0 = the default constants (largest L, c = 1e6, G = 100); S >= 1 = S times "
+                      f"the smallest selection and decoder constants the bounds allow for {n} nodes: L_min = "
+                      f"{self.L_min:g}, C_MIN = {C_MIN_PER_NODE:g}·n = {C_MIN_PER_NODE * n:g}, G_MIN = {G_MIN:g}. "
+                      "L_min: on the id grid (values 1/n apart), the least L with SAFETY·RESOLUTION <= 1/n; "
+                      "for scalar values, the least with MARGIN/L <= ROUNDING (the margin costs no more "
+                      "resolution than float rounding). Powers of two."),
             "VALUE_BOUND": (self.value_bound, f"Values and selected expressions lie in [0, {self.value_bound:g}): a power of "
                             f"two, so their {prec} rounding is at most half an ulp of {self.value_bound / 2:g}."),
             "ROUNDING": (self.rounding, "Bound on the rounding between two competing logits, in value units: the "
                          "selection's value feature is exact for values exact in binary; the logit sum adds at "
                          "most three roundings of half an ulp of the largest value per logit."),
-            "L": (self.L, "Logit scale (a power of two, so L·value is exact). "
+            "L": (self.L, f"Logit scale ({scaled}; a power of two unless S is not, then ROUNDING counts L·value's "
+                  f"rounding too; bounds [{self.L_min:g}, {self.L_max:g}]). "
                   + ("Keyed by ids: the span of the logits, L·(K + V + 1), stays below the adjacency bias "
                      f"{ADJACENCY_BIAS:g} (eq. 8), so non-edges lose." if not self.Q else
                      "Non-edges are excluded by the penalty feature's Q, so L is limited only by the precision: "
@@ -82,29 +126,65 @@ class Constants:
             "M_SCALAR": (self.M_scalar, "Gate size for scalar slots (= VALUE_BOUND: relu(v - M) = 0 for every v < M). "
                          "As small as allowed: the gated value carries rounding of half an ulp of 2·M."),
             "C_POINTER": (self.C_pointer, f"Pointer decoder scale (eq. 31's c): ids 1/n apart give margins of c/n "
-                          f"({self.C_pointer / n:.0f} at n = {n}): fed-back soft pointers are exactly one-hot."),
+                          f"({self.C_pointer / n:.0f} at n = {n}; at least SAFETY·MARGIN = {SAFETY * MARGIN:g}): fed-back "
+                          "soft pointers are exactly one-hot."),
             "B_POINTER": (self.B_pointer, "Constant that takes a pointer-decoder feature out of its max (values in [0, 1])."),
-            "G_FLAG": (self.G_flag, "Flag decoder gain: logits ±50, sigmoid within 2e-22 of 0 or 1."),
+            "G_FLAG": (self.G_flag, f"Flag decoder gain: logits ±{self.G_flag / 2:g}, sigmoid within "
+                       f"e^-{self.G_flag / 2:g} of 0 or 1 (at least G_MIN = 2·SAFETY·MARGIN = {G_MIN:g})."),
         }
 
 
-def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False) -> Constants:
+#: The smallest pointer-decoder scale per node: c/n >= SAFETY·MARGIN.
+C_MIN_PER_NODE = SAFETY * MARGIN
+#: The smallest flag-decoder gain: logits ±G/2 with G/2 >= SAFETY·MARGIN.
+G_MIN = 2 * SAFETY * MARGIN
+
+
+def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False,
+              scale: int | float | None = None) -> Constants:
     """Stage 3: the constants for ``plan`` on graphs of at most ``max_nodes`` nodes, in
-    float32 (or float64 with ``x64``). See the module docstring and ``Constants.describe``."""
+    float32 (or float64 with ``x64``); ``scale`` S >= 1 sets the selection and decoder
+    scales to S times the smallest the bounds allow (module docstring). See
+    ``Constants.describe`` for every reason."""
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
+    if scale is not None and not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 1):
+        raise ValueError(f"scale must be a number >= 1 (a multiple of the smallest constants), got {scale!r}")
     V = VALUE_BOUND if plan.scalar_expr else 1.0
     bits = 53 if x64 else 24
     half_ulp = 2.0 ** (math.log2(V) - bits - 1)  # of values in [V/2, V)
-    rounding = (6.0 if plan.incumbent else 16.0) * half_ulp
+    terms = 6.0 if plan.incumbent else 16.0
+    if scale is not None and math.log2(scale) != int(math.log2(scale)):
+        terms += 2.0  # L·value is rounded too when L is not a power of two
+    rounding = terms * half_ulp
     K = V + 1.0
     Q = 2.0 * (K + V) if plan.incumbent else 0.0
     if plan.incumbent:
-        L = 2.0 ** (46 if x64 else 30)
+        L_max = 2.0 ** (46 if x64 else 30)
     else:  # the logit span L·(K + V + 1) must stay below the adjacency bias
-        L = 2.0 ** math.floor(math.log2(ADJACENCY_BIAS / 2 / (K + V + 1.0)))
+        L_max = 2.0 ** math.floor(math.log2(ADJACENCY_BIAS / 2 / (K + V + 1.0)))
+    kappa = _resolution_factor(plan, max_nodes)
+    if (grid := _on_id_grid(plan)) is not None:
+        room = grid / (SAFETY * max_nodes * kappa) - rounding  # what MARGIN/L may use
+        if room <= 0:
+            raise ValueError(f"{'float64' if x64 else 'float32'} cannot separate values 1/{max_nodes} apart for "
+                             f"this program; lower max_nodes or use x64")
+        L_min = _pow2_ceil(MARGIN / room)
+    else:
+        L_min = _pow2_ceil(MARGIN / rounding)
+    L_min = min(L_min, L_max)
+    if scale is None:
+        L, C, G = L_max, 1e6, 100.0
+    else:
+        L, C, G = scale * L_min, scale * C_MIN_PER_NODE * max_nodes, scale * G_MIN
+        if L > L_max:
+            why = "the precision" if plan.incumbent else f"the adjacency bias {ADJACENCY_BIAS:g} (eq. 8)"
+            raise ValueError(f"scale {scale:g} puts the logit scale L = {L:g} above the largest {L_max:g} "
+                             f"that {why} allows; the largest scale for this program at {max_nodes} nodes is "
+                             f"{L_max / L_min:g}")
     eps = 0.0 if plan.expr_is_idx else SAFETY * max_nodes * (rounding + MARGIN / L)
     bonus = eps + rounding + MARGIN / L if plan.incumbent else 0.0
     resolution = eps + bonus + rounding + MARGIN / L
     return Constants(max_nodes, x64, V, L, eps, K, Q, bonus, 2.0 / resolution if plan.incumbent else 0.0,
-                     rounding, resolution, M_scalar=V if plan.scalar_expr else VALUE_BOUND)
+                     rounding, resolution, M_scalar=V if plan.scalar_expr else VALUE_BOUND, C_pointer=C, G_flag=G,
+                     scale=None if scale is None else float(scale), L_min=L_min, L_max=L_max)
