@@ -56,18 +56,21 @@ def cmd_compile(args) -> int:
     from ._checkpoint import save
     from .compiler import compile_stages
 
-    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes, scale=args.scale)
+    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes, scale=args.scale,
+                            mechanism=args.mechanism, nodes=args.nodes)
     model = stages.build()
     const = stages.constants
-    path = save(args.out, model, source="compiled", program=args.algo, max_nodes=args.max_nodes,
-                resolution=const.resolution, layout=stages.layout.to_dict(), scale=const.scale,
+    path = save(args.out, model, source="compiled", program=args.algo, max_nodes=const.max_nodes,
+                resolution=const.resolution, layout=stages.layout.to_dict(), scale=const.scale, mechanism=args.mechanism,
                 constants={"L": const.L, "C_pointer": const.C_pointer, "G_flag": const.G_flag})
     leaves = jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
     n = sum(x.size for x in leaves)
     biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
     scale = "default constants" if const.scale is None else f"scale {const.scale:g} x the smallest constants"
-    print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of up to "
-          f"{args.max_nodes} nodes (resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
+    where = f"up to {const.max_nodes}" if args.mechanism == "general" else \
+        f"exactly {const.max_nodes} (the paper's mechanism: self-default through B = k·I)"
+    print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of {where} "
+          f"nodes (resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
     print(f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}; max |θ| = {biggest:.4g}")
     return 0
 
@@ -81,10 +84,12 @@ def cmd_verify(args) -> int:
 def cmd_show(args) -> int:
     from .show import draw
 
-    if args.checkpoint and (args.scale is not None or args.max_nodes is not None):
-        raise ValueError("--scale and --max-nodes compile a program; a --checkpoint was compiled with its own")
+    if args.checkpoint and (args.scale is not None or args.max_nodes is not None or args.nodes is not None
+                            or args.mechanism != "general"):
+        raise ValueError("--scale, --max-nodes, --mechanism and --nodes compile a program; a --checkpoint was "
+                         "compiled with its own")
     for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint,
-                  max_nodes=args.max_nodes or 128, scale=args.scale):
+                  max_nodes=args.max_nodes or 128, scale=args.scale, mechanism=args.mechanism, nodes=args.nodes):
         print(f"wrote {p}")
     return 0
 
@@ -289,7 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
     p.add_argument("--scale", type=_scale, default=None, metavar="S",
                    help="selection and decoder constants = S (>= 1) x the smallest the bounds allow for --max-nodes "
-                        "(default: the largest logit scale, c = 1e6)")
+                        "(default: the largest logit scale, c = 1e6; the paper's mechanism: S = 1)")
+    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
+                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
+                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
+    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_compile)
 
@@ -299,11 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
                    help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes")
     p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
-    p.add_argument("--lengths", type=_ints, default=[16, 64, 128])
+    p.add_argument("--lengths", type=_ints, default=None, help="default 16,64,128 (the paper's mechanism: --nodes)")
     p.add_argument("--samples", type=_positive, default=64)
     p.add_argument("--seed", type=_seed, default=0, help="any integer in [0, 2**63 - 1]")
     p.add_argument("--x64", action="store_true", help="run in float64 (jax_enable_x64)")
     p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
+    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
+                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
+                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
+    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_verify)
 
@@ -314,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--max-nodes", type=_positive, default=None, help="as for compile (default 128)")
     p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
+    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
+                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
+                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
+    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 

@@ -37,16 +37,17 @@ def compiled_checkpoint(path: str | Path):
 
 def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
          checkpoint: str | Path | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-         scale: int | float | None = None) -> list[Path]:
+         scale: int | float | None = None, mechanism: str = "general", nodes: int | None = None) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
     decoders) for ``algorithm``'s program compiled at ``hidden_size`` (default: its minimal
     size), or for the compiled ``checkpoint`` (its weights and stored layout). Returns both
-    paths. ``max_nodes`` and ``scale`` are ``compile``'s."""
+    paths. ``max_nodes``, ``scale``, ``mechanism`` and ``nodes`` are ``compile``'s."""
     if checkpoint is not None:
         model, lay = compiled_checkpoint(checkpoint)
         algorithm = model.algorithm
     else:
-        stages = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, scale=scale)
+        stages = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, scale=scale,
+                                mechanism=mechanism, nodes=nodes)
         model, lay = stages.build(), stages.layout
     s = hidden_size = lay.hidden_size
     nV, nE, nH = len(lay.V), max(len(lay.E), 1), len(lay.H)

@@ -95,6 +95,7 @@ class Report:
     resolution: float
     scale: float | None = None  # None: the default constants; S: S x the smallest
     logit_scale: float = 0.0  # L
+    mechanism: str = "general"
     rows: list[Row] = field(default_factory=list)
     margins: Margins = field(default_factory=Margins)
 
@@ -181,6 +182,15 @@ def _near_ties_and_relevant(algorithm: str, a: Arrays, resolution: float, max_no
     return out, selected
 
 
+def _close_ids(a: Arrays, gap: float) -> np.ndarray:
+    """``[b, n]``: nodes with a neighbour (or any node, for the soft pointers fed back)
+    whose id is closer than ``gap``: the paper mechanism's detector cannot tell them apart."""
+    pos = a.inputs["pos"]
+    diff = np.abs(pos[:, :, None] - pos[:, None, :])
+    n = pos.shape[1]
+    return ((diff < gap) & ~np.eye(n, dtype=bool)[None]).any(-1)
+
+
 def check_values(algorithm: str, a: Arrays, bound: float, where: str) -> None:
     """A clear error if dm-clrs' values exceed what the compiled model represents."""
     if algorithm == "bellman_ford":
@@ -202,6 +212,10 @@ def _check(model, comp: Compiled, a: Arrays, dtype) -> tuple[dict[str, np.ndarra
     const = comp.constants
     algorithm = comp.plan.program.algorithm
     nt, relevant = _near_ties_and_relevant(algorithm, a, const.resolution, const.max_nodes)  # [b, T-1, n]
+    if comp.layout.mechanism == "paper":
+        relevant = np.ones_like(relevant)  # every receiver's choice matters: kept ones must select themselves
+        if comp.plan.incumbent:  # the self-selection detector resolves ids 1/M_SELECT apart
+            nt = nt | _close_ids(a, 1.0 / const.M_select)[:, None, :]
     b, Tm1 = nt.shape[:2]
     live = live_steps(a.lengths, Tm1)
     step_nt = nt.any(-1) & live
@@ -293,9 +307,12 @@ def _cases(algorithm: str, graphs: str, lengths, samples: int, seed: int, batch_
 
 def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128), samples: int = 64, seed: int = 0, *,
            graphs: str = "sampler", max_nodes: int = DEFAULT_MAX_NODES, batch_size: int = 64, x64: bool = False,
-           model=None, scale: int | float | None = None) -> Report:
+           model=None, scale: int | float | None = None, mechanism: str = "general",
+           nodes: int | None = None) -> Report:
     """Verify the compiled ``algorithm`` (or ``model``, compiled with the same settings)
-    on ``graphs``; see the module docstring. ``x64`` needs ``jax_enable_x64``."""
+    on ``graphs``; see the module docstring. ``x64`` needs ``jax_enable_x64``. The
+    paper's mechanism (``mechanism="paper"``, ``nodes=N``) runs on graphs of N nodes
+    only: ``lengths`` must be N, and exhaustive graphs are those on N <= 5 nodes."""
     if algorithm not in ("bfs", "bellman_ford"):
         raise ValueError(f"verify compares with dm-clrs, which has bfs and bellman_ford programs; got {algorithm!r}")
     if graphs not in GRAPHS:
@@ -304,20 +321,34 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         raise ValueError(f"--max-nodes must be a positive integer, got {max_nodes!r}")
     derive_seed(seed)  # a clear error for a seed out of range
     sizes = [EXHAUSTIVE_NODES] if graphs == "exhaustive" else list(lengths)
+    if mechanism == "paper":
+        if nodes is None:
+            raise ValueError("the paper's mechanism needs --nodes N: its pre-attention bias B is N x N, so the "
+                             "model runs on graphs of exactly N nodes")
+        if graphs == "exhaustive" and nodes > EXHAUSTIVE_NODES:
+            raise ValueError(f"exhaustive graphs have at most {EXHAUSTIVE_NODES} nodes; a paper-mechanism model "
+                             f"of --nodes {nodes} runs only on graphs of {nodes} nodes")
+        if graphs != "exhaustive" and (wrong := [n for n in sizes if n != nodes]):
+            raise ValueError(f"a paper-mechanism model runs on graphs of exactly --nodes {nodes} nodes (B is "
+                             f"{nodes} x {nodes}); --lengths has {wrong}")
+        max_nodes = nodes
     if too_big := [n for n in sizes if n > max_nodes]:
         raise ValueError(f"graphs of {too_big} nodes are larger than --max-nodes {max_nodes}: the model's "
                          "tie-breaks are sized for at most --max-nodes nodes")
     if graphs != "exhaustive" and (small := [n for n in sizes if n < 2]):
         raise ValueError(f"--lengths must be >= 2 for {graphs} graphs, got {small}")
-    comp = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64, scale=scale)
+    comp = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, x64=x64, scale=scale,
+                          mechanism=mechanism, nodes=nodes)
     if model is None:
         model = comp.build()
     dtype = np.float64 if x64 else np.float32
     report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, max_nodes, comp.constants.resolution,
-                    comp.constants.scale, comp.constants.L)
+                    comp.constants.scale, comp.constants.L, mechanism)
     rows: dict = {}
     order: dict[str, int] = {}  # groups in the order they first appear
     for n, groups, a in _cases(algorithm, graphs, sizes, samples, seed, batch_size, comp.constants.value_bound):
+        if mechanism == "paper" and n != nodes:
+            continue  # exhaustive graphs of other sizes: not this model's
         for g in groups:
             order.setdefault(g, len(order))
         ok, nt_upto, m = _check(model, comp, a, dtype)
@@ -342,15 +373,19 @@ def format_table(report: Report) -> str:
 
 def main(args) -> int:
     with jax.enable_x64(args.x64):  # float64 for this run only, no global switch
-        report = verify(args.algo, args.hidden_size, args.lengths, args.samples, args.seed, graphs=args.graphs,
-                        max_nodes=args.max_nodes, x64=args.x64, scale=args.scale)
+        lengths = args.lengths if args.lengths is not None else ([args.nodes] if args.mechanism == "paper" and
+                                                                 args.nodes else [16, 64, 128])
+        report = verify(args.algo, args.hidden_size, lengths, args.samples, args.seed, graphs=args.graphs,
+                        max_nodes=args.max_nodes, x64=args.x64, scale=args.scale, mechanism=args.mechanism,
+                        nodes=args.nodes)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         print()
     else:
         what = f"{args.samples} graphs per length and distribution" if args.graphs == "sampler" else f"{args.graphs} graphs"
         print(f"verify {args.algo}, hidden size {report.hidden_size}, {what}, seed {args.seed}, "
-              f"max nodes {args.max_nodes}, {'float64' if args.x64 else 'float32'}"
+              f"max nodes {report.max_nodes}, {'float64' if args.x64 else 'float32'}"
+              + ("" if args.mechanism == "general" else f", the paper's mechanism at n = {args.nodes}")
               + ("" if args.scale is None else f", scale {args.scale:g} (L = {report.logit_scale:g})"))
         print("(hint rows count hint steps, output rows count graphs; every entry must match)")
         print(format_table(report))

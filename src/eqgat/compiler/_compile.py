@@ -13,6 +13,7 @@ from ._analyse import Plan, analyse
 from ._constants import DEFAULT_MAX_NODES, Constants, constants
 from ._layout import Layout, layout
 from ._probes import compile_decoders, compile_encoders
+from ._paper import compile_processor_paper
 from ._processor import _write_processor, compile_processor
 
 
@@ -38,28 +39,58 @@ class Compiled:
                              "or the jax.enable_x64() context)")
         dtype = jnp.float64 if const.x64 else jnp.float32
         # the architecture's shapes only (no random weights), then every weight from zero
-        config = ModelConfig(plan.program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info)
+        paper = lay.mechanism == "paper"
+        config = ModelConfig(plan.program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info,
+                             use_pre_att_bias=paper, nb_nodes=const.max_nodes if paper else None)
         skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
         model = _zeros_like(skeleton, dtype)
-        model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
+        if paper:
+            weights, B = compile_processor_paper(plan, lay, const)
+            model = _write_processor(model, weights, plan, dtype, B)
+        else:
+            model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
         model = compile_encoders(plan, lay, model, dtype)
         return compile_decoders(plan, lay, model, const, dtype)
 
 
 def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
-                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None) -> Compiled:
+                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None,
+                   mechanism: str = "general", nodes: int | None = None) -> Compiled:
     """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
+    max_nodes = _paper_nodes(mechanism, nodes, max_nodes)
     plan = analyse(program)
-    return Compiled(plan, layout(plan, hidden_size), constants(plan, max_nodes=max_nodes, x64=x64, scale=scale))
+    return Compiled(plan, layout(plan, hidden_size, mechanism),
+                    constants(plan, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism))
+
+
+def _paper_nodes(mechanism: str, nodes: int | None, max_nodes: int) -> int:
+    """The graph size constants are derived for: ``nodes`` for the paper's mechanism
+    (B is nodes × nodes, so the model runs at that size only), else ``max_nodes``."""
+    if mechanism == "paper":
+        if nodes is None:
+            raise ValueError("the paper's mechanism needs --nodes N: its pre-attention bias B is N x N, so the "
+                             "model runs on graphs of exactly N nodes")
+        if not isinstance(nodes, int) or nodes < 1:
+            raise ValueError(f"--nodes must be a positive integer, got {nodes!r}")
+        return nodes
+    if nodes is not None:
+        raise ValueError("--nodes fixes the graph size of the paper's mechanism (--mechanism paper); the general "
+                         "mechanism runs at every size up to --max-nodes")
+    return max_nodes
 
 
 def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
-                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None) -> Model:
+                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None,
+                    mechanism: str = "general", nodes: int | None = None) -> Model:
     """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
     the program's minimal size; the program's slots first, every other weight zero),
     exact on graphs of at most ``max_nodes`` nodes. Switches: ``use_ln=False`` (layer norm
     would rescale the named slots), ``use_edge_info`` when the update adds edge inputs, no
     pre-attention bias. ``x64`` writes float64 weights with float64's finer constants
     (needs ``jax_enable_x64``). ``scale`` S >= 1 sets the selection and decoder constants
-    to S times the smallest the bounds allow (``eqgat.compiler.constants``)."""
-    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64, scale=scale).build()
+    to S times the smallest the bounds allow (``eqgat.compiler.constants``).
+    ``mechanism="paper"`` with ``nodes=N`` compiles the paper's mechanism instead (a node
+    with nothing to update attends to itself through B = k·I; ``eqgat.compiler._paper``):
+    the model has ``use_pre_att_bias`` and runs on graphs of exactly N nodes."""
+    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism,
+                          nodes=nodes).build()

@@ -79,6 +79,10 @@ class Constants:
     scale: float | None = None  # None: the largest L and the default c, G; else S x the smallest
     L_min: float = 0.0  # the smallest logit scale the bounds allow (scale = 1)
     L_max: float = 0.0  # the largest
+    mechanism: str = "general"
+    self_bonus: float = 0.0  # paper: the receiver's own score bonus (value units; B = k·I)
+    T_self: float = 0.0  # paper: k of B = k·I (exceeds every edge weight the expr reads)
+    M_select: float = 0.0  # paper: gain of the self-selection detector M·(x_selected - x_i)
 
     def describe(self) -> dict[str, tuple[float, str]]:
         """Every constant with the reason its value is safe (the ``CONSTANTS`` table)."""
@@ -129,6 +133,22 @@ class Constants:
                           f"({self.C_pointer / n:.0f} at n = {n}; at least SAFETY·MARGIN = {SAFETY * MARGIN:g}): fed-back "
                           "soft pointers are exactly one-hot."),
             "B_POINTER": (self.B_pointer, "Constant that takes a pointer-decoder feature out of its max (values in [0, 1])."),
+            **({} if self.mechanism != "paper" else {
+                "SELF_BONUS": (self.self_bonus, "Paper mechanism: the receiver's own logit gets L·SELF_BONUS over its "
+                               "expression (B = k·I, through the self feature). Keep programs: more than any id "
+                               "difference, so a kept receiver attends to itself, and K exceeds it by V, so an "
+                               "unreached receiver attends to a masked sender when it has one. Incumbent programs: "
+                               "ε + ROUNDING + MARGIN/L, so an exact tie with the current value keeps it (dm-clrs' "
+                               "strict <) and any improvement beyond the resolution moves."),
+                "B_SELF": (self.T_self, "Paper mechanism: k of B = k·I; it exceeds every edge weight the expression "
+                           "reads (< VALUE_BOUND), so the self-loop features see a non-negative ζ only on the "
+                           "diagonal and a self-loop's weight drops out of the receiver's own score."),
+                "M_SELECT": (self.M_select, "Paper mechanism: gain of the detector M·(x_selected - x_i), 0 exactly when "
+                             "a receiver selected itself and at least 1 in size otherwise for ids at least 1/M apart "
+                             "(dm-clrs' i/n grid, or random ids that far apart), which switches a kept pointer between "
+                             "its own value and the selected id. Its terms cancel to about 2 ulp(M), below half of 1/M: "
+                             "M² <= 2^(bits - 4). Receivers with a neighbour's id closer than 1/M are near-ties."),
+            }),
             "G_FLAG": (self.G_flag, f"Flag decoder gain: logits ±{self.G_flag / 2:g}, sigmoid within "
                        f"e^-{self.G_flag / 2:g} of 0 or 1 (at least G_MIN = 2·SAFETY·MARGIN = {G_MIN:g})."),
         }
@@ -141,11 +161,16 @@ G_MIN = 2 * SAFETY * MARGIN
 
 
 def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False,
-              scale: int | float | None = None) -> Constants:
+              scale: int | float | None = None, mechanism: str = "general") -> Constants:
     """Stage 3: the constants for ``plan`` on graphs of at most ``max_nodes`` nodes, in
     float32 (or float64 with ``x64``); ``scale`` S >= 1 sets the selection and decoder
-    scales to S times the smallest the bounds allow (module docstring). See
-    ``Constants.describe`` for every reason."""
+    scales to S times the smallest the bounds allow (module docstring). The paper's
+    mechanism (``mechanism="paper"``, graphs of exactly ``max_nodes`` nodes) always uses
+    the smallest constants times S (default 1), with c = 1e3 as in eq. 31 unless
+    exactness needs more. See ``Constants.describe`` for every reason."""
+    paper = mechanism == "paper"
+    if paper and scale is None:
+        scale = 1
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     if scale is not None and not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 1):
@@ -153,16 +178,18 @@ def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = Fal
     V = VALUE_BOUND if plan.scalar_expr else 1.0
     bits = 53 if x64 else 24
     half_ulp = 2.0 ** (math.log2(V) - bits - 1)  # of values in [V/2, V)
-    terms = 6.0 if plan.incumbent else 16.0
+    terms = (6.0 if plan.incumbent else 16.0) + (6.0 if paper else 0.0)  # paper: the self features' sums
     if scale is not None and math.log2(scale) != int(math.log2(scale)):
         terms += 2.0  # L·value is rounded too when L is not a power of two
     rounding = terms * half_ulp
     K = V + 1.0
+    if paper and not plan.incumbent:  # the self bonus exceeds any id difference; K exceeds it by V
+        K = 2.0 * V + 2.0
     Q = 2.0 * (K + V) if plan.incumbent else 0.0
     if plan.incumbent:
         L_max = 2.0 ** (46 if x64 else 30)
-    else:  # the logit span L·(K + V + 1) must stay below the adjacency bias
-        L_max = 2.0 ** math.floor(math.log2(ADJACENCY_BIAS / 2 / (K + V + 1.0)))
+    else:  # the logit span L·(K + V + 1) (paper: + the self bonus < V + 1) must stay below the adjacency bias
+        L_max = 2.0 ** math.floor(math.log2(ADJACENCY_BIAS / 2 / (K + V + 1.0 + (V + 1.0 if paper else 0.0))))
     kappa = _resolution_factor(plan, max_nodes)
     if (grid := _on_id_grid(plan)) is not None:
         room = grid / (SAFETY * max_nodes * kappa) - rounding  # what MARGIN/L may use
@@ -177,6 +204,8 @@ def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = Fal
         L, C, G = L_max, 1e6, 100.0
     else:
         L, C, G = scale * L_min, scale * C_MIN_PER_NODE * max_nodes, scale * G_MIN
+        if paper:
+            C = max(1e3, C)
         if L > L_max:
             why = "the precision" if plan.incumbent else f"the adjacency bias {ADJACENCY_BIAS:g} (eq. 8)"
             raise ValueError(f"scale {scale:g} puts the logit scale L = {L:g} above the largest {L_max:g} "
@@ -185,6 +214,15 @@ def constants(plan: Plan, *, max_nodes: int = DEFAULT_MAX_NODES, x64: bool = Fal
     eps = 0.0 if plan.expr_is_idx else SAFETY * max_nodes * (rounding + MARGIN / L)
     bonus = eps + rounding + MARGIN / L if plan.incumbent else 0.0
     resolution = eps + bonus + rounding + MARGIN / L
+    self_bonus = T = M_select = 0.0
+    if paper:
+        T = VALUE_BOUND
+        # the detector's terms cancel to within ~2 ulp(M), below half the id gap 1/M it
+        # resolves when M² <= 2^(bits - 4): 1024 in float32; ids on the grid need M >= 2N
+        M_select = max(2.0 ** ((bits - 4) // 2), 2.0 * max_nodes)
+        # keep programs: beat every masked sender (id differences < V, tie-break < ε) by a margin
+        self_bonus = bonus if plan.incumbent else V + eps + SAFETY * (rounding + MARGIN / L)
     return Constants(max_nodes, x64, V, L, eps, K, Q, bonus, 2.0 / resolution if plan.incumbent else 0.0,
                      rounding, resolution, M_scalar=V if plan.scalar_expr else VALUE_BOUND, C_pointer=C, G_flag=G,
-                     scale=None if scale is None else float(scale), L_min=L_min, L_max=L_max)
+                     scale=None if scale is None else float(scale), L_min=L_min, L_max=L_max, mechanism=mechanism,
+                     self_bonus=self_bonus, T_self=T, M_select=M_select)

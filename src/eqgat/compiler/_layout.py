@@ -7,6 +7,13 @@ from ..lang import GraphProgram, Pointer
 from ._analyse import Plan, analyse
 
 
+#: Slots of the paper's mechanism that enter their component's value with sign -1.
+_SUBTRACTED = ("fall", "keep:x+z", "keep:x-z")
+#: The mechanisms: today's (state kept by ReLU gates, valid at every size) and the paper's
+#: (a node with nothing to update attends to itself through B = k·I, at one size N).
+MECHANISMS = ("general", "paper")
+
+
 @dataclass(frozen=True)
 class Direction:
     """A named direction of the hidden state: one slot of a component (tracr's
@@ -18,6 +25,13 @@ class Direction:
     - ``take+`` / ``take-`` / ``keep+`` / ``keep-``: an offset pointer ``x_i - π_i``,
       split by sign;
     - ``delta``: how much the component fell in the last step (not part of its value).
+
+    The paper's mechanism (``mechanism="paper"``) adds: ``fall`` (the same fall, part of
+    the value with sign -1: kept d_i minus the fall is min(d_i, c_selected)); ``keep:x``,
+    ``keep:x+z``, ``keep:x-z``, ``keep:pi+z``, ``keep:pi-z`` (a visited receiver's pointer:
+    the selected sender's id unless the receiver selected itself, then its own pointer;
+    z = x_selected - x_i is 0 exactly when it did); and ``idx:self`` (the node's own id in
+    H, listing 2's ``idx = self.idx``).
     """
 
     component: str
@@ -29,8 +43,9 @@ class Direction:
 
     @property
     def sign(self) -> float:
-        """-1 for the ``+`` slot of an offset pointer (π = x - (+) + (-)), else +1."""
-        return -1.0 if self.role.endswith("+") else 1.0
+        """-1 for the ``+`` slot of an offset pointer (π = x - (+) + (-)) and for the slots
+        the paper's mechanism subtracts, else +1."""
+        return -1.0 if self.role.endswith("+") or self.role in _SUBTRACTED else 1.0
 
     @property
     def is_offset(self) -> bool:
@@ -55,6 +70,7 @@ class Layout:
     H: tuple[Direction, ...]
     Z: tuple[str, ...]
     hidden_size: int
+    mechanism: str = "general"
 
     def v(self, name: str) -> int:
         return self.V.index(name)
@@ -71,12 +87,12 @@ class Layout:
     def to_dict(self) -> dict:
         """JSON-ready: what a compiled checkpoint stores, so ``show`` reads it back."""
         return {"V": list(self.V), "E": list(self.E), "H": [str(d) for d in self.H], "Z": list(self.Z),
-                "hidden_size": self.hidden_size}
+                "hidden_size": self.hidden_size, "mechanism": self.mechanism}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Layout":
         return cls(tuple(d["V"]), tuple(d["E"]), tuple(Direction.parse(h) for h in d["H"]), tuple(d["Z"]),
-                   int(d["hidden_size"]))
+                   int(d["hidden_size"]), d.get("mechanism", "general"))
 
     def slots(self, component: str) -> list[int]:
         """H slots whose sum (with signs, for offset pointers) is ``component``'s value."""
@@ -88,10 +104,12 @@ class Layout:
         slots = self.slots(component)
         if any(self.H[k].is_offset for k in slots):
             return [("V", self.v("idx"), 1.0)] + [("H", k, self.H[k].sign) for k in slots]
-        return [("H", k, 1.0) for k in slots]
+        return [("H", k, self.H[k].sign) for k in slots]
 
 
-def _directions(plan: Plan) -> tuple[list[str], list[str], list[Direction], list[str]]:
+def _directions(plan: Plan, mechanism: str = "general") -> tuple[list[str], list[str], list[Direction], list[str]]:
+    if mechanism == "paper":
+        return _paper_directions(plan)
     V = ["idx"] + (["start"] if plan.start else [])
     E = [f"edge:{n}" for n in plan.edge_inputs]
     if plan.incumbent:
@@ -121,16 +139,58 @@ def _directions(plan: Plan) -> tuple[list[str], list[str], list[Direction], list
     return V, E, H, Z
 
 
-def minimal_hidden_size(program: GraphProgram) -> int:
+def _paper_directions(plan: Plan) -> tuple[list[str], list[str], list[Direction], list[str]]:
+    """The paper's mechanism: the general slots, except that an incumbent program keeps
+    its state through self-selection (``fall`` and the ``keep:*`` pointer slots replace
+    re-selecting the parent), plus the id in H; attention features for the self default
+    (``self``, fed by B = k·I) and, when the expression reads an edge input, two features
+    that take a self-loop's weight out of the receiver's own score (``selfloop:g/h``)."""
+    if plan.offset_pointers:
+        raise ValueError(f"the paper's mechanism does not compile pointers read from senders "
+                         f"({sorted(plan.offset_pointers)}); use mechanism='general'")
+    V = ["idx"] + (["start"] if plan.start else [])
+    E = [f"edge:{n}" for n in plan.edge_inputs] + ([f"edge:{plan.adj}"] if plan.incumbent else [])
+    H = []
+    for name, kind, _ in plan.updates:
+        comp = plan.program.hidden[name]
+        D = lambda role, name=name: Direction(name, role)  # noqa: E731
+        if kind == "flag":
+            H.append(D("value"))
+        elif plan.incumbent and kind == "expr":
+            H += [D("take"), D("keep"), D("fall")]
+        elif plan.incumbent and kind == "idx":
+            H += [D("take"), D("self"), D("keep:x"), D("keep:x+z"), D("keep:x-z"), D("keep:pi+z"), D("keep:pi-z")]
+        elif plan.incumbent:
+            raise ValueError(f"the paper's mechanism compiles incumbent programs whose components are the flag, "
+                             f"the expr and the parent pointer; {name!r} is neither")
+        else:
+            H.append(D("take"))
+            if isinstance(comp, Pointer):
+                H.append(D("self"))
+            if plan.keep:
+                H.append(D("keep"))
+    H.append(Direction("idx", "self"))
+    Z = ["value"] + ([] if plan.expr_is_idx else ["id"])
+    if plan.mask or plan.incumbent:
+        Z.append("penalty")
+    Z.append("self")
+    if plan.expr_edge:
+        Z += ["selfloop:g", "selfloop:h"]
+    return V, E, H, Z
+
+
+def minimal_hidden_size(program: GraphProgram, mechanism: str = "general") -> int:
     """The smallest hidden size ``program`` compiles to (its largest group of named
     directions: node features, edge features, hidden slots or attention features)."""
-    V, E, H, Z = _directions(analyse(program))
+    V, E, H, Z = _directions(analyse(program), mechanism)
     return max(len(V), len(E), len(H), len(Z))
 
 
-def layout(plan: Plan, hidden_size: int | None = None) -> Layout:
+def layout(plan: Plan, hidden_size: int | None = None, mechanism: str = "general") -> Layout:
     """Stage 2: the named directions, at ``hidden_size`` (default: the minimal size)."""
-    V, E, H, Z = _directions(plan)
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown mechanism {mechanism!r}; use one of {', '.join(MECHANISMS)}")
+    V, E, H, Z = _directions(plan, mechanism)
     need = max(len(V), len(E), len(H), len(Z))
     hidden_size = need if hidden_size is None else hidden_size
     if hidden_size < need:
@@ -139,4 +199,4 @@ def layout(plan: Plan, hidden_size: int | None = None) -> Layout:
             f"(hidden slots {[str(d) for d in H]}, node features {V}, edge features {E}, "
             f"attention features {Z}), got {hidden_size}"
         )
-    return Layout(tuple(V), tuple(E), tuple(H), tuple(Z), hidden_size)
+    return Layout(tuple(V), tuple(E), tuple(H), tuple(Z), hidden_size, mechanism)

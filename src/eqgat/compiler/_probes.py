@@ -29,7 +29,8 @@ def compile_encoders(plan: Plan, lay: Layout, model: Model, dtype=jnp.float32) -
         model = _write(model, lambda m, e=e: m.encoders[e].W.weight, unit(lay.e(f"edge:{e}")), dtype)
     if plan.incumbent:
         model = _write(model, lambda m: m.encoders[plan.adj].W.weight, unit(lay.e(f"edge:{plan.adj}")), dtype)
-        model = _write(model, lambda m: m.encoders[plan.parent_hint].W.weight, unit(lay.e("edge:parent")), dtype)
+        if "edge:parent" in lay.E:  # the general mechanism's parent bonus reads it
+            model = _write(model, lambda m: m.encoders[plan.parent_hint].W.weight, unit(lay.e("edge:parent")), dtype)
     return model
 
 

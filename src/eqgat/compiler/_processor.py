@@ -72,8 +72,8 @@ class _Weights:
         self.b["W_skip"][row] += -M
 
 
-def compile_processor(plan: Plan, lay: Layout, const: Constants) -> _Weights:
-    """Stage 4: the GATv2 weights."""
+def compile_processor(plan: Plan, lay: Layout, const: Constants, *, select: bool = True) -> _Weights:
+    """Stage 4: the GATv2 weights (``select=False``: the values and state upkeep only)."""
     w = _Weights(plan, lay)
     x = lay.v("idx")
     hidden = plan.program.hidden
@@ -130,7 +130,14 @@ def compile_processor(plan: Plan, lay: Layout, const: Constants) -> _Weights:
             w.start("W_skip", r, -M)
             w.b["W_skip"][r] += -M
 
-    # Selection (eqs. 5-7): one non-negative feature per quantity, a = Σ_k ω_k ζ_k.
+    if select:
+        _select(w, plan, lay, const)
+    return w
+
+
+def _select(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> None:
+    """Selection (eqs. 5-7): one non-negative feature per quantity, a = Σ_k ω_k ζ_k."""
+    x = lay.v("idx")
     L = const.L
     z = lay.z("value")  # c_ij
     for comp, c in plan.expr_other:
@@ -166,7 +173,6 @@ def compile_processor(plan: Plan, lay: Layout, const: Constants) -> _Weights:
         z = lay.z("parent:cancel")
         w.W["W_edge"][z, parent] = 1.0
         w.omega[0, z] = -LEAKY_SLOPE * P
-    return w
 
 
 def _expr_scalar(plan: Plan) -> str:
@@ -177,8 +183,10 @@ def _write(model: eqx.Module, where, value, dtype) -> eqx.Module:
     return eqx.tree_at(where, model, jnp.asarray(np.asarray(value), dtype=dtype))
 
 
-def _write_processor(model: Model, w: _Weights, plan: Plan, dtype) -> Model:
+def _write_processor(model: Model, w: _Weights, plan: Plan, dtype, B: np.ndarray | None = None) -> Model:
     proc = model.processor
+    if B is not None:  # the paper's mechanism: B = k·I (eq. 14)
+        proc = _write(proc, lambda p: p.B, B, dtype)
     for f in ("W_val", "W_skip", "W_out", "W_in", "W_edge"):
         proc = _write(proc, lambda p, f=f: getattr(p, f).weight, w.W[f], dtype)
         proc = _write(proc, lambda p, f=f: getattr(p, f).bias, w.b[f], dtype)
