@@ -67,10 +67,10 @@ def cmd_compile(args) -> int:
     n = sum(x.size for x in leaves)
     biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
     scale = "default constants" if const.scale is None else f"scale {const.scale:g} x the smallest constants"
-    where = f"up to {const.max_nodes}" if args.mechanism == "general" else \
-        f"exactly {const.max_nodes} (the paper's mechanism: self-default through B = k·I)"
+    where = f"up to {const.max_nodes} nodes" if args.mechanism == "general" else \
+        f"exactly {const.max_nodes} nodes (the paper's mechanism: self-default through B = k·I)"
     print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of {where} "
-          f"nodes (resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
+          f"(resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
     print(f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}; max |θ| = {biggest:.4g}")
     return 0
 
