@@ -118,3 +118,26 @@ def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_p
     for p in out.glob("*.png"):
         p.unlink()
     assert sorted(p.name for p in replot(out)) == pngs and len(pngs) == 4
+
+
+def test_phi_internal_against_either_reference(tmp_path):
+    """The paper's α* (self-default) differs from the general one on kept nodes; each
+    reference is at distance 0 from itself, and the CLI records which one was used."""
+    from eqgat.cli import main
+    from eqgat.faithfulness import reference_model, run
+
+    batch = _batch()  # 8 graphs of 10 nodes
+    general, paper = (reference_model("bfs", r, batch.nb_nodes) for r in ("general", "paper"))
+    assert internal(paper, paper, batch)["mean"] == 0.0
+    d = internal(general, paper, batch)["mean"]
+    assert 0.05 < d < 1.0  # every kept node attends elsewhere
+    ckpts = tmp_path / "run"
+    ckpts.mkdir()
+    eqgat.save(ckpts / "seed0.eqx", general, source="compiled")
+    s = run(ckpts, "bfs", tmp_path / "f", split="sampler", length=10, samples=8, seed=0, reference="paper")
+    assert s["reference"] == "paper" and s["seeds"][0]["internal_mean"] > 0.05
+    assert main(["faithfulness", "--checkpoints", str(ckpts), "--algo", "bfs", "--out", str(tmp_path / "g"),
+                 "--split", "sampler", "--length", "10", "--samples", "4", "--reference", "general"]) == 0
+    assert json.loads((tmp_path / "g" / "faithfulness.json").read_text())["seeds"][0]["internal_mean"] == 0.0
+    with pytest.raises(ValueError, match="unknown reference"):
+        reference_model("bfs", "tracr", 10)

@@ -228,6 +228,9 @@ def add_faithfulness_command(sub) -> None:
     p.add_argument("--bins", type=_positive, default=16, help="normalised-time bins")
     p.add_argument("--samples", type=_positive, default=32, help="graphs for --split sampler")
     p.add_argument("--seed", type=int, default=0, help="seed of the --split sampler graphs")
+    p.add_argument("--reference", choices=["general", "paper"], default="general",
+                   help="α* of the general compiled mechanism, or of the paper's (self-default through B = k·I, "
+                        "compiled at the graphs' size)")
     p.set_defaults(fn=_cmd_faithfulness)
 
 
@@ -241,7 +244,9 @@ def _cmd_faithfulness(args) -> int:
     if not args.checkpoints or not args.algo:
         raise SystemExit("error: --checkpoints and --algo are required (or --replot)")
     s = run(Path(args.checkpoints), args.algo, Path(args.out), split=args.split, length=args.length,
-            samples=args.samples, seed=args.seed, bins=args.bins)
+            samples=args.samples, seed=args.seed, bins=args.bins, reference=args.reference)
+    print(f"φ_internal against the {args.reference} mechanism's attention "
+          f"({'self-default through B = k·I' if args.reference == 'paper' else 'state kept by ReLU gates'})")
     for r in s["seeds"]:
         print(f"{r['checkpoint']}: test {r['test_score']}, φ_external {r['external_mean']:.3f}, φ_internal {r['internal_mean']:.3f}")
     for k in ("corr_external_vs_test", "corr_internal_vs_test"):

@@ -7,6 +7,11 @@
 - φ_internal (eq. 25): per step, the mean |α̂ - α*| between a model's attention and the
   compiled model's on the same graphs fed the same (ground-truth) trace, over the graph's
   real edges (and self pairs). With several heads: per head and the best-matching head.
+
+Two references α*: the general mechanism's (``reference="general"``: a node keeps its
+state through ReLU gates and attends to some neighbour) and the paper's
+(``reference="paper"``: a node with nothing to update attends to itself, compiled at the
+evaluation graphs' size). They differ on every kept node, so φ_internal depends on it.
 """
 
 import json
@@ -143,22 +148,39 @@ def eval_graphs(algo: str, split: str = "test", *, length: int | None = None, sa
     return clrs30_split(algo, split, length=length)
 
 
-def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,
-        samples: int = 32, seed: int = 0, bins: int = 16) -> dict:
-    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model on
-    ``eval_graphs(algo, split, ...)``; save ``faithfulness.json``/``.npz`` and the figures
-    in ``out``."""
+#: The compiled references φ_internal can be measured against.
+REFERENCES = ("general", "paper")
+
+
+def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
+    """The compiled ``algo`` whose attention is α*: the general mechanism, or the paper's
+    at ``nb_nodes`` nodes (its B is n × n)."""
     from . import programs
-    from ._checkpoint import load
     from .compiler import compile_program
+
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown reference {reference!r}; use one of {', '.join(REFERENCES)}")
+    if reference == "paper":
+        return compile_program(programs.PROGRAMS[algo], mechanism="paper", nodes=nb_nodes)
+    return compile_program(programs.PROGRAMS[algo])
+
+
+def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,
+        samples: int = 32, seed: int = 0, bins: int = 16, reference: str = "general") -> dict:
+    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model
+    (``reference``: ``reference_model``) on ``eval_graphs(algo, split, ...)``; save
+    ``faithfulness.json``/``.npz`` and the figures in ``out``."""
+    from ._checkpoint import load
 
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
     paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
     if not paths:
         raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
-    compiled = compile_program(programs.PROGRAMS[algo])
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown reference {reference!r}; use one of {', '.join(REFERENCES)}")
     batch = eval_graphs(algo, split, length=length, samples=samples, seed=seed)
+    compiled = reference_model(algo, reference, batch.nb_nodes)
     rows = []
     for path in paths:
         model = load(path)
@@ -178,7 +200,7 @@ def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length:
     graphs = {"split": split, "nb_nodes": batch.nb_nodes, "graphs": batch.batch_size}
     if split == "sampler":
         graphs.update(seed=seed, p=0.5)
-    summary = {"algorithm": algo, "eval": graphs, "bins": bins,
+    summary = {"algorithm": algo, "eval": graphs, "bins": bins, "reference": reference,
                "compiled_external": {k: v.tolist() for k, v in ext_c.items()}, "seeds": rows}
     scored = [r for r in rows if r["test_score"] is not None]
     if scored:
