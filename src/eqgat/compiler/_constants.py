@@ -7,9 +7,12 @@ decoder's ``c`` and the flag decoder's gain ``G``):
 - the default (``scale=None``): the largest ``L`` the bounds allow, ``c = 1e6``, ``G = 100``
   (the finest resolution; weights up to ~1e9);
 - ``scale=S`` (S >= 1): S times the *smallest* values the bounds allow for ``max_nodes``
-  (``L_min``, ``C_MIN``, ``G_MIN``; ``minimal_scales``), so that a researcher can set the
+  (``Constants.L_min``, ``C_MIN_PER_NODE``·n, ``G_MIN``), so that a researcher can set the
   size of the compiled minimum and see what depends on it. Every other constant is in
   value units and does not change with S.
+
+The paper's mechanism (``mechanism="paper"``, ``_paper.py``) always takes the second
+setting (S = 1 by default), with its own K, self bonus, B = k·I and detector gain.
 """
 
 import math
