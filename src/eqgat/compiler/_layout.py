@@ -110,10 +110,7 @@ class Layout:
 def _directions(plan: Plan, mechanism: str = "general") -> tuple[list[str], list[str], list[Direction], list[str]]:
     if mechanism == "paper":
         return _paper_directions(plan)
-    V = ["idx"] + (["start"] if plan.start else [])
-    E = [f"edge:{n}" for n in plan.edge_inputs]
-    if plan.incumbent:
-        E += [f"edge:{plan.adj}", "edge:parent"]
+    V, E = _inputs(plan, parent=True)
     H = []
     for name, kind, _ in plan.updates:
         comp = plan.program.hidden[name]
@@ -131,12 +128,25 @@ def _directions(plan: Plan, mechanism: str = "general") -> tuple[list[str], list
             H.append(D("self"))
         if plan.keep:
             H.append(D("keep"))
-    Z = ["value"] + ([] if plan.expr_is_idx else ["id"])
-    if plan.mask or plan.incumbent:
-        Z.append("penalty")
+    Z = _minimum_features(plan)
     if plan.incumbent:
         Z += ["parent", "parent:leak", "parent:cancel"]
     return V, E, H, Z
+
+
+def _inputs(plan: Plan, *, parent: bool) -> tuple[list[str], list[str]]:
+    """V: the id and the start flag; E: the expression's edge inputs and, with an
+    incumbent, the adjacency (and the fed-back parent pointer when ``parent``)."""
+    V = ["idx"] + (["start"] if plan.start else [])
+    E = [f"edge:{n}" for n in plan.edge_inputs]
+    if plan.incumbent:
+        E += [f"edge:{plan.adj}"] + (["edge:parent"] if parent else [])
+    return V, E
+
+
+def _minimum_features(plan: Plan) -> list[str]:
+    """The minimum selection's attention features (``processor.minimum_features``)."""
+    return ["value"] + ([] if plan.expr_is_idx else ["id"]) + (["penalty"] if plan.mask or plan.incumbent else [])
 
 
 def _paper_directions(plan: Plan) -> tuple[list[str], list[str], list[Direction], list[str]]:
@@ -148,8 +158,7 @@ def _paper_directions(plan: Plan) -> tuple[list[str], list[str], list[Direction]
     if plan.offset_pointers:
         raise ValueError(f"the paper's mechanism does not compile pointers read from senders "
                          f"({sorted(plan.offset_pointers)}); use mechanism='general'")
-    V = ["idx"] + (["start"] if plan.start else [])
-    E = [f"edge:{n}" for n in plan.edge_inputs] + ([f"edge:{plan.adj}"] if plan.incumbent else [])
+    V, E = _inputs(plan, parent=False)
     H = []
     for name, kind, _ in plan.updates:
         comp = plan.program.hidden[name]
@@ -170,10 +179,7 @@ def _paper_directions(plan: Plan) -> tuple[list[str], list[str], list[Direction]
             if plan.keep:
                 H.append(D("keep"))
     H.append(Direction("idx", "self"))
-    Z = ["value"] + ([] if plan.expr_is_idx else ["id"])
-    if plan.mask or plan.incumbent:
-        Z.append("penalty")
-    Z.append("self")
+    Z = _minimum_features(plan) + ["self"]
     if plan.expr_edge:
         Z += ["selfloop:g", "selfloop:h"]
     return V, E, H, Z

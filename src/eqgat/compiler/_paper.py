@@ -38,7 +38,7 @@ from .._gatv2 import LEAKY_SLOPE
 from ._analyse import Plan
 from ._constants import Constants
 from ._layout import Layout
-from ._processor import _Weights, compile_processor
+from ._processor import _Weights, compile_processor, minimum_features
 
 
 def compile_processor_paper(plan: Plan, lay: Layout, const: Constants) -> tuple[_Weights, np.ndarray]:
@@ -106,25 +106,7 @@ def _incumbent_values(w: _Weights, plan: Plan, lay: Layout, const: Constants) ->
 def _select(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> None:
     """Selection (eqs. 5-7, 14) with the self default; see the module docstring."""
     L, T = const.L, const.T_self
-    x = lay.v("idx")
-    z = lay.z("value")  # c_ij
-    for comp, c in plan.expr_other:
-        w.value("W_out", z, comp, c)
-    for e, c in plan.expr_edge:
-        w.W["W_edge"][z, lay.e(f"edge:{e}")] += c
-    w.omega[0, z] = -L
-    if "id" in lay.Z:
-        w.W["W_out"][lay.z("id"), x] = 1.0
-        w.omega[0, lay.z("id")] = -L * const.eps
-    if "penalty" in lay.Z:  # K·(1 - msk_j) + Q·(1 - adj_ij)
-        z = lay.z("penalty")
-        if plan.mask:
-            w.msk("W_out", z, -const.K)
-            w.b["W_out"][z] += const.K
-        if plan.incumbent:
-            w.W["W_edge"][z, lay.e(f"edge:{plan.adj}")] = -const.Q
-            w.b["W_edge"][z] += const.Q
-        w.omega[0, z] = -L
+    minimum_features(w, plan, lay, const)
     shift = T * sum(w.omega[0, lay.z(k)] for k in ("value", "id", "penalty") if k in lay.Z)  # B on the diagonal
     if plan.expr_edge:
         g, h = lay.z("selfloop:g"), lay.z("selfloop:h")

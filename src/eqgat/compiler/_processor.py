@@ -137,26 +137,8 @@ def compile_processor(plan: Plan, lay: Layout, const: Constants, *, select: bool
 
 def _select(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> None:
     """Selection (eqs. 5-7): one non-negative feature per quantity, a = Σ_k ω_k ζ_k."""
-    x = lay.v("idx")
     L = const.L
-    z = lay.z("value")  # c_ij
-    for comp, c in plan.expr_other:
-        w.value("W_out", z, comp, c)
-    for e, c in plan.expr_edge:
-        w.W["W_edge"][z, lay.e(f"edge:{e}")] += c
-    w.omega[0, z] = -L
-    if "id" in lay.Z:  # x_j
-        w.W["W_out"][lay.z("id"), x] = 1.0
-        w.omega[0, lay.z("id")] = -L * const.eps
-    if "penalty" in lay.Z:  # K·(1 - msk_j) + Q·(1 - adj_ij)
-        z = lay.z("penalty")
-        if plan.mask:
-            w.msk("W_out", z, -const.K)
-            w.b["W_out"][z] += const.K
-        if plan.incumbent:
-            w.W["W_edge"][z, lay.e(f"edge:{plan.adj}")] = -const.Q
-            w.b["W_edge"][z] = const.Q
-        w.omega[0, z] = -L
+    minimum_features(w, plan, lay, const)
     if plan.incumbent:
         # parent bonus: P·σ(parent_ij - G·Δ_j) + slope·P·G·Δ_j - slope·P·parent_ij is
         # (1 - slope)·P for an unchanged parent and 0 (up to rounding) for every other sender
@@ -173,6 +155,30 @@ def _select(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> None:
         z = lay.z("parent:cancel")
         w.W["W_edge"][z, parent] = 1.0
         w.omega[0, z] = -LEAKY_SLOPE * P
+
+
+def minimum_features(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> None:
+    """The minimum selection's features, shared by both mechanisms: ``value`` c_ij (ω = -L),
+    ``id`` x_j (ω = -L·ε) and ``penalty`` K·(1 - msk_j) + Q·(1 - adj_ij) (ω = -L)."""
+    L, x = const.L, lay.v("idx")
+    z = lay.z("value")  # c_ij
+    for comp, c in plan.expr_other:
+        w.value("W_out", z, comp, c)
+    for e, c in plan.expr_edge:
+        w.W["W_edge"][z, lay.e(f"edge:{e}")] += c
+    w.omega[0, z] = -L
+    if "id" in lay.Z:  # x_j
+        w.W["W_out"][lay.z("id"), x] = 1.0
+        w.omega[0, lay.z("id")] = -L * const.eps
+    if "penalty" in lay.Z:
+        z = lay.z("penalty")
+        if plan.mask:
+            w.msk("W_out", z, -const.K)
+            w.b["W_out"][z] += const.K
+        if plan.incumbent:
+            w.W["W_edge"][z, lay.e(f"edge:{plan.adj}")] = -const.Q
+            w.b["W_edge"][z] += const.Q
+        w.omega[0, z] = -L
 
 
 def _expr_scalar(plan: Plan) -> str:
