@@ -7,9 +7,10 @@ features g, as dm-clrs does.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from einops import einsum
+from einops import einsum, rearrange
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ._edges import Edges, project
 from ._linear import affine, linear
 from ._spec import Location, Probe, Type
 
@@ -28,7 +29,7 @@ class NodeDecoder(eqx.Module):
         self.W = linear(in_size, probe.dim, key=key)
         self.probe = probe
 
-    def __call__(self, h: Float[Array, "n t"], E: Float[Array, "n n f"], g: Float[Array, " f"]) -> Array:
+    def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Array:
         out = affine(self.W, h)
         return out if self.probe.type == Type.CATEGORICAL else out[:, 0]
 
@@ -56,13 +57,13 @@ class PointerDecoder(eqx.Module):
         self.probe = probe
         self.simplify = simplify
 
-    def __call__(self, h: Float[Array, "n t"], E: Float[Array, "n n f"], g: Float[Array, " f"]) -> Float[Array, "n n"]:
+    def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Float[Array, "n n"]:
         p1 = affine(self.W1, h)  # [i s]
         p2 = affine(self.W2, h)  # [j s]
         if self.simplify:
             diff = p1[:, None, 0] - p2[None, :, 0]
             return -SIMPLE_POINTER_SCALE * jnp.maximum(diff, -diff)
-        p_e = einsum(self.W_e.weight, E, "s f, j i f -> i j s") + self.W_e.bias
+        p_e = rearrange(project(E, self.W_e), "j i s -> i j s")  # W_e E_ji
         p_m = jnp.maximum(p1[:, None, :], p2[None, :, :] + p_e)
         return einsum(self.W3.weight, p_m, "o s, i j s -> i j o")[..., 0] + self.W3.bias[0]
 
@@ -96,7 +97,7 @@ class GraphDecoder(eqx.Module):
         self.W_g = linear(feature_size, probe.dim, key=k2)
         self.probe = probe
 
-    def __call__(self, h: Float[Array, "n t"], E: Float[Array, "n n f"], g: Float[Array, " f"]) -> Float[Array, ""]:
+    def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Float[Array, ""]:
         return (affine(self.W_n, node_max(h)) + affine(self.W_g, g))[0]
 
 

@@ -12,15 +12,17 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ._edges import EdgeSum, Edges
 from ._linear import affine, linear
 from ._spec import Location, Probe, Stage, Type
 
 
 class Features(eqx.Module):
-    """The encoded inputs of one message-passing step of one graph."""
+    """The encoded inputs of one message-passing step of one graph (E dense, or inside the
+    steps an ``EdgeSum``: see ``eqgat._edges``)."""
 
     V: Float[Array, "n f"]
-    E: Float[Array, "n n f"]
+    E: Edges
     g: Float[Array, " f"]
     A: Float[Array, "n n"]
 
@@ -50,20 +52,19 @@ class Encoder(eqx.Module):
         """Add this probe's encoding of ``x`` to ``feats``. ``x`` is the probe in soft
         form: node pointers as n×n rows of probabilities, categoricals as [n, k]."""
         p = self.probe
-        if p.type == Type.CATEGORICAL:
-            enc = affine(self.W, x)
-        else:
-            enc = affine(self.W, x[..., None])
-        if p.location == Location.NODE and p.type == Type.POINTER:
-            A = jnp.maximum(feats.A, ((x + x.T) > 0.5).astype(x.dtype))
-            return Features(feats.V, feats.E + enc, feats.g, A)
+        raw = x if p.type == Type.CATEGORICAL else x[..., None]
+        if p.location == Location.EDGE or p.type == Type.POINTER:  # node pointers are n×n: edge features
+            # kept as a term when E is an EdgeSum (no n×n×f array; eqgat._edges)
+            E = feats.E.add(raw, self.W) if isinstance(feats.E, EdgeSum) else feats.E + affine(self.W, raw)
+            A = feats.A
+            if p.type == Type.POINTER:
+                A = jnp.maximum(A, ((x + x.T) > 0.5).astype(x.dtype))
+            elif p.type == Type.MASK:
+                A = jnp.maximum(A, ((x + x.T) > 0.0).astype(x.dtype))
+            return Features(feats.V, E, feats.g, A)
+        enc = affine(self.W, raw)
         if p.location == Location.NODE:
             return Features(feats.V + enc, feats.E, feats.g, feats.A)
-        if p.location == Location.EDGE:
-            A = feats.A
-            if p.type == Type.MASK:
-                A = jnp.maximum(A, ((x + x.T) > 0.0).astype(x.dtype))
-            return Features(feats.V, feats.E + enc, feats.g, A)
         return Features(feats.V, feats.E, feats.g + enc, feats.A)
 
 

@@ -17,7 +17,8 @@ import jax.numpy as jnp
 from einops import einsum, rearrange
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._linear import affine, linear
+from ._edges import Edges, project
+from ._linear import linear
 
 #: c in β = c·(A - 1) (eq. 8): large enough that exp(a - c) underflows to exactly 0 in
 #: float32 for any |a| < 1e8, so non-edges get zero attention. dm-clrs uses the same 1e9.
@@ -101,7 +102,7 @@ class GATv2(eqx.Module):
     def logits(
         self,
         V: Float[Array, "n f"],
-        E: Float[Array, "n n f"],
+        E: Edges,
         g: Float[Array, " f"],
         A: Float[Array, "n n"],
         H: Float[Array, "n s"],
@@ -119,7 +120,7 @@ class GATv2(eqx.Module):
         # eqs. 5-6: ζ_ij = W_in C_i + W_out C_j + W_edge E_ij + W_meta g, by broadcasting
         zeta_in = einsum(self.W_in.weight, C, "s c, i c -> i s") + self.W_in.bias
         zeta_out = einsum(self.W_out.weight, C, "s c, j c -> j s") + self.W_out.bias
-        zeta_edge = einsum(self.W_edge.weight, E, "s f, i j f -> i j s") + self.W_edge.bias
+        zeta_edge = project(E, self.W_edge)  # W_edge E_ij (E dense or an EdgeSum: eqgat._edges)
         zeta_meta = einsum(self.W_meta.weight, g, "s f, f -> s") + self.W_meta.bias
         zeta = zeta_in[:, None, :] + zeta_out[None, :, :] + zeta_edge + zeta_meta
         if self.B is not None:
@@ -137,7 +138,7 @@ class GATv2(eqx.Module):
     def __call__(
         self,
         V: Float[Array, "n f"],
-        E: Float[Array, "n n f"],
+        E: Edges,
         g: Float[Array, " f"],
         A: Float[Array, "n n"],
         H: Float[Array, "n s"],
@@ -156,7 +157,7 @@ class GATv2(eqx.Module):
         selected = einsum(alpha, nu, "d i j, d j m -> i d m")
         if self.W_info is not None:
             # eqs. 11-13: ν_edge_i = Σ_j α_ij ⊙ (W_info E)_ij, added to the new H
-            E_mid = affine(self.W_info, E)
+            E_mid = project(E, self.W_info)
             E_mid = rearrange(E_mid, "i j (d m) -> i j d m", d=d)
             selected = selected + einsum(alpha, E_mid, "d i j, i j d m -> i d m")
         out = rearrange(selected, "i d m -> i (d m)")

@@ -9,8 +9,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
 from ._config import ModelConfig
-from ._decoders import Decoder, make_decoder, postprocess
-from ._encoders import Encoder, empty_features, to_soft
+from ._decoders import Decoder, PointerDecoder, make_decoder, postprocess
+from ._edges import EdgeSum
+from ._encoders import Encoder, Features, empty_features, to_soft
 from ._gatv2 import GATv2
 from ._spec import Probe, Stage, get_spec
 
@@ -125,8 +126,14 @@ class Model(eqx.Module):
         dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
         outs = self._probes(Stage.OUTPUT)
 
+        # every linear reader of E projects the input encodings once per graph, here;
+        # inside the steps E is that base plus each fed-back hint's term (eqgat._edges)
+        readers = [self.processor.W_edge] + ([self.processor.W_info] if self.processor.W_info is not None else [])
+        readers += [d.W_e for d in self.decoders.values() if isinstance(d, PointerDecoder) and not d.simplify]
+        edges = EdgeSum.over(base.E, readers)
+
         def encode(fed):
-            feats = base
+            feats = Features(base.V, edges, base.g, base.A)
             for p in hint_probes:
                 feats = self.encoders[p.name](fed[p.name], feats)
             return feats
