@@ -34,7 +34,8 @@ def _max_diff(ref, ours):
                                          ("dfs", 16), pytest.param("dfs", 64, marks=pytest.mark.slow)])
 def test_predict_matches_dm_clrs(algo, n):
     model, sampler, fb = _clrs_model(algo, n, hidden=16)
-    if n == 16:  # compare trained weights too, not only an initialisation
+    if n == 16 and algo != "dfs":  # trained weights too, not only an initialisation (DFS: its
+        # training step compiles for ~30 s; the conversion is the same code as BFS's)
         for _ in range(2):
             model.feedback(jax.random.key(1), sampler.next(4))
     ref_out, ref_hints = model.predict(jax.random.key(0), fb.features, return_hints=True)
