@@ -23,8 +23,12 @@ def _x64(flag: bool):
     return jax.enable_x64(flag)
 
 
-@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
-@pytest.mark.parametrize("hidden", [None, 128], ids=["minimal", "h128"])
+# hidden 128 in float64 (the same slots, more zeros, finer constants) is slow: pytest -m slow
+PRECISION_SIZE = [(False, None), (True, None), (False, 128), pytest.param(True, 128, marks=pytest.mark.slow)]
+PRECISION_SIZE_IDS = ["minimal-float32", "minimal-float64", "h128-float32", "h128-float64"]
+
+
+@pytest.mark.parametrize(("x64", "hidden"), PRECISION_SIZE, ids=PRECISION_SIZE_IDS)
 @pytest.mark.parametrize("algo", ["bfs", "bellman_ford"])
 def test_exact_on_every_family_and_every_small_graph(algo, hidden, x64):
     with _x64(x64):
@@ -54,8 +58,7 @@ def _labelprop_batch(cases, rng, dtype):
     return data.to_batch("labelprop", data.concat(arrays), dtype)
 
 
-@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
-@pytest.mark.parametrize("hidden", [None, 128], ids=["minimal", "h128"])
+@pytest.mark.parametrize(("x64", "hidden"), PRECISION_SIZE, ids=PRECISION_SIZE_IDS)
 def test_labelprop_exact_on_every_family_and_every_small_graph(hidden, x64):
     rng = np.random.default_rng(0)
     with _x64(x64):

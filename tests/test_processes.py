@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 
 def _free_port() -> int:
@@ -52,6 +53,7 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
         assert diff.max() <= 2 * 1e-4 * 2 and np.mean(diff <= 1e-6) > 0.95, (s, diff.max())
 
 
+@pytest.mark.slow  # the train test above is the one in every run: pytest -m slow tests/test_processes.py
 def test_two_processes_evaluate_the_surface_one_process_evaluates(tmp_path):
     from landscape.cli import main
 
