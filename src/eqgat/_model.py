@@ -155,9 +155,6 @@ class Model(eqx.Module):
             nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
             return (H_new, nxt, last), (hint_logits, alpha, H_new, logits)
 
-        # the backward pass recomputes each step from its carry (jax.checkpoint) instead of
-        # storing every n x n x s intermediate per step: measured on 2 CPU cores at table 4's
-        # settings, the stored intermediates cost more in memory traffic than the recompute
         fed0 = {k: v[0] for k, v in truth.items()}
         init = (jnp.zeros((n, s)), fed0, (fed0, jnp.zeros((n, s)), jnp.zeros((n, s))))
         body = step
@@ -169,6 +166,10 @@ class Model(eqx.Module):
 
             # an unbatched predicate stays a real branch under vmap: padding is not computed
             body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
+        # the backward pass recomputes each step from its carry (jax.checkpoint, around the
+        # cond so that nothing the cond closes over is stacked per step) instead of storing
+        # every n x n x s intermediate: measured at table 4's settings on 2 CPU cores, the
+        # stored intermediates cost more in memory traffic than the recompute
         body = jax.checkpoint(body)
         (_, _, (fed_last, H_last, H_new_last)), (hint_logits, alpha, hidden, logits) = jax.lax.scan(
             body, init, jnp.arange(max(1, T - 1))
