@@ -47,13 +47,6 @@ class EdgeSum(eqx.Module):
             out = out + einsum(x, layer.weight @ enc.weight, "i j c, s c -> i j s") + layer.weight @ enc.bias
         return out
 
-    def dense(self) -> Float[Array, "n n f"]:
-        """E itself."""
-        out = self.base
-        for x, enc in self.terms:
-            out = out + affine(enc, x)
-        return out
-
 
 #: Edge features as consumers take them: dense, or kept as a sum.
 Edges = Float[Array, "n n f"] | EdgeSum

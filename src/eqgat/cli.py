@@ -82,6 +82,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_show(args) -> int:
+    from .compiler import DEFAULT_MAX_NODES
     from .show import draw
 
     if args.checkpoint and (args.scale is not None or args.max_nodes is not None or args.nodes is not None
@@ -89,7 +90,8 @@ def cmd_show(args) -> int:
         raise ValueError("--scale, --max-nodes, --mechanism and --nodes compile a program; a --checkpoint was "
                          "compiled with its own")
     for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint,
-                  max_nodes=args.max_nodes or 128, scale=args.scale, mechanism=args.mechanism, nodes=args.nodes):
+                  max_nodes=args.max_nodes or DEFAULT_MAX_NODES, scale=args.scale, mechanism=args.mechanism,
+                  nodes=args.nodes):
         print(f"wrote {p}")
     return 0
 

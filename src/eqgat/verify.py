@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 import jax
 import numpy as np
 
-from .compiler import DEFAULT_MAX_NODES, Compiled, compile_stages
+from .compiler import DEFAULT_MAX_NODES, Compiled, compile_stages, graph_size
 from ._evaluate import matches, predict
 from .data import TRAIN_P, Arrays, Sampler, concat, derive_seed, graph_arrays, to_batch
 from .families import exhaustive, families
@@ -183,8 +183,8 @@ def _near_ties_and_relevant(algorithm: str, a: Arrays, resolution: float, max_no
 
 
 def _close_ids(a: Arrays, gap: float) -> np.ndarray:
-    """``[b, n]``: nodes with a neighbour (or any node, for the soft pointers fed back)
-    whose id is closer than ``gap``: the paper mechanism's detector cannot tell them apart."""
+    """``[b, n]``: nodes with another node (neighbour or not) whose id is closer than
+    ``gap``: the paper mechanism's detector cannot tell them apart."""
     pos = a.inputs["pos"]
     diff = np.abs(pos[:, :, None] - pos[:, None, :])
     n = pos.shape[1]
@@ -321,17 +321,14 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         raise ValueError(f"--max-nodes must be a positive integer, got {max_nodes!r}")
     derive_seed(seed)  # a clear error for a seed out of range
     sizes = [EXHAUSTIVE_NODES] if graphs == "exhaustive" else list(lengths)
+    max_nodes = graph_size(mechanism, nodes, max_nodes)  # the paper's mechanism: N, and --nodes is required
     if mechanism == "paper":
-        if nodes is None:
-            raise ValueError("the paper's mechanism needs --nodes N: its pre-attention bias B is N x N, so the "
-                             "model runs on graphs of exactly N nodes")
         if graphs == "exhaustive" and nodes > EXHAUSTIVE_NODES:
             raise ValueError(f"exhaustive graphs have at most {EXHAUSTIVE_NODES} nodes; a paper-mechanism model "
                              f"of --nodes {nodes} runs only on graphs of {nodes} nodes")
         if graphs != "exhaustive" and (wrong := [n for n in sizes if n != nodes]):
             raise ValueError(f"a paper-mechanism model runs on graphs of exactly --nodes {nodes} nodes (B is "
                              f"{nodes} x {nodes}); --lengths has {wrong}")
-        max_nodes = nodes
     if too_big := [n for n in sizes if n > max_nodes]:
         raise ValueError(f"graphs of {too_big} nodes are larger than --max-nodes {max_nodes}: the model's "
                          "tie-breaks are sized for at most --max-nodes nodes")

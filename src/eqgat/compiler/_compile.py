@@ -57,13 +57,13 @@ def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None,
                    mechanism: str = "general", nodes: int | None = None) -> Compiled:
     """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
-    max_nodes = _paper_nodes(mechanism, nodes, max_nodes)
+    max_nodes = graph_size(mechanism, nodes, max_nodes)
     plan = analyse(program)
     return Compiled(plan, layout(plan, hidden_size, mechanism),
                     constants(plan, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism))
 
 
-def _paper_nodes(mechanism: str, nodes: int | None, max_nodes: int) -> int:
+def graph_size(mechanism: str, nodes: int | None, max_nodes: int) -> int:
     """The graph size constants are derived for: ``nodes`` for the paper's mechanism
     (B is nodes × nodes, so the model runs at that size only), else ``max_nodes``."""
     if mechanism == "paper":
