@@ -77,7 +77,7 @@ def main():
                     continue  # the paper's mechanism uses the smallest constants (scale 1) by default
                 for n in ((16, 64) if mech == "paper" else (128,)):
                     st = compile_stages(programs.PROGRAMS[algo], mechanism=mech, scale=scale,
-                                        nodes=n if mech == "paper" else None, max_nodes=128 if mech == "general" else n)
+                                        nodes=n if mech == "paper" else None, max_nodes=None if mech == "paper" else n)
                     results["max_abs_theta"].append(
                         {"algorithm": algo, "mechanism": mech, "scale": scale, "nodes": n if mech == "paper" else 128,
                          "L": st.constants.L, "c": st.constants.C_pointer, "max_abs_theta": _max_theta(st.build())})

@@ -71,6 +71,9 @@ def test_paper_mechanism_bad_input_is_a_clear_error(tmp_path, capsys):
     assert "needs --nodes N" in capsys.readouterr().err
     assert main(["compile", "--algo", "bfs", "--nodes", "16", "--out", str(tmp_path / "x.eqx")]) == 2
     assert "--nodes fixes the graph size of the paper's mechanism" in capsys.readouterr().err
+    assert main(["compile", "--algo", "bfs", "--mechanism", "paper", "--nodes", "16", "--max-nodes", "64",
+                 "--out", str(tmp_path / "x.eqx")]) == 2  # the general mechanism's size flag: refused, not ignored
+    assert "drop --max-nodes" in capsys.readouterr().err
     assert main(["verify", "--algo", "bfs", "--mechanism", "paper", "--nodes", "16", "--lengths", "8"]) == 2
     assert "runs on graphs of exactly --nodes 16 nodes" in capsys.readouterr().err
     out = tmp_path / "bf-paper.eqx"

@@ -82,7 +82,6 @@ def cmd_verify(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .compiler import DEFAULT_MAX_NODES
     from .show import draw
 
     if args.checkpoint and (args.scale is not None or args.max_nodes is not None or args.nodes is not None
@@ -90,8 +89,7 @@ def cmd_show(args) -> int:
         raise ValueError("--scale, --max-nodes, --mechanism and --nodes compile a program; a --checkpoint was "
                          "compiled with its own")
     for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint,
-                  max_nodes=args.max_nodes or DEFAULT_MAX_NODES, scale=args.scale, mechanism=args.mechanism,
-                  nodes=args.nodes):
+                  max_nodes=args.max_nodes, scale=args.scale, mechanism=args.mechanism, nodes=args.nodes):
         print(f"wrote {p}")
     return 0
 
@@ -298,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile a graph program into a checkpoint")
     p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
-    p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
+    p.add_argument("--max-nodes", type=_positive, default=None,
+                   help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")
     p.add_argument("--scale", type=_scale, default=None, metavar="S",
                    help="selection and decoder constants = S (>= 1) x the smallest the bounds allow for --max-nodes "
                         "(default: the largest logit scale, c = 1e6; the paper's mechanism: S = 1)")
@@ -314,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
                    help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes")
-    p.add_argument("--max-nodes", type=_positive, default=128, help="largest graph the tie-breaks are sized for")
+    p.add_argument("--max-nodes", type=_positive, default=None,
+                   help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")
     p.add_argument("--lengths", type=_ints, default=None, help="default 16,64,128 (the paper's mechanism: --nodes)")
     p.add_argument("--samples", type=_positive, default=64)
     p.add_argument("--seed", type=_seed, default=0, help="any integer in [0, 2**63 - 1]")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when
 import numpy as np
 
 from ._checkpoint import load, read_meta
-from .compiler import DEFAULT_MAX_NODES, Layout, compile_stages
+from .compiler import Layout, compile_stages
 from .programs import PROGRAMS
 
 
@@ -36,7 +36,7 @@ def compiled_checkpoint(path: str | Path):
 
 
 def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
-         checkpoint: str | Path | None = None, max_nodes: int = DEFAULT_MAX_NODES,
+         checkpoint: str | Path | None = None, max_nodes: int | None = None,
          scale: int | float | None = None, mechanism: str = "general", nodes: int | None = None) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
     decoders) for ``algorithm``'s program compiled at ``hidden_size`` (default: its minimal

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 import jax
 import numpy as np
 
-from .compiler import DEFAULT_MAX_NODES, Compiled, compile_stages, graph_size
+from .compiler import Compiled, compile_stages, graph_size
 from ._evaluate import matches, predict
 from .data import TRAIN_P, Arrays, Sampler, concat, derive_seed, graph_arrays, to_batch
 from .families import exhaustive, families
@@ -306,7 +306,7 @@ def _cases(algorithm: str, graphs: str, lengths, samples: int, seed: int, batch_
 
 
 def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128), samples: int = 64, seed: int = 0, *,
-           graphs: str = "sampler", max_nodes: int = DEFAULT_MAX_NODES, batch_size: int = 64, x64: bool = False,
+           graphs: str = "sampler", max_nodes: int | None = None, batch_size: int = 64, x64: bool = False,
            model=None, scale: int | float | None = None, mechanism: str = "general",
            nodes: int | None = None) -> Report:
     """Verify the compiled ``algorithm`` (or ``model``, compiled with the same settings)
@@ -317,11 +317,11 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         raise ValueError(f"verify compares with dm-clrs, which has bfs and bellman_ford programs; got {algorithm!r}")
     if graphs not in GRAPHS:
         raise ValueError(f"unknown --graphs {graphs!r}; use one of {', '.join(GRAPHS)}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"--max-nodes must be a positive integer, got {max_nodes!r}")
+    size = graph_size(mechanism, nodes, max_nodes)  # the largest graph; the paper's mechanism: N (--nodes)
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"--max-nodes must be a positive integer, got {size!r}")
     derive_seed(seed)  # a clear error for a seed out of range
     sizes = [EXHAUSTIVE_NODES] if graphs == "exhaustive" else list(lengths)
-    max_nodes = graph_size(mechanism, nodes, max_nodes)  # the paper's mechanism: N, and --nodes is required
     if mechanism == "paper":
         if graphs == "exhaustive" and nodes > EXHAUSTIVE_NODES:
             raise ValueError(f"exhaustive graphs have at most {EXHAUSTIVE_NODES} nodes; a paper-mechanism model "
@@ -329,8 +329,8 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         if graphs != "exhaustive" and (wrong := [n for n in sizes if n != nodes]):
             raise ValueError(f"a paper-mechanism model runs on graphs of exactly --nodes {nodes} nodes (B is "
                              f"{nodes} x {nodes}); --lengths has {wrong}")
-    if too_big := [n for n in sizes if n > max_nodes]:
-        raise ValueError(f"graphs of {too_big} nodes are larger than --max-nodes {max_nodes}: the model's "
+    if too_big := [n for n in sizes if n > size]:
+        raise ValueError(f"graphs of {too_big} nodes are larger than --max-nodes {size}: the model's "
                          "tie-breaks are sized for at most --max-nodes nodes")
     if graphs != "exhaustive" and (small := [n for n in sizes if n < 2]):
         raise ValueError(f"--lengths must be >= 2 for {graphs} graphs, got {small}")
@@ -339,7 +339,7 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
     if model is None:
         model = comp.build()
     dtype = np.float64 if x64 else np.float32
-    report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, max_nodes, comp.constants.resolution,
+    report = Report(algorithm, comp.layout.hidden_size, graphs, samples, seed, x64, size, comp.constants.resolution,
                     comp.constants.scale, comp.constants.L, mechanism)
     rows: dict = {}
     order: dict[str, int] = {}  # groups in the order they first appear

@@ -54,7 +54,7 @@ class Compiled:
 
 
 def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
-                   max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None,
+                   max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
                    mechanism: str = "general", nodes: int | None = None) -> Compiled:
     """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
     max_nodes = graph_size(mechanism, nodes, max_nodes)
@@ -63,24 +63,28 @@ def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
                     constants(plan, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism))
 
 
-def graph_size(mechanism: str, nodes: int | None, max_nodes: int) -> int:
+def graph_size(mechanism: str, nodes: int | None, max_nodes: int | None) -> int:
     """The graph size constants are derived for: ``nodes`` for the paper's mechanism
-    (B is nodes × nodes, so the model runs at that size only), else ``max_nodes``."""
+    (B is nodes × nodes, so the model runs at that size only), else ``max_nodes``
+    (default ``DEFAULT_MAX_NODES``). Each mechanism refuses the other's size flag."""
     if mechanism == "paper":
         if nodes is None:
             raise ValueError("the paper's mechanism needs --nodes N: its pre-attention bias B is N x N, so the "
                              "model runs on graphs of exactly N nodes")
+        if max_nodes is not None:
+            raise ValueError("--max-nodes sizes the general mechanism's tie-breaks; the paper's mechanism runs on "
+                             "graphs of exactly --nodes N (drop --max-nodes)")
         if not isinstance(nodes, int) or nodes < 1:
             raise ValueError(f"--nodes must be a positive integer, got {nodes!r}")
         return nodes
     if nodes is not None:
         raise ValueError("--nodes fixes the graph size of the paper's mechanism (--mechanism paper); the general "
                          "mechanism runs at every size up to --max-nodes")
-    return max_nodes
+    return DEFAULT_MAX_NODES if max_nodes is None else max_nodes
 
 
 def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
-                    max_nodes: int = DEFAULT_MAX_NODES, x64: bool = False, scale: int | float | None = None,
+                    max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
                     mechanism: str = "general", nodes: int | None = None) -> Model:
     """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
     the program's minimal size; the program's slots first, every other weight zero),
