@@ -326,6 +326,8 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         if graphs == "exhaustive" and nodes > EXHAUSTIVE_NODES:
             raise ValueError(f"exhaustive graphs have at most {EXHAUSTIVE_NODES} nodes; a paper-mechanism model "
                              f"of --nodes {nodes} runs only on graphs of {nodes} nodes")
+        if graphs == "exhaustive":
+            sizes = [nodes]  # of every graph on up to EXHAUSTIVE_NODES nodes, those on exactly N
         if graphs != "exhaustive" and (wrong := [n for n in sizes if n != nodes]):
             raise ValueError(f"a paper-mechanism model runs on graphs of exactly --nodes {nodes} nodes (B is "
                              f"{nodes} x {nodes}); --lengths has {wrong}")
