@@ -7,6 +7,13 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+# The tests compile far more than they run (small graphs, a few steps): XLA:CPU with
+# LLVM's optimisation level 0 compiles ~30% faster (measured on 2 cores: each reproduce
+# smoke group 163 -> 101 s; the whole suite with them 9:28, without them at the default
+# level 9:14). Every numerical assertion holds at either level.
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+
 # Compiled programs are cached on disk for one test run (JAX's persistent compilation
 # cache), so a program that another test, xdist worker or subprocess compiled already is
 # loaded, not rebuilt. The first process to get here (pytest's controller) makes the folder

@@ -30,7 +30,8 @@ def _max_diff(ref, ours):
 
 
 # dfs at n = 64 costs about a minute (dm-clrs' own model compiles its long trace): slow
-@pytest.mark.parametrize(("algo", "n"), [("bfs", 16), ("bfs", 64), ("bellman_ford", 16), ("bellman_ford", 64),
+@pytest.mark.parametrize(("algo", "n"), [("bfs", 16), pytest.param("bfs", 64, marks=pytest.mark.slow),
+                                         ("bellman_ford", 16), pytest.param("bellman_ford", 64, marks=pytest.mark.slow),
                                          ("dfs", 16), pytest.param("dfs", 64, marks=pytest.mark.slow)])
 def test_predict_matches_dm_clrs(algo, n):
     model, sampler, fb = _clrs_model(algo, n, hidden=16)

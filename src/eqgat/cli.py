@@ -257,6 +257,45 @@ def _cmd_faithfulness(args) -> int:
     return 0
 
 
+def add_reproduce_command(sub) -> None:
+    p = sub.add_parser("reproduce", help="a table or figure of the paper, with eqgat's numbers beside the paper's")
+    p.add_argument("names", nargs="*", metavar="NAME", help="entries (table2, table5, figure1, ...; 'all': every one)")
+    p.add_argument("--list", action="store_true", help="list the entries, their experiments and the paper's numbers")
+    p.add_argument("--profile", choices=["smoke", "cpu", "paper"], default="cpu",
+                   help="smoke: seconds (CI); cpu: ~1-2 h per entry on 2 cores; paper: the paper's settings")
+    p.add_argument("--out", default=None, help="output folder (default out/reproduce/<profile>); runs are shared "
+                                               "between entries and resumed per seed")
+    p.add_argument("--devices", type=_positive, default=None, help="local devices the seed axis is spread over")
+    p.set_defaults(fn=_cmd_reproduce)
+
+
+def _cmd_reproduce(args) -> int:
+    from .reproduce import ENTRIES, get_entry, listing, reproduce
+
+    if args.list:
+        print(listing())
+        return 0
+    if not args.names:
+        raise ValueError("name an entry (or 'all'); `reproduce --list` lists them")
+    names = list(ENTRIES) if args.names == ["all"] else args.names
+    for name in names:
+        get_entry(name)  # every name checked before anything runs
+    for name in names:
+        res = reproduce(name, args.profile, args.out, devices=args.devices)
+        print(res["title"])
+        for r in res["rows"]:
+            e = r["eqgat"]
+            flag = "" if r["differs"] is None else ("  (differs)" if r["differs"] else "")
+            print(f"  {r['label']}: eqgat {r['eqgat_text']}  paper {r['paper_text']}  "
+                  f"[{e['n']} seeds, {'/'.join(map(str, e['steps']))} steps, {e['seconds']:.0f} s]{flag}")
+        if res["figure"]:
+            for n in res["figure"]["numbers"]:
+                print(f"  {n['label']}: {n['value']}")
+    out = args.out or f"out/reproduce/{args.profile}"
+    print(f"results in {out}/ (NAME.md, NAME.json; runs/ holds every seed)")
+    return 0
+
+
 def add_import_command(sub) -> None:
     from ._config import add_flags
 
@@ -344,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_commands(sub)
     add_faithfulness_command(sub)
     add_import_command(sub)
+    add_reproduce_command(sub)
     return parser
 
 

@@ -359,9 +359,10 @@ def eval_batch(cfg: TrainConfig, split: str):
     return clrs30_split(cfg.algo, split, length=n)
 
 
-def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
+def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: bool = True) -> None:
     """Per seed: ``seed{s}.eqx`` (+ JSON of every setting) and ``seed{s}.json`` results;
-    ``summary.json`` for the run; ``trajectory.npz`` if snapshots were taken."""
+    ``summary.json`` for the run (unless ``summary`` is False: a folder holding several
+    runs' seeds); ``trajectory.npz`` if snapshots were taken."""
     out.mkdir(parents=True, exist_ok=True)
     cfg = dataclasses.asdict(result.config)
     models = to_host(result.models)
@@ -376,14 +377,16 @@ def write_results(result: TrainResult, out: Path, trajectory=()) -> None:
             "test_score": None if result.test_scores is None else result.test_scores[k],
         }
         (out / f"seed{s}.json").write_text(json.dumps(rec, indent=2))
-    summary = {
+    if not summary:
+        return
+    run = {
         "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores, "skipped_steps": result.skipped,
         "test_split": result.test_split,
         "seconds": result.seconds, "graph_sizes_compiled": result.compiles, "devices": result.devices,
         "processes": result.processes,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.json").write_text(json.dumps(run, indent=2))
     if trajectory:
         save_trajectory(out / "trajectory.npz", trajectory)
 

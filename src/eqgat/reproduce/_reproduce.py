@@ -1,0 +1,67 @@
+"""``reproduce(name, profile)``: run an entry's experiments (resuming per seed), measure
+its figure's faithfulness, and write ``NAME.json`` / ``NAME.md`` beside the paper's numbers."""
+
+import json
+from pathlib import Path
+
+from ._entries import ENTRIES, Entry
+from ._profiles import Profile, get_profile
+from ._report import FIGURE_FILES, figure_numbers, row_result, write
+from ._runner import run_experiment, summary
+
+
+def get_entry(name: str) -> Entry:
+    if name not in ENTRIES:
+        raise ValueError(f"unknown entry {name!r}; `reproduce --list` lists them: {', '.join(ENTRIES)}")
+    return ENTRIES[name]
+
+
+def listing() -> str:
+    """Every entry, its experiments and the paper's numbers, one block per entry."""
+    lines = []
+    for e in ENTRIES.values():
+        lines.append(f"{e.name:9s} {e.title}")
+        for r in e.rows:
+            lines.append(f"{'':9s}   {r.label}: paper {r.paper or '-'} [experiment {r.experiment.key}]")
+        if e.figure:
+            lines.append(f"{'':9s}   faithfulness of experiment {e.figure.experiment.key}; the paper: {e.figure.claim}")
+    return "\n".join(lines)
+
+
+def _faithfulness(entry: Entry, profile: Profile, out: Path, records: list[dict]) -> dict:
+    """φ_external / φ_internal of the figure's seeds (``eqgat.faithfulness.run``), kept in
+    ``out/faithfulness/<key>`` and recomputed when the seeds or graphs change."""
+    from .. import faithfulness
+
+    fig = entry.figure
+    exp = fig.experiment
+    folder = out / "faithfulness" / exp.key
+    graph_size = profile.graph_size
+    want = {"split": profile.faithfulness_split, "samples": profile.faithfulness_samples, "length": graph_size,
+            "checkpoints": [str(out / "runs" / exp.key / f"seed{r['seed']}.eqx") for r in records]}
+    stamp = folder / "made-from.json"
+    if not (stamp.exists() and json.loads(stamp.read_text()) == want and (folder / "faithfulness.json").exists()):
+        faithfulness.run(out / "runs" / exp.key, exp.algo, folder, split=profile.faithfulness_split,
+                         length=graph_size, samples=profile.faithfulness_samples)
+        stamp.write_text(json.dumps(want, indent=2))
+    faith = json.loads((folder / "faithfulness.json").read_text())
+    s = summary(records)
+    return {"experiment": exp.key, "claim": fig.claim, "numbers": figure_numbers(fig, faith),
+            "training": f"{s['n']} seeds, {', '.join(map(str, s['steps']))} steps, test {s['mean']:.2f} ± "
+                        f"{s['std']:.2f} ({s['max']:.2f}) on {'; '.join(s['test_split'])}",
+            "eval": faith["eval"], "images": [str(folder / f) for f in FIGURE_FILES[fig.show]]}
+
+
+def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None = None, *, progress: bool = True,
+              devices: int | None = None) -> dict:
+    """Run entry ``name`` under ``profile`` in ``out`` (default ``out/reproduce/<profile>``);
+    returns what ``NAME.json`` holds."""
+    entry = get_entry(name)
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    out = Path(out) if out is not None else Path("out") / "reproduce" / profile.name
+    records = {exp.key: run_experiment(exp, profile, out, progress=progress, devices=devices)
+               for exp in entry.experiments}
+    rows = [row_result(r, summary(records[r.experiment.key])) for r in entry.rows]
+    figure = _faithfulness(entry, profile, out, records[entry.figure.experiment.key]) if entry.figure else None
+    jpath, _ = write(entry, profile, out, rows, figure)
+    return json.loads(jpath.read_text())

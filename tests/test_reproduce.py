@@ -1,0 +1,88 @@
+"""``python -m eqgat reproduce``: every entry passes its smoke profile (two groups of
+entries that share no experiment, one per test worker), results sit beside the paper's
+numbers, runs resume per seed and refuse other settings."""
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from eqgat.cli import main
+from eqgat.reproduce import ENTRIES, PROFILES, reproduce
+from eqgat.reproduce._report import fmt
+
+#: The issue's list: tables 2, 3, 5, 7-13 and figures 1-5.
+NAMES = ["table2", "table3", "table5"] + [f"table{k}" for k in range(7, 14)] + [f"figure{k}" for k in range(1, 6)]
+#: Two groups of entries with no experiment in common (each group shares its own runs).
+GROUP_A = ["table5", "figure1", "figure2", "figure3", "figure4", "figure5", "table2", "table10", "table13"]
+GROUP_B = ["table3", "table7", "table8", "table9", "table11", "table12"]
+
+
+def test_every_entry_is_listed_and_the_groups_cover_them(capsys):
+    assert sorted(ENTRIES) == sorted(NAMES)
+    assert sorted(GROUP_A + GROUP_B) == sorted(NAMES)
+    shared = {e.key for n in GROUP_A for e in ENTRIES[n].experiments} & {e.key for n in GROUP_B for e in ENTRIES[n].experiments}
+    assert not shared
+    assert main(["reproduce", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in NAMES)
+    assert "82.04 ± 15.55 (100.00)" in listed  # table 12's BFS row, as the paper prints it
+
+
+def test_numbers_are_printed_as_the_paper_prints_them():
+    assert fmt(82.04, 15.55) == "82.04 ± 15.55"
+    assert fmt(98.3, 0.971, 100.0) == "98.30 ± 0.97 (100.00)"
+
+
+def test_bad_names_and_profiles_are_errors(capsys, tmp_path):
+    assert main(["reproduce", "table4", "--profile", "smoke", "--out", str(tmp_path)]) == 2
+    assert "unknown entry 'table4'" in capsys.readouterr().err
+    assert main(["reproduce", "--profile", "smoke"]) == 2
+    with pytest.raises(SystemExit):
+        main(["reproduce", "table5", "--profile", "gpu"])
+
+
+def _check(res, name):
+    entry = ENTRIES[name]
+    assert res["entry"] == name and res["profile"]["name"] == "smoke"
+    assert len(res["rows"]) == len(entry.rows)
+    for row, r in zip(entry.rows, res["rows"]):
+        e = r["eqgat"]
+        assert e["n"] == 2 and e["steps"] == [2] and len(e["devices"]) == 1
+        assert all(0 <= s <= 100 for s in e["scores"])
+        assert r["paper_text"] == (str(row.paper) if row.paper else "-")
+        assert r["eqgat_text"] == fmt(e["mean"], e["std"], e["max"])
+    if entry.figure:
+        assert res["figure"]["numbers"] and all(os.path.exists(p) for p in res["figure"]["images"])
+
+
+def _run_group(names, out):
+    for name in names:
+        res = reproduce(name, "smoke", out, progress=False)
+        _check(res, name)
+        md = (out / f"{name}.md").read_text()
+        assert md.startswith("# ") and all(r["paper_text"] in md for r in res["rows"])
+        assert json.loads((out / f"{name}.json").read_text()) == res
+
+
+def test_smoke_group_a_and_per_seed_resume(tmp_path):
+    _run_group(GROUP_A, tmp_path)
+    run = tmp_path / "runs" / "bfs"
+    before = json.loads((run / "seed1.json").read_text())["test_score"]
+    kept = (run / "seed0.eqx").stat().st_mtime_ns
+    (run / "seed1.json").unlink()  # seed 1 unfinished: only it is trained again, alone
+    res = reproduce("table5", "smoke", tmp_path, progress=False)
+    assert (run / "seed0.eqx").stat().st_mtime_ns == kept
+    assert json.loads((run / "seed1.json").read_text())["test_score"] == pytest.approx(before, abs=1e-6)
+    assert res["rows"][0]["eqgat"]["n"] == 2
+    # other settings in the same folder: refused, naming the setting
+    other = dataclasses.replace(PROFILES["smoke"], min_steps=3)
+    with pytest.raises(ValueError, match=r"config.steps: 2 there, 3 now"):
+        reproduce("table5", other, tmp_path, progress=False)
+
+
+def test_smoke_group_b(tmp_path):
+    _run_group(GROUP_B, tmp_path)
+    stab = json.loads((tmp_path / "table12.json").read_text())
+    assert [r["experiment"] for r in stab["rows"]] == ["bellman_ford-stability", "bfs-stability"]
