@@ -146,13 +146,12 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
         result = train(cfg, test=False, progress=progress, devices=devices)
         result.models = to_host(result.models)
         write_results(result, folder, summary=False)  # the checkpoints, before anything that can fail
-        result.test_scores = [float(x) for x in evaluate_models(result.models, eval_batch(cfg, "test"))]
-        write_results(result, folder, summary=False)
+        scores = evaluate_models(result.models, eval_batch(cfg, "test"))
         share = (time.time() - t0) / len(group)
-        for s in group:
+        for s, score in zip(group, scores):
             path = folder / f"seed{s}.json"
-            rec = {**json.loads(path.read_text()), "seconds": share, "device": device_name(), "steps": cfg.steps,
-                   "test_split": result.test_split}
+            rec = {**json.loads(path.read_text()), "test_score": float(score), "seconds": share,
+                   "device": device_name(), "steps": cfg.steps, "test_split": result.test_split}
             path.write_text(json.dumps(rec, indent=2))
             done[s] = rec
     return [done[s] for s in range(seeds)]
