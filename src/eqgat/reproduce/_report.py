@@ -98,7 +98,10 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
         lines += ["", "Tested on: " + "; ".join(sorted({t for r in rows for t in r["eqgat"]["test_split"]})) + ".",
                   "'differs': the means differ by more than the paper's std."]
     if figure:
+        ev = figure["eval"]
         lines += [f"Seeds of experiment `{figure['experiment']}`: {figure['training']}.", "",
+                  f"φ measured on {ev['graphs']} graphs of the {ev['split']} split (n = {ev['nb_nodes']}); "
+                  "φ_internal against the compiled general mechanism's attention.", "",
                   f"The paper: {figure['claim']}.", "", "| Quantity | eqgat |", "|---|---|"]
         lines += [f"| {n['label']} | {n['value']} |" for n in figure["numbers"]]
         lines += [""] + [f"![{Path(p).stem}]({os.path.relpath(p, out)})" for p in figure["images"]]
