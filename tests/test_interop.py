@@ -29,7 +29,7 @@ def _max_diff(ref, ours):
     return max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(ref, ours))
 
 
-# dfs at n = 64 costs about a minute (dm-clrs' own model compiles its long trace): slow
+# n = 64 under -m slow (15-60 s each: dm-clrs' own model compiles the long traces); n = 16 runs every time
 @pytest.mark.parametrize(("algo", "n"), [("bfs", 16), pytest.param("bfs", 64, marks=pytest.mark.slow),
                                          ("bellman_ford", 16), pytest.param("bellman_ford", 64, marks=pytest.mark.slow),
                                          ("dfs", 16), pytest.param("dfs", 64, marks=pytest.mark.slow)])

@@ -38,7 +38,8 @@ def _faithfulness(entry: Entry, profile: Profile, out: Path, records: list[dict]
     folder = out / "faithfulness" / exp.key
     graph_size = profile.graph_size
     want = {"split": profile.faithfulness_split, "samples": profile.faithfulness_samples, "length": graph_size,
-            "checkpoints": [str(out / "runs" / exp.key / f"seed{r['seed']}.eqx") for r in records]}
+            "checkpoints": [str(out / "runs" / exp.key / f"seed{r['seed']}.eqx") for r in records],
+            "test_scores": [r["test_score"] for r in records]}  # a retrained seed changes its score
     stamp = folder / "made-from.json"
     if not (stamp.exists() and json.loads(stamp.read_text()) == want and (folder / "faithfulness.json").exists()):
         faithfulness.run(out / "runs" / exp.key, exp.algo, folder, split=profile.faithfulness_split,
