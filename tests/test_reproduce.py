@@ -39,6 +39,9 @@ def test_bad_names_and_profiles_are_errors(capsys, tmp_path):
     assert main(["reproduce", "table4", "--profile", "smoke", "--out", str(tmp_path)]) == 2
     assert "unknown entry 'table4'" in capsys.readouterr().err
     assert main(["reproduce", "--profile", "smoke"]) == 2
+    (tmp_path / "file").write_text("")
+    assert main(["reproduce", "table5", "--profile", "smoke", "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["reproduce", "table5", "--profile", "gpu"])
 

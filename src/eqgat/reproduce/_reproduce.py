@@ -60,6 +60,8 @@ def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None 
     entry = get_entry(name)
     profile = get_profile(profile) if isinstance(profile, str) else profile
     out = Path(out) if out is not None else Path("out") / "reproduce" / profile.name
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder (made if missing)")
     records = {exp.key: run_experiment(exp, profile, out, progress=progress, devices=devices)
                for exp in entry.experiments}
     rows = [row_result(r, summary(records[r.experiment.key])) for r in entry.rows]
