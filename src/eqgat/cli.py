@@ -270,7 +270,7 @@ def add_reproduce_command(sub) -> None:
 
 
 def _cmd_reproduce(args) -> int:
-    from .reproduce import ENTRIES, get_entry, listing, reproduce
+    from .reproduce import ENTRIES, default_out, get_entry, listing, reproduce
 
     if args.list:
         print(listing())
@@ -291,7 +291,7 @@ def _cmd_reproduce(args) -> int:
         if res["figure"]:
             for n in res["figure"]["numbers"]:
                 print(f"  {n['label']}: {n['value']}")
-    out = args.out or f"out/reproduce/{args.profile}"
+    out = args.out or default_out(args.profile)
     print(f"results in {out}/ (NAME.md, NAME.json; runs/ holds every seed)")
     return 0
 

@@ -80,7 +80,11 @@ def graph_size(mechanism: str, nodes: int | None, max_nodes: int | None) -> int:
     if nodes is not None:
         raise ValueError("--nodes fixes the graph size of the paper's mechanism (--mechanism paper); the general "
                          "mechanism runs at every size up to --max-nodes")
-    return DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    if max_nodes is None:
+        return DEFAULT_MAX_NODES
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"--max-nodes must be a positive integer, got {max_nodes!r}")
+    return max_nodes
 
 
 def compile_program(program: GraphProgram, hidden_size: int | None = None, *,

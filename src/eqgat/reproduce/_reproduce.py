@@ -53,13 +53,18 @@ def _faithfulness(entry: Entry, profile: Profile, out: Path, records: list[dict]
             "eval": faith["eval"], "images": [str(folder / f) for f in FIGURE_FILES[fig.show]]}
 
 
+def default_out(profile: str) -> Path:
+    """Where a profile's results go without ``--out``."""
+    return Path("out") / "reproduce" / profile
+
+
 def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None = None, *, progress: bool = True,
               devices: int | None = None) -> dict:
     """Run entry ``name`` under ``profile`` in ``out`` (default ``out/reproduce/<profile>``);
     returns what ``NAME.json`` holds."""
     entry = get_entry(name)
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    out = Path(out) if out is not None else Path("out") / "reproduce" / profile.name
+    out = Path(out) if out is not None else default_out(profile.name)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder (made if missing)")
     records = {exp.key: run_experiment(exp, profile, out, progress=progress, devices=devices)

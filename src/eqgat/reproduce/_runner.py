@@ -136,7 +136,7 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
     check_settings(folder, settings(exp, profile))
     if exp.kind == "stability":
         return _run_stability(exp, profile, folder, progress=progress)
-    from ..train import eval_batch, evaluate_models, to_host, train, write_results
+    from ..train import eval_batch, evaluate_models, train, write_results
 
     seeds = profile.seeds_for(exp)
     done = seed_records(folder, seeds)
@@ -144,7 +144,6 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
         cfg = train_config(exp, profile, seed=group[0], seeds=len(group))
         t0 = time.time()
         result = train(cfg, test=False, progress=progress, devices=devices)
-        result.models = to_host(result.models)
         write_results(result, folder, summary=False)  # the checkpoints, before anything that can fail
         scores = evaluate_models(result.models, eval_batch(cfg, "test"))
         share = (time.time() - t0) / len(group)
