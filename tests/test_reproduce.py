@@ -79,6 +79,12 @@ def test_smoke_group_a_and_per_seed_resume(tmp_path):
     assert (run / "seed0.eqx").stat().st_mtime_ns == kept
     assert json.loads((run / "seed1.json").read_text())["test_score"] == pytest.approx(before, abs=1e-6)
     assert res["rows"][0]["eqgat"]["n"] == 2
+    # --report-only trains nothing and reads what is there; --seeds 1 keeps the first seed of each row
+    assert reproduce("table5", "smoke", tmp_path, progress=False, report_only=True)["rows"] == res["rows"]
+    first = reproduce("table5", "smoke", tmp_path, progress=False, report_only=True, seeds=1)
+    assert [r["eqgat"]["n"] for r in first["rows"]] == [1, 1, 1]
+    assert first["rows"][0]["eqgat"]["scores"] == res["rows"][0]["eqgat"]["scores"][:1]
+    assert "cut to its first 1 (`--seeds 1`)" in (tmp_path / "table5.md").read_text()
     # other settings in the same folder: refused, naming the setting
     other = dataclasses.replace(PROFILES["smoke"], min_steps=3)
     with pytest.raises(ValueError, match=r"config.steps: 2 there, 3 now"):
@@ -89,3 +95,14 @@ def test_smoke_group_b(tmp_path):
     _run_group(GROUP_B, tmp_path)
     stab = json.loads((tmp_path / "table12.json").read_text())
     assert [r["experiment"] for r in stab["rows"]] == ["bellman_ford-stability", "bfs-stability"]
+    first = reproduce("table12", "smoke", tmp_path, progress=False, report_only=True, seeds=1)
+    assert [r["eqgat"]["n"] for r in first["rows"]] == [1, 1]
+    assert [r["eqgat"]["scores"] for r in first["rows"]] == [r["eqgat"]["scores"][:1] for r in stab["rows"]]
+
+
+def test_report_only_trains_nothing(tmp_path, capsys):
+    assert main(["reproduce", "table10", "--profile", "smoke", "--out", str(tmp_path), "--report-only"]) == 0
+    assert "eqgat not run" in capsys.readouterr().out
+    assert not (tmp_path / "runs").exists()
+    md = (tmp_path / "table10.md").read_text()
+    assert md.count("| not run |") == 3 and "Tested on: nothing yet." in md

@@ -26,6 +26,17 @@ def _positive(text: str) -> int:
     return v
 
 
+def _natural(text: str) -> int:
+    """A non-negative integer."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
 def _seed(text: str) -> int:
     """Any integer seed in [0, 2**63 - 1]."""
     try:
@@ -147,6 +158,8 @@ def add_train_commands(sub) -> None:
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
     p.add_argument("--devices", type=_positive, default=None,
                    help="local devices the seed axis is spread over (default: all that divide --seeds)")
+    p.add_argument("--workers", type=_natural, default=0,
+                   help="processes drawing the training batches ahead of the steps (0: this one; the same batches)")
     g = p.add_argument_group("several processes (jax.distributed; or JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, "
                              "JAX_PROCESS_ID)")
     g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address; every process names the same")
@@ -191,7 +204,7 @@ def _cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
     if first and out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out, trajectory_every=args.trajectory_every, devices=args.devices)
+    res = train(cfg, out=out, trajectory_every=args.trajectory_every, devices=args.devices, workers=args.workers)
     if not first:
         return 0
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
@@ -266,6 +279,14 @@ def add_reproduce_command(sub) -> None:
     p.add_argument("--out", default=None, help="output folder (default out/reproduce/<profile>); runs are shared "
                                                "between entries and resumed per seed")
     p.add_argument("--devices", type=_positive, default=None, help="local devices the seed axis is spread over")
+    p.add_argument("--workers", type=_natural, default=0,
+                   help="processes drawing the training batches ahead of the steps (0: this one; the same batches)")
+    p.add_argument("--seeds", type=_positive, default=None,
+                   help="train only the profile's first N seeds per row (resumable: a later run adds the rest)")
+    p.add_argument("--parallel", type=_positive, default=None,
+                   help="seeds trained at once in one vmapped program (default: the profile's; results do not change)")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing: write NAME.md / NAME.json from the seeds already finished in --out")
     p.set_defaults(fn=_cmd_reproduce)
 
 
@@ -281,13 +302,14 @@ def _cmd_reproduce(args) -> int:
     for name in names:
         get_entry(name)  # every name checked before anything runs
     for name in names:
-        res = reproduce(name, args.profile, args.out, devices=args.devices)
+        res = reproduce(name, args.profile, args.out, devices=args.devices, workers=args.workers, seeds=args.seeds,
+                        parallel=args.parallel, report_only=args.report_only)
         print(res["title"])
         for r in res["rows"]:
             e = r["eqgat"]
             flag = "" if r["differs"] is None else ("  (differs)" if r["differs"] else "")
-            print(f"  {r['label']}: eqgat {r['eqgat_text']}  paper {r['paper_text']}  "
-                  f"[{e['n']} seeds, {'/'.join(map(str, e['steps']))} steps, {e['seconds']:.0f} s]{flag}")
+            ran = f"  [{e['n']} seeds, {'/'.join(map(str, e['steps']))} steps, {e['seconds']:.0f} s]" if e else ""
+            print(f"  {r['label']}: eqgat {r['eqgat_text']}  paper {r['paper_text']}{ran}{flag}")
         if res["figure"]:
             for n in res["figure"]["numbers"]:
                 print(f"  {n['label']}: {n['value']}")

@@ -80,9 +80,10 @@ def _resume(path: Path, cfg: StabilityConfig) -> list[dict]:
     return saved["runs"]
 
 
-def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True) -> dict:
-    """Train ``cfg.runs`` runs from the compiled model, ``parallel`` at a time; write
-    ``out/stability.json`` after each group and return the summary."""
+def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True, workers: int = 0) -> dict:
+    """Train ``cfg.runs`` runs from the compiled model, ``parallel`` at a time (``workers``
+    processes drawing their batches: ``eqgat.train.train``); write ``out/stability.json``
+    after each group and return the summary."""
     from tqdm.auto import tqdm
 
     from . import programs
@@ -119,7 +120,8 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
                          batch_size=cfg.batch_size, train_lengths=cfg.train_lengths, test_length=cfg.test_length,
                          init_noise=cfg.noise, val_every=0)
         record(0, initial_models(tc))  # at the (perturbed) compiled start
-        res = train(tc, test=True, progress=progress, callback=record, callback_every=every)
+        res = train(tc, test=True, progress=progress, callback=record, callback_every=every,
+                    workers=workers)
         dist, rel = _distance(res.models, compiled)
         for k, s in enumerate(group):
             done.append({"seed": s, "test_score": res.test_scores[k], "distance": float(dist[k]),

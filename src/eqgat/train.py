@@ -226,23 +226,25 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True, progress: bool = True,
-          trajectory_every: int = 0, callback=None, callback_every: int = 0, devices: int | None = None) -> TrainResult:
+          trajectory_every: int = 0, callback=None, callback_every: int = 0, devices: int | None = None,
+          workers: int = 0) -> TrainResult:
     """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
     ``callback(step, stacked_models)`` runs every ``callback_every`` steps. In a run of
     several processes (``landscape.devices.initialize_processes``) each trains its block
     of the seeds and process 0 writes every result (``train_processes``). The seed axis is
     spread over at most ``devices`` local devices (default: all that divide the seeds);
-    results agree across device counts to float rounding."""
+    results agree across device counts to float rounding. ``workers`` processes draw the
+    training batches ahead of the steps (``eqgat._batches``; the same batches as 0)."""
     if jax.process_count() > 1:
         if trajectory_every or callback is not None:
             raise ValueError("trajectories and callbacks need a single process")
-        return train_processes(cfg, out=out, test=test, progress=progress, devices=devices)
+        return train_processes(cfg, out=out, test=test, progress=progress, devices=devices, workers=workers)
     return _train_here(cfg, out=out, test=test, progress=progress, trajectory_every=trajectory_every,
-                       callback=callback, callback_every=callback_every, devices=devices)
+                       callback=callback, callback_every=callback_every, devices=devices, workers=workers)
 
 
 def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-                    progress: bool = True, devices: int | None = None) -> TrainResult:
+                    progress: bool = True, devices: int | None = None, workers: int = 0) -> TrainResult:
     """Process k of P trains seeds ``cfg.seed + k·m`` .. ``+ m - 1`` (m = seeds / P): the
     same seeds, data and keys as a single process. Models, losses and scores are gathered
     (``landscape.devices.gather_processes``); process 0 writes the checkpoints, then the
@@ -254,7 +256,7 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
         raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
     m = cfg.seeds // P
     local = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
-                        progress=progress and k == 0, devices=devices)
+                        progress=progress and k == 0, devices=devices, workers=workers)
     arrays, static = eqx.partition(local.models, eqx.is_array)
     models = eqx.combine(jax.tree.map(jnp.asarray, gather_processes(jax.tree.map(np.asarray, arrays))), static)
     val = [dict(v) for v in local.val]
@@ -278,9 +280,9 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
 
 def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
                 progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0,
-                devices: int | None = None) -> TrainResult:
+                devices: int | None = None, workers: int = 0) -> TrainResult:
     """``train`` in this process."""
-    from .data import Sampler, derive_seed
+    from ._batches import SeedBatches
 
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     from landscape.devices import devices_used, mesh_for, shard_leading
@@ -290,34 +292,28 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
     opt = optimizer(cfg)
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
     step_fn = make_step(cfg, opt)
-    samplers = {
-        n: [Sampler(cfg.algo, n, cfg.batch_size, seed=derive_seed(s, n), random_pos=cfg.random_pos) for s in seeds]
-        for n in sorted(set(cfg.train_lengths))
-    }
     val_batch = eval_batch(cfg, "val") if cfg.val_every else None
     losses, val, trajectory = [], [], []
     compiled_sizes = set()
     t0 = time.time()
-    bar = tqdm(range(cfg.steps), disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}", unit="step")
-    for i in bar:
-        n = cfg.train_lengths[i % len(cfg.train_lengths)]
-        batches = shard_leading(stack([s.next() for s in samplers[n]]), mesh)
-        compiled_sizes.add(n)
-        models, opt_states, loss = step_fn(models, opt_states, batches)
-        losses.append(np.asarray(loss))
-        if trajectory_every and i % trajectory_every == 0:
-            trajectory.append(jax.tree.map(np.asarray, eqx.filter(models, eqx.is_inexact_array)))
-        if callback is not None and callback_every and (i + 1) % callback_every == 0:
-            callback(i + 1, models)
-        if cfg.val_every and (i + 1) % cfg.val_every == 0:
-            val.append({"step": i + 1, "scores": evaluate_models(models, val_batch).tolist()})
-        if progress:
-            rate = (i + 1) * cfg.batch_size * cfg.seeds / (time.time() - t0)
-            post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}"}
-            if val:
-                post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
-            bar.set_postfix(post)
+    bar = tqdm(total=cfg.steps, disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}", unit="step")
+    data = SeedBatches(cfg.algo, seeds, cfg.train_lengths, cfg.steps, batch_size=cfg.batch_size,
+                       random_pos=cfg.random_pos, workers=workers)
+    with data, bar:
+        for i, batches in enumerate(data):
+            compiled_sizes.add(cfg.train_lengths[i % len(cfg.train_lengths)])
+            models, opt_states, loss = step_fn(models, opt_states, shard_leading(batches, mesh))
+            losses.append(loss)  # on the device: read back below, so the host draws ahead
+            _after_step(i, cfg, models, loss, val, val_batch, trajectory, trajectory_every, callback, callback_every)
+            bar.update()
+            if progress and (i % 10 == 9 or i + 1 == cfg.steps):
+                rate = (i + 1) * cfg.batch_size * cfg.seeds / (time.time() - t0)
+                post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}"}
+                if val:
+                    post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
+                bar.set_postfix(post, refresh=False)
     seconds = time.time() - t0
+    losses = [np.asarray(x) for x in losses]
     result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds),
                          skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), seconds,
                          devices_used(mesh))
@@ -328,6 +324,17 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
         if out is not None:
             write_results(result, Path(out), trajectory)
     return result
+
+
+def _after_step(i: int, cfg: TrainConfig, models, loss, val: list, val_batch, trajectory: list,
+                trajectory_every: int, callback, callback_every: int) -> None:
+    """What runs after training step ``i``: a trajectory snapshot, the callback, validation."""
+    if trajectory_every and i % trajectory_every == 0:
+        trajectory.append(jax.tree.map(np.asarray, eqx.filter(models, eqx.is_inexact_array)))
+    if callback is not None and callback_every and (i + 1) % callback_every == 0:
+        callback(i + 1, models)
+    if cfg.val_every and (i + 1) % cfg.val_every == 0:
+        val.append({"step": i + 1, "scores": evaluate_models(models, val_batch).tolist()})
 
 
 def eval_length(cfg: TrainConfig, split: str) -> int:

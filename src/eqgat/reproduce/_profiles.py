@@ -8,7 +8,7 @@
 - ``smoke``: seconds per entry, for CI: 2 seeds, 2 steps, hidden 8, 5-node graphs.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 SEQUENTIAL = ("dfs", "dfs_light", "bfs_seq")
 
@@ -34,6 +34,16 @@ class Profile:
     def steps_for(self, exp, paper_steps: int) -> int:
         f = self.sequential_step_fraction if exp.algo in SEQUENTIAL else self.step_fraction
         return max(self.min_steps, round(paper_steps * f))
+
+    def limited(self, *, seeds: int | None = None, parallel: int | None = None) -> "Profile":
+        """This profile with at most ``seeds`` seeds per row (minimal rows too) and
+        ``parallel`` seeds per vmapped group; neither changes a seed's result."""
+        p = self
+        if seeds is not None:
+            p = replace(p, seeds=min(p.seeds, seeds), minimal_seeds=min(p.minimal_seeds, seeds))
+        if parallel is not None:
+            p = replace(p, parallel=parallel)
+        return p
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ._entries import Entry, Figure, Paper, Row
+from ._profiles import PROFILES
 
 
 def fmt(mean: float, std: float, mx: float | None = None) -> str:
@@ -15,15 +16,18 @@ def fmt(mean: float, std: float, mx: float | None = None) -> str:
     return str(Paper(mean, std, mx))
 
 
-def row_result(row: Row, s: dict) -> dict:
-    """A row's JSON: eqgat's summary, the paper's number, and whether they differ by more
-    than the paper's spread (its std)."""
-    out = {"label": row.label, "experiment": row.experiment.key, "eqgat": s, "eqgat_text": fmt(s["mean"], s["std"], s["max"]),
+def row_result(row: Row, s: dict | None) -> dict:
+    """A row's JSON: eqgat's summary (None: no seed finished yet), the paper's number, and
+    whether they differ by more than the paper's spread (its std)."""
+    text = "not run" if s is None else fmt(s["mean"], s["std"], s["max"])
+    out = {"label": row.label, "experiment": row.experiment.key, "eqgat": s, "eqgat_text": text,
            "paper": None, "paper_text": "-", "delta": None, "differs": None}
     if row.paper is not None:
-        delta = s["mean"] - row.paper.mean
         out.update(paper={"mean": row.paper.mean, "std": row.paper.std, "max": row.paper.max},
-                   paper_text=str(row.paper), delta=delta, differs=bool(abs(delta) > row.paper.std))
+                   paper_text=str(row.paper))
+    if row.paper is not None and s is not None:
+        delta = s["mean"] - row.paper.mean
+        out.update(delta=delta, differs=bool(abs(delta) > row.paper.std))
     return out
 
 
@@ -85,17 +89,22 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
                "figure": figure, "note": entry.note}
     jpath = out / f"{entry.name}.json"
     jpath.write_text(json.dumps(payload, indent=2))
-    lines = [f"# {entry.title}", "", f"Profile `{profile.name}` (eqgat's numbers: mean ± std (max) over seeds, "
-             "test accuracy in %, std over seeds as the paper's tables).", ""]
+    full = PROFILES[profile.name].seeds
+    cut = "" if profile.seeds == full else f", cut to its first {profile.seeds} (`--seeds {profile.seeds}`)"
+    lines = [f"# {entry.title}", "", f"Profile `{profile.name}`: {full} seeds per row{cut}. eqgat's numbers: "
+             "mean ± std (max) over the seeds finished, test accuracy in %, std over seeds as the paper's "
+             "tables.", ""]
     if rows:
         lines += ["| Experiment | eqgat | paper | seeds | steps | wall time | device | differs |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            e = r["eqgat"]
+            e = r["eqgat"] or {"n": 0, "steps": [], "seconds": 0.0, "devices": [], "test_split": []}
             differs = "-" if r["differs"] is None else ("**yes**" if r["differs"] else "no")
+            wall = f"{e['seconds']:.0f} s" if e["n"] else "-"
             lines.append(f"| {r['label']} | {r['eqgat_text']} | {r['paper_text']} | {e['n']} | "
-                         f"{', '.join(map(str, e['steps']))} | {e['seconds']:.0f} s | {', '.join(e['devices'])} | {differs} |")
-        lines += ["", "Tested on: " + "; ".join(sorted({t for r in rows for t in r["eqgat"]["test_split"]})) + ".",
+                         f"{', '.join(map(str, e['steps']))} | {wall} | {', '.join(e['devices'])} | {differs} |")
+        tested = sorted({t for r in rows if r["eqgat"] for t in r["eqgat"]["test_split"]})
+        lines += ["", f"Tested on: {'; '.join(tested) or 'nothing yet'}.",
                   "'differs': the means differ by more than the paper's std."]
     if figure:
         ev = figure["eval"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from ._entries import ENTRIES, Entry
 from ._profiles import Profile, get_profile
 from ._report import FIGURE_FILES, figure_numbers, row_result, write
-from ._runner import run_experiment, summary
+from ._runner import finished_records, run_experiment, summary
 
 
 def get_entry(name: str) -> Entry:
@@ -59,17 +59,29 @@ def default_out(profile: str) -> Path:
 
 
 def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None = None, *, progress: bool = True,
-              devices: int | None = None) -> dict:
+              devices: int | None = None, workers: int = 0, seeds: int | None = None,
+              parallel: int | None = None, report_only: bool = False) -> dict:
     """Run entry ``name`` under ``profile`` in ``out`` (default ``out/reproduce/<profile>``);
-    returns what ``NAME.json`` holds."""
+    returns what ``NAME.json`` holds. ``seeds`` keeps only the profile's first seeds per row
+    (a later call with more adds the rest), ``parallel`` sets how many train at once, and
+    ``workers`` processes draw the batches; none of the three changes a seed's result.
+    ``report_only`` trains nothing: it reports the seeds already finished in ``out`` (a
+    row with none reads "not run"), e.g. while a long run is under way elsewhere."""
     entry = get_entry(name)
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    profile = profile.limited(seeds=seeds, parallel=parallel)
     out = Path(out) if out is not None else default_out(profile.name)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder (made if missing)")
-    records = {exp.key: run_experiment(exp, profile, out, progress=progress, devices=devices)
-               for exp in entry.experiments}
-    rows = [row_result(r, summary(records[r.experiment.key])) for r in entry.rows]
-    figure = _faithfulness(entry, profile, out, records[entry.figure.experiment.key]) if entry.figure else None
+    if report_only:
+        records = {exp.key: finished_records(exp, profile, out) for exp in entry.experiments}
+    else:
+        records = {exp.key: run_experiment(exp, profile, out, progress=progress, devices=devices, workers=workers)
+                   for exp in entry.experiments}
+    rows = [row_result(r, summary(records[r.experiment.key]) if records[r.experiment.key] else None)
+            for r in entry.rows]
+    figure = None
+    if entry.figure and records[entry.figure.experiment.key]:
+        figure = _faithfulness(entry, profile, out, records[entry.figure.experiment.key])
     jpath, _ = write(entry, profile, out, rows, figure)
     return json.loads(jpath.read_text())

@@ -129,13 +129,14 @@ def _groups(todo: list[int], size: int) -> list[list[int]]:
 
 
 def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bool = True,
-                   devices: int | None = None) -> list[dict]:
-    """Train (or resume) ``exp``'s seeds under ``profile`` in ``out/runs/<key>``; return
-    every seed's record (``test_score``, ``seconds``, ``device``, ``steps``)."""
+                   devices: int | None = None, workers: int = 0) -> list[dict]:
+    """Train (or resume) ``exp``'s seeds under ``profile`` in ``out/runs/<key>`` (``workers``
+    processes drawing the batches); return every seed's record (``test_score``,
+    ``seconds``, ``device``, ``steps``)."""
     folder = Path(out) / "runs" / exp.key
     check_settings(folder, settings(exp, profile))
     if exp.kind == "stability":
-        return _run_stability(exp, profile, folder, progress=progress)
+        return _run_stability(exp, profile, folder, progress=progress, workers=workers)
     from ..train import eval_batch, evaluate_models, train, write_results
 
     seeds = profile.seeds_for(exp)
@@ -143,7 +144,7 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
     for group in _groups([s for s in range(seeds) if s not in done], profile.parallel):
         cfg = train_config(exp, profile, seed=group[0], seeds=len(group))
         t0 = time.time()
-        result = train(cfg, test=False, progress=progress, devices=devices)
+        result = train(cfg, test=False, progress=progress, devices=devices, workers=workers)
         write_results(result, folder, summary=False)  # the checkpoints, before anything that can fail
         scores = evaluate_models(result.models, eval_batch(cfg, "test"))
         share = (time.time() - t0) / len(group)
@@ -156,7 +157,27 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
     return [done[s] for s in range(seeds)]
 
 
-def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool) -> list[dict]:
+def finished_records(exp: Experiment, profile: Profile, out: Path) -> list[dict]:
+    """The records of ``exp``'s seeds already finished in ``out`` (none trained here), in
+    seed order; a folder made under other settings is refused as by ``run_experiment``."""
+    folder = Path(out) / "runs" / exp.key
+    if not (folder / "settings.json").exists():
+        return []
+    check_settings(folder, settings(exp, profile))
+    if exp.kind == "train":
+        return [r for _, r in sorted(seed_records(folder, profile.seeds_for(exp)).items())]
+    path = folder / "stability.json"
+    if not path.exists():
+        return []
+    saved = json.loads(path.read_text())
+    timing = folder / "timing.json"
+    spent = json.loads(timing.read_text()) if timing.exists() else {}
+    cfg = stability_config(exp, profile)
+    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.steps, "test_split": saved["test_split"]}
+            for r in saved["runs"] if r["seed"] < cfg.seed + cfg.runs]
+
+
+def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool, workers: int) -> list[dict]:
     from .. import stability
 
     cfg = stability_config(exp, profile)
@@ -165,15 +186,14 @@ def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress:
     t0 = time.time()
     saved_path = folder / "stability.json"
     before = json.loads(saved_path.read_text())["runs"] if saved_path.exists() else []
-    stability.run(cfg, folder, parallel=profile.parallel, progress=progress)
+    stability.run(cfg, folder, parallel=profile.parallel, progress=progress, workers=workers)
     saved = json.loads(saved_path.read_text())
     if len(saved["runs"]) > len(before):  # time the runs this call trained, per run
         share = (time.time() - t0) / (len(saved["runs"]) - len(before))
         for r in saved["runs"]:
             spent.setdefault(str(r["seed"]), {"seconds": share, "device": device_name()})
         timing.write_text(json.dumps(spent, indent=2))
-    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.steps, "test_split": saved["test_split"]}
-            for r in saved["runs"]]
+    return finished_records(exp, profile, folder.parent.parent)  # a folder may hold more runs (--seeds)
 
 
 def summary(records: list[dict]) -> dict:
