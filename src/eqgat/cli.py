@@ -318,6 +318,64 @@ def _cmd_reproduce(args) -> int:
     return 0
 
 
+def add_locality_command(sub) -> None:
+    from ._spec import TRAINABLE
+
+    p = sub.add_parser("locality", help="hints that no one-GATv2-step-per-hint model can decide (eqgat.locality)")
+    p.add_argument("--algo", required=True, choices=list(TRAINABLE))
+    p.add_argument("--max-nodes", type=_positive, default=3,
+                   help="every directed graph up to this size (4: 4,096 graphs, minutes for mask_one hints)")
+    p.add_argument("--random", type=_natural, default=0, help="random graphs per size of --random-nodes, too")
+    p.add_argument("--random-nodes", type=_ints, default=[5, 6, 8])
+    p.add_argument("--seed", type=_natural, default=0, help="seed of the random graphs")
+    p.set_defaults(fn=_cmd_locality)
+
+
+def _cmd_locality(args) -> int:
+    """Per hint probe: an obstruction (two instances; exit 1) or none among the graphs searched."""
+    import numpy as np
+
+    from . import locality
+    from ._spec import Location, Stage, Type, get_spec
+    from .samplers import ALGORITHMS
+
+    directed = ALGORITHMS[args.algo][1]
+
+    def graphs():
+        for n in range(2, args.max_nodes + 1):
+            yield from locality.directed_graphs(n)
+        for n in args.random_nodes:
+            yield from locality.random_graphs(n, args.random, seed=args.seed + n)
+
+    def as_input(A):
+        return A if directed else np.maximum(A, A.T)
+
+    count = sum(1 for _ in graphs())
+    found = False
+    for p in get_spec(args.algo):
+        if p.stage != Stage.HINT or p.location != Location.NODE:
+            continue
+        gs = (as_input(A) for A in graphs())
+        if p.type == Type.MASK_ONE:
+            cycle = locality.mask_one_cycle(args.algo, gs, p.name)
+            if cycle:
+                found = True
+                print(f"{p.name} (mask_one): a cycle of {len(cycle)} 'must outscore' links, so no model decides it:")
+                for win, lose in cycle:
+                    print(f"    the target {win} must outscore {lose}")
+                continue
+        else:
+            hit = next(locality.node_conflicts(args.algo, gs, p.name), None)
+            if hit:
+                found = True
+                a, b, va, vb = hit
+                print(f"{p.name}: node {a.node} sees the same at hint {a.t} of ({a}) and hint {b.t} of ({b}), "
+                      f"but must predict {va} there and {vb} here")
+                continue
+        print(f"{p.name}: no obstruction among {count} graphs")
+    return 1 if found else 0
+
+
 def add_import_command(sub) -> None:
     from ._config import add_flags
 
@@ -406,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_faithfulness_command(sub)
     add_import_command(sub)
     add_reproduce_command(sub)
+    add_locality_command(sub)
     return parser
 
 
