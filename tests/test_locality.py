@@ -28,10 +28,13 @@ def test_components_and_graph_enumeration():
 def test_no_obstruction_for_algorithms_that_compile():
     """BFS and Bellman-Ford compile exactly, so no view can be ambiguous for them."""
     graphs = list(_small(3)) + list(L.random_graphs(5, 40, seed=1))
-    for algo, probes in (("bfs", ["reach_h", "pi_h"]), ("bellman_ford", ["pi_h", "msk", "d"])):
+    und = [np.maximum(A, A.T) for A in graphs]  # these algorithms run on undirected graphs
+    for algo, probes in (("bfs", ["reach_h"]), ("bellman_ford", ["msk", "d"])):
         for probe in probes:
-            und = [np.maximum(A, A.T) for A in graphs]  # these algorithms run on undirected graphs
-            assert next(L.node_conflicts(algo, und, probe), None) is None, (algo, probe)
+            for hops in (None, 1):
+                assert next(L.node_conflicts(algo, und, probe, hops=hops), None) is None, (algo, probe)
+        for hops in (None, 1):
+            assert L.choice_cycle(algo, und, "pi_h", hops=hops) is None, algo
 
 
 def test_dfs_light_colour_is_undecidable():
@@ -59,10 +62,10 @@ def test_dfs_has_no_obstruction_on_small_graphs():
     """CLRS dfs's mask_one hints (s, u, v, s_last) carry the global choices back to the
     chosen node: no node-level conflict and no cycle on every graph of up to 3 nodes."""
     graphs = list(_small(3))
-    for probe in ("color", "d", "f", "pi_h", "s_prev"):
+    for probe in ("color", "d", "f"):
         assert next(L.node_conflicts("dfs", graphs, probe), None) is None, probe
-    for probe in ("s", "u", "v", "s_last"):
-        assert L.mask_one_cycle("dfs", graphs, probe) is None, probe
+    for probe in ("pi_h", "s_prev", "s", "u", "v", "s_last"):
+        assert L.choice_cycle("dfs", graphs, probe) is None, probe
 
 
 def test_cycles_are_found_in_must_outscore_links():
@@ -71,3 +74,20 @@ def test_cycles_are_found_in_must_outscore_links():
     cyc = L.find_cycle([(5, 0), (0, 1), (1, 2), (2, 0), (2, 4)])
     assert sorted(cyc) == [(0, 1), (1, 2), (2, 0)]
     assert all(b == c for (_, b), (c, _) in zip(cyc, cyc[1:] + cyc[:1]))  # links chain
+
+
+def test_full_attention_removes_the_dfs_light_obstruction(capsys):
+    """With attention over all nodes (dm-clrs' gatv2_full) one step per hint can decide
+    dfs_light's hints on every graph of up to 3 nodes; the CLI says so, and that the
+    default processor cannot (exit 1, naming the two instances)."""
+    from eqgat.cli import main
+
+    graphs = list(_small(3))
+    assert next(L.node_conflicts("dfs_light", graphs, "color", hops=1, full=True), None) is None
+    assert L.choice_cycle("dfs_light", graphs, "pi_h", hops=1, full=True) is None
+    assert main(["locality", "--algo", "dfs_light", "--hops", "1", "--full"]) == 0
+    assert "color: no obstruction among 68 graphs" in capsys.readouterr().out
+    assert main(["locality", "--algo", "dfs_light"]) == 1
+    assert "color: node 1 sees the same at hint 3" in capsys.readouterr().out
+    assert main(["locality", "--algo", "dfs_light", "--full"]) == 2
+    assert "give hops" in capsys.readouterr().err

@@ -328,6 +328,10 @@ def add_locality_command(sub) -> None:
     p.add_argument("--random", type=_natural, default=0, help="random graphs per size of --random-nodes, too")
     p.add_argument("--random-nodes", type=_ints, default=[5, 6, 8])
     p.add_argument("--seed", type=_natural, default=0, help="seed of the random graphs")
+    p.add_argument("--hops", type=_positive, default=None,
+                   help="message-passing steps per hint (default: unbounded, the node's whole component)")
+    p.add_argument("--full", action="store_true",
+                   help="attention over all nodes (dm-clrs' gatv2_full), not only graph and pointer edges; needs --hops")
     p.set_defaults(fn=_cmd_locality)
 
 
@@ -356,23 +360,26 @@ def _cmd_locality(args) -> int:
         if p.stage != Stage.HINT or p.location != Location.NODE:
             continue
         gs = (as_input(A) for A in graphs())
-        if p.type == Type.MASK_ONE:
-            cycle = locality.mask_one_cycle(args.algo, gs, p.name)
+        if p.type in (Type.MASK_ONE, Type.POINTER):
+            cycle = locality.choice_cycle(args.algo, gs, p.name, hops=args.hops, full=args.full)
             if cycle:
                 found = True
-                print(f"{p.name} (mask_one): a cycle of {len(cycle)} 'must outscore' links, so no model decides it:")
+                print(f"{p.name} ({p.type.name.lower()}): a cycle of {len(cycle)} 'must outscore' links, "
+                      "so no model decides it:")
                 for win, lose in cycle:
-                    print(f"    the target {win} must outscore {lose}")
+                    print(f"    the target ({win}) must outscore ({lose})")
                 continue
         else:
-            hit = next(locality.node_conflicts(args.algo, gs, p.name), None)
+            hit = next(locality.node_conflicts(args.algo, gs, p.name, hops=args.hops, full=args.full), None)
             if hit:
                 found = True
                 a, b, va, vb = hit
                 print(f"{p.name}: node {a.node} sees the same at hint {a.t} of ({a}) and hint {b.t} of ({b}), "
                       f"but must predict {va} there and {vb} here")
                 continue
-        print(f"{p.name}: no obstruction among {count} graphs")
+        print(f"{p.name}: no obstruction among {count} graphs"
+              + ("" if args.hops is None else f" ({args.hops} message-passing step(s) per hint"
+                                              f"{', attention over all nodes' if args.full else ''})"))
     return 1 if found else 0
 
 

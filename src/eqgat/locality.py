@@ -1,4 +1,5 @@
-"""What a node can know in one GATv2 step per hint, and the hints no such model can decide.
+"""What a node can know in a GATv2 run of one processor call per hint, and the hints no
+such model can decide.
 
 Under teacher forcing, or hard (argmax) feedback of an exact model, processor step t reads
 the ground-truth hints of step t. Messages travel only along the processor's graph
@@ -12,15 +13,18 @@ state and its decoders' logits can depend on lies in its **view** at step t:
 - the graph-level hints at steps 0..t, if the component has more than one node.
 
 (An over-approximation: the view holds all that any number of heads, layers or
-message-passing steps per hint could gather.) Two tests then show that *no* parameters
-make a model exact, for every instance the search meets:
+message-passing steps per hint could gather. ``Views(algo, hops=m)`` is the finer view of
+m message-passing steps per hint: a 1-WL refinement along the processor's graph.) Two
+tests then show that *no* parameters make a model exact, for every instance the search
+meets:
 
 - ``node_conflicts``: a node-level hint (categorical, mask, scalar) whose value at t+1
   differs between two instances in which the node has the same view at t;
-- ``mask_one_cycle``: a mask_one hint is the argmax over nodes of per-node logits, each a
+- ``choice_cycle``: a mask_one hint is the argmax over nodes of per-node logits, each a
   function of the node's view, so the target node's view must outscore every other node's
-  view; a cycle in these "must outscore" relations, gathered over instances, has no
-  scores that satisfy it.
+  view (a pointer hint: node i's target j must outscore every other j, each scored from
+  both views and their edge); a cycle in these "must outscore" relations, gathered over
+  instances, has no scores that satisfy it.
 
 Ids are compared as fractions (2/4 = 4/8), so graphs of different sizes share views.
 Soft re-prediction is outside this model: it feeds back softmax values whose
@@ -36,21 +40,21 @@ import numpy as np
 
 from ._spec import Location, Stage, Type, get_spec
 
-View = tuple
-
-
 @dataclass(frozen=True)
 class Instance:
-    """Node ``node`` of graph ``A`` at hint step ``t`` (``A`` as a tuple of rows)."""
+    """Node ``node`` of graph ``A`` at hint step ``t`` (``A`` as a tuple of rows), and for
+    a pointer hint the candidate ``choice`` it points at."""
 
     A: tuple
     t: int
     node: int
+    choice: int | None = None
 
     def __str__(self) -> str:
         n = len(self.A)
         edges = [(i, j) for i in range(n) for j in range(n) if self.A[i][j]]
-        return f"n = {n}, edges {edges or 'none'}, node {self.node} at hint {self.t}"
+        who = f"node {self.node}" + ("" if self.choice is None else f" pointing at {self.choice}")
+        return f"n = {n}, edges {edges or 'none'}, {who} at hint {self.t}"
 
 
 def components(A: np.ndarray) -> np.ndarray:
@@ -82,37 +86,105 @@ def _node_value(probe, x, n: int):
     return round(float(x), 9)
 
 
-def trace(algo: str, A: np.ndarray, source: int = 0) -> list[dict[str, np.ndarray]]:
-    """The ground-truth hints of ``algo`` on ``A`` (``eqgat.samplers``)."""
+def trace(algo: str, A: np.ndarray, source: int = 0) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
+    """The inputs and ground-truth hints of ``algo`` on ``A`` (``eqgat.samplers``)."""
     from .samplers import ALGORITHMS
 
     fn, _, _, takes_source = ALGORITHMS[algo]
-    _, hints, _ = fn(A, source) if takes_source else fn(A)
-    return hints
+    inputs, hints, _ = fn(A, source) if takes_source else fn(A)
+    return inputs, hints
 
 
-def views(algo: str, A: np.ndarray, source: int = 0) -> tuple[list[list[View]], list[dict]]:
-    """Every node's view at every hint step, ``views[t][k]``, and the hints."""
-    spec = [p for p in get_spec(algo) if p.stage == Stage.HINT]
-    node_probes = [p for p in spec if p.location == Location.NODE]
-    graph_probes = [p for p in spec if p.location == Location.GRAPH]
-    A = np.asarray(A)
-    n = A.shape[0]
-    hints = trace(algo, A, source)
-    label = components(A)
-    members = {c: [int(k) for k in np.nonzero(label == c)[0]] for c in set(label.tolist())}
-    static = {c: (tuple(Fraction(k, n) for k in m), tuple(tuple(float(A[i, j]) for j in m) for i in m))
-              for c, m in members.items()}
-    history = {c: () for c in members}
-    graph_history = ()
-    out = []
-    for h in hints:
-        graph_history += (tuple(round(float(h[p.name]), 9) for p in graph_probes),)
-        for c, m in members.items():
-            history[c] += (tuple(tuple(_node_value(p, h[p.name][k], n) for p in node_probes) for k in m),)
-        out.append([(Fraction(k, n), static[label[k]], history[label[k]],
-                     graph_history if len(members[label[k]]) > 1 else None) for k in range(n)])
-    return out, hints
+class Views:
+    """Views of nodes, comparable across every graph given to one ``Views``.
+
+    ``hops=None``: the component view (everything in the node's weakly connected
+    component so far: an upper bound for any number of message-passing steps).
+    ``hops=m``: what m message-passing steps per hint can gather, as a 1-WL refinement:
+    per step, a node's state is its own hints and state before, with the set of its
+    neighbours' (hints, edge values both ways, states before), neighbours being the
+    processor's graph at that hint (``adj`` both ways, self-loops, pointer-hint edges),
+    and the graph hints when it has two or more candidates. Any heads, widths and
+    attention weights compute a function of this (ids make neighbours distinct).
+    ``full=True``: the processor attends over all nodes (dm-clrs' ``gatv2_full``; edges
+    are then features only), so every node is every node's neighbour.
+    """
+
+    def __init__(self, algo: str, hops: int | None = None, *, full: bool = False):
+        if hops is not None and hops < 1:
+            raise ValueError(f"hops must be >= 1 (or None for the component view), got {hops}")
+        if full and hops is None:
+            raise ValueError("full attention reaches every node in one step: give hops")
+        spec = get_spec(algo)
+        self.algo, self.hops, self.full = algo, hops, full
+        self.node_hints = [p for p in spec if p.stage == Stage.HINT and p.location == Location.NODE]
+        self.graph_hints = [p for p in spec if p.stage == Stage.HINT and p.location == Location.GRAPH]
+        self.node_inputs = [p for p in spec if p.stage == Stage.INPUT and p.location == Location.NODE]
+        self.pointers = [p.name for p in self.node_hints if p.type == Type.POINTER]
+        self._ids: dict = {}
+
+    def _intern(self, x) -> int:
+        return self._ids.setdefault(x, len(self._ids))
+
+    def __call__(self, A: np.ndarray, source: int = 0) -> tuple[list[list], list[dict]]:
+        """Every node's view at every hint step of ``A``, ``views[t][k]``, and the hints."""
+        A = np.asarray(A)
+        n = A.shape[0]
+        inputs, hints = trace(self.algo, A, source)
+        ids = [Fraction(k, n) for k in range(n)]
+        own_inputs = [tuple(_node_value(p, inputs[p.name][k], n) for p in self.node_inputs) for k in range(n)]
+        x = [[own_inputs[k] + tuple(_node_value(p, h[p.name][k], n) for p in self.node_hints) for k in range(n)]
+             for h in hints]
+        g = [tuple(round(float(h[p.name]), 9) for p in self.graph_hints) for h in hints]
+        if self.hops is None:
+            return self._component(A, ids, x, g), hints
+        return self._refined(A, hints, ids, x, g), hints
+
+    def _component(self, A, ids, x, g) -> list[list]:
+        n = len(ids)
+        label = components(A)
+        members = {c: [int(k) for k in np.nonzero(label == c)[0]] for c in set(label.tolist())}
+        static = {c: (tuple(ids[k] for k in m), tuple(tuple(float(A[i, j]) for j in m) for i in m))
+                  for c, m in members.items()}
+        history = {c: () for c in members}
+        graph_history = ()
+        out = []
+        for t in range(len(x)):
+            graph_history += (g[t],)
+            for c, m in members.items():
+                history[c] += (tuple(x[t][k] for k in m),)
+            out.append([(ids[k], static[label[k]], history[label[k]],
+                         graph_history if len(members[label[k]]) > 1 else None) for k in range(n)])
+        return out
+
+    def _refined(self, A, hints, ids, x, g) -> list[list]:
+        n = len(ids)
+        base = np.ones((n, n), bool) if self.full else (A + A.T + np.eye(n)) != 0
+        state = [self._intern(("start", ids[k])) for k in range(n)]
+        out = []
+        for t, h in enumerate(hints):
+            near = base.copy()
+            for name in self.pointers:
+                for k in range(n):
+                    j = int(h[name][k])
+                    near[k, j] = near[j, k] = True
+            for _ in range(self.hops):
+                state = [self._intern((ids[k], x[t][k], state[k],
+                                       frozenset((ids[j], x[t][j], float(A[k, j]), float(A[j, k]),
+                                                  tuple(int(h[q][k]) == j for q in self.pointers),
+                                                  tuple(int(h[q][j]) == k for q in self.pointers), state[j])
+                                                 for j in np.nonzero(near[k])[0]),
+                                       g[t] if near[k].sum() > 1 else None))
+                         for k in range(n)]
+            out.append(list(state))
+        return out
+
+
+def views(algo: str, A: np.ndarray, source: int = 0, *, hops: int | None = None,
+          full: bool = False) -> tuple[list[list], list[dict]]:
+    """Every node's view at every hint step, ``views[t][k]``, and the hints (one graph;
+    use one ``Views`` to compare views across graphs when ``hops`` is set)."""
+    return Views(algo, hops, full=full)(A, source)
 
 
 def directed_graphs(n: int, *, self_loops: bool = False) -> Iterator[np.ndarray]:
@@ -135,13 +207,20 @@ def random_graphs(n: int, count: int, *, seed: int, p: Iterable[float] = (0.1, 0
         yield A
 
 
-def node_conflicts(algo: str, graphs: Iterable[np.ndarray], probe: str) -> Iterator[tuple[Instance, Instance, object, object]]:
-    """Pairs of instances where a node has the same view at t but ``probe``'s value at
-    t+1 differs (first witness per view): no model decides ``probe`` on both."""
+def node_conflicts(algo: str, graphs: Iterable[np.ndarray], probe: str, *, hops: int | None = None,
+                   full: bool = False) -> Iterator[tuple[Instance, Instance, object, object]]:
+    """Pairs of instances where a node has the same view at t but node-level hint
+    ``probe`` (categorical, mask or scalar) differs at t+1 (first witness per view): no
+    model decides ``probe`` on both. (Pointers and mask_one hints choose among nodes:
+    ``choice_cycle``.)"""
     p = {q.name: q for q in get_spec(algo)}[probe]
-    seen: dict[View, tuple[Instance, object]] = {}
+    if p.type in (Type.POINTER, Type.MASK_ONE) or p.location != Location.NODE:
+        raise ValueError(f"{probe} is a {p.type.name.lower()} {p.location.name.lower()} probe; "
+                         "node_conflicts takes node-level categorical, mask and scalar hints")
+    table = Views(algo, hops, full=full)
+    seen: dict = {}
     for A in graphs:
-        vs, hints = views(algo, A)
+        vs, hints = table(A)
         n = A.shape[0]
         key = tuple(map(tuple, A.astype(int)))
         for t in range(len(hints) - 1):
@@ -152,24 +231,45 @@ def node_conflicts(algo: str, graphs: Iterable[np.ndarray], probe: str) -> Itera
                     yield got[0], Instance(key, t, k), got[1], target
 
 
-def mask_one_cycle(algo: str, graphs: Iterable[np.ndarray], probe: str) -> list[tuple[Instance, Instance]] | None:
-    """A cycle of "must outscore" relations for mask_one hint ``probe`` (each link: the
-    target node at t+1 in one instance and a node it must beat there), or None if the
-    instances admit scores. A cycle means no model predicts ``probe`` on all of them."""
-    index: dict[View, int] = {}
+def choice_cycle(algo: str, graphs: Iterable[np.ndarray], probe: str, *, hops: int | None = None,
+                 full: bool = False) -> list[tuple[Instance, Instance]] | None:
+    """A cycle of "must outscore" links for a hint that chooses a node, or None if the
+    instances admit scores; a cycle means no model predicts ``probe`` on all of them.
+
+    mask_one: the argmax over nodes k of a logit that is a function of k's view.
+    pointer: node i points at the argmax over j of a logit that is a function of i's
+    view, j's view and the edge values between them; each link then names node i at t
+    (``Instance.node``) and, in the pair, the candidates it must rank.
+    """
+    p = {q.name: q for q in get_spec(algo)}[probe]
+    if p.type not in (Type.POINTER, Type.MASK_ONE):
+        raise ValueError(f"{probe} is a {p.type.name.lower()} probe; choice_cycle takes pointer and mask_one hints")
+    table = Views(algo, hops, full=full)
+    index: dict = {}
     witness: dict[tuple[int, int], tuple[Instance, Instance]] = {}
     for A in graphs:
-        vs, hints = views(algo, A)
+        vs, hints = table(A)
+        n = A.shape[0]
         key = tuple(map(tuple, A.astype(int)))
         for t in range(len(hints) - 1):
-            w = int(np.argmax(hints[t + 1][probe]))
-            a = index.setdefault(vs[t][w], len(index))
-            for k in range(A.shape[0]):
-                if k != w:
-                    b = index.setdefault(vs[t][k], len(index))
+            target = hints[t + 1][probe]
+            rows = [(None, int(np.argmax(target)))] if p.type == Type.MASK_ONE else \
+                [(i, int(target[i])) for i in range(n)]
+            for i, w in rows:
+                def cand(j, i=i):
+                    if i is None:
+                        return vs[t][j]
+                    return (vs[t][i], vs[t][j], float(A[i, j]), float(A[j, i]), i == j)
+                a = index.setdefault(cand(w), len(index))
+                for k in range(n):
+                    if k == w:
+                        continue
+                    b = index.setdefault(cand(k), len(index))
+                    win, lose = (Instance(key, t, w), Instance(key, t, k)) if i is None else \
+                        (Instance(key, t, i, w), Instance(key, t, i, k))
                     if a == b:  # the same view must win and lose at once
-                        return [(Instance(key, t, w), Instance(key, t, k))]
-                    witness.setdefault((a, b), (Instance(key, t, w), Instance(key, t, k)))
+                        return [(win, lose)]
+                    witness.setdefault((a, b), (win, lose))
     cycle = find_cycle(list(witness))
     return None if cycle is None else [witness[link] for link in cycle]
 
