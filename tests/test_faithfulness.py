@@ -89,6 +89,23 @@ def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
         run(StabilityConfig("bfs", runs=2, steps=5, lr=1e-3, test_length=16), tmp_path, parallel=2, progress=False)
 
 
+def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
+    """``scale`` compiles the start with smaller constants (still exact at step 0); a sweep
+    saved without it resumes, one at another scale is refused by name."""
+    from eqgat import load
+    from eqgat.stability import StabilityConfig, run
+
+    assert "scale" not in StabilityConfig("bfs").settings()  # sweeps saved before scale existed resume
+    with pytest.raises(ValueError, match="scale must be >= 1"):
+        StabilityConfig("bfs", scale=0.5)
+    s = run(StabilityConfig("bfs", runs=1, steps=0, test_length=8, scale=1), tmp_path / "s1", parallel=1, progress=False)
+    run(StabilityConfig("bfs", runs=1, steps=0, test_length=8), tmp_path / "s0", parallel=1, progress=False)
+    big = lambda p: max(float(np.abs(np.asarray(x)).max()) for x in jax.tree.leaves(eqx.filter(load(p), eqx.is_inexact_array)))  # noqa: E731
+    assert s["test_mean"] == 100.0 and big(tmp_path / "s1" / "compiled.eqx") < big(tmp_path / "s0" / "compiled.eqx")
+    with pytest.raises(ValueError, match="scale: 1 there, 2 now"):
+        run(StabilityConfig("bfs", runs=1, steps=0, test_length=8, scale=2), tmp_path / "s1", parallel=1, progress=False)
+
+
 def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
     from eqgat.stability import StabilityConfig, run
 

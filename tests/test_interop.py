@@ -12,12 +12,12 @@ from eqgat import data, interop
 TOL = 1e-4
 
 
-def _clrs_model(algo, n, hidden, seed=0, batch=4):
+def _clrs_model(algo, n, hidden, seed=0, batch=4, processor="gatv2"):
     sampler, spec = clrs.build_sampler(algo, num_samples=-1, length=n, seed=seed, p=(0.2, 0.5))
     fb = sampler.next(batch)
     model = clrs.models.BaselineModel(
         spec=spec, dummy_trajectory=fb,
-        processor_factory=clrs.get_processor_factory("gatv2", use_ln=True, nb_heads=1, nb_triplet_fts=0),
+        processor_factory=clrs.get_processor_factory(processor, use_ln=True, nb_heads=1, nb_triplet_fts=0),
         hidden_dim=hidden, encode_hints=True, decode_hints=True, encoder_init="xavier_on_scalars",
         learning_rate=1e-3, grad_clip_max_norm=1.0,
     )
@@ -56,6 +56,21 @@ def test_predict_matches_dm_clrs(algo, n):
     batch = data.from_clrs(algo, fb.features, fb.outputs, trace_length=eqgat.max_trace_length(algo, n))
     ref_loss = float(model._loss(model.params, jax.random.key(0), fb, 0))
     assert abs(float(eqgat.loss(ours, batch)) - ref_loss) <= TOL * max(1.0, abs(ref_loss))
+
+
+def test_full_attention_matches_dm_clrs_gatv2_full():
+    """ModelConfig.full_attention is dm-clrs' gatv2_full: attention over all nodes (sparse
+    graphs, so that it matters), and not what gatv2 computes on the same weights."""
+    model, _, fb = _clrs_model("bfs", 12, hidden=16, processor="gatv2_full")
+    ref_out, ref_hints = model.predict(jax.random.key(0), fb.features, return_hints=True)
+    full = interop.from_clrs(model, full_attention=True)
+    assert full.config.full_attention and full.processor.full_attention
+    _, hints = interop.predict(full, fb.features, return_hints=True)
+    for ref_t, our_t in zip(ref_hints, hints):
+        for k in ref_t:
+            np.testing.assert_allclose(np.asarray(our_t[k]), np.asarray(ref_t[k]), atol=TOL, rtol=TOL)
+    _, masked = interop.predict(interop.from_clrs(model), fb.features, return_hints=True)
+    assert _max_diff([h["pi_h"] for h in ref_hints], [h["pi_h"] for h in masked]) > 10 * TOL
 
 
 def test_predict_without_hints_returns_none():

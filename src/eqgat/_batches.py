@@ -61,12 +61,17 @@ def _chunks(seeds: Sequence[int], k: int) -> list[list[int]]:
     return [list(seeds[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _seed_batch(algo: str, a: Arrays) -> Batch:
-    """Stacked ``Arrays`` as a ``Batch`` with a leading seed axis (built leaf by leaf on a
-    one-seed ``Batch``'s structure: ``Batch`` checks the shapes of one seed's batch)."""
+def _batch_structure(algo: str, a: Arrays):
+    """The pytree structure of a ``Batch`` of ``a``'s probes (built from seed 0's slice:
+    ``Batch`` checks the shapes of one seed's batch, not of a stack)."""
     parts = (a.inputs, a.hints, a.outputs, a.lengths)
-    one = Batch(*jax.tree.map(lambda x: jnp.asarray(x[0]), parts), algo)
-    return jax.tree.unflatten(jax.tree.structure(one), [jnp.asarray(x) for x in jax.tree.leaves(parts)])
+    return jax.tree.structure(Batch(*jax.tree.map(lambda x: jnp.asarray(x[0]), parts), algo))
+
+
+def _seed_batch(structure, a: Arrays) -> Batch:
+    """Stacked ``Arrays`` as a ``Batch`` with a leading seed axis, leaf by leaf."""
+    return jax.tree.unflatten(structure, [jnp.asarray(x) for x in jax.tree.leaves((a.inputs, a.hints, a.outputs,
+                                                                                     a.lengths))])
 
 
 class SeedBatches:
@@ -116,6 +121,7 @@ class SeedBatches:
             return got
 
     def __iter__(self) -> Iterator[Batch]:
+        structure = None
         for _ in range(self.steps):
             if self._local is not None:
                 a = next(self._local)
@@ -124,7 +130,8 @@ class SeedBatches:
                 cat = lambda dicts: {k: np.concatenate([d[k] for d in dicts]) for k in dicts[0]}  # noqa: E731
                 a = Arrays(cat([p.inputs for p in parts]), cat([p.hints for p in parts]),
                            cat([p.outputs for p in parts]), np.concatenate([p.lengths for p in parts]))
-            yield _seed_batch(self.algo, a)
+            structure = structure or _batch_structure(self.algo, a)
+            yield _seed_batch(structure, a)
 
     def close(self) -> None:
         for p in self._procs:

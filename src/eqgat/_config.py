@@ -21,7 +21,9 @@ class ModelConfig:
     ``use_ln``: layer norm after the processor; ``use_edge_info``: W_info (eqs. 11-13);
     ``use_pre_att_bias``: the n×n bias B (eq. 14), which fixes ``nb_nodes``;
     ``encode_hints`` / ``decode_hints``: hints fed back / predicted; ``simplify_decoders``:
-    the pointer decoder of table 3 (logit = -c·|p1 - p2|).
+    the pointer decoder of table 3 (logit = -c·|p1 - p2|); ``full_attention``: attention
+    over all nodes, the adjacency only an edge feature (dm-clrs' ``gatv2_full``; what
+    ``dfs_light`` needs, ``eqgat.locality``).
     """
 
     algorithm: str
@@ -34,6 +36,7 @@ class ModelConfig:
     encode_hints: bool = True
     decode_hints: bool = True
     simplify_decoders: bool = False
+    full_attention: bool = False
 
     def __post_init__(self):
         get_spec(self.algorithm)  # a clear error for an unknown algorithm
@@ -71,6 +74,7 @@ _FLAGS = {
     "use_pre_att_bias": ("--use-pre-att-bias", "pre-attention bias B (eq. 14; fixes the graph size)"),
     "encode_hints": ("--no-hints", "neither encode nor decode hints"),
     "simplify_decoders": ("--simplify-decoders", "the simplified pointer decoder of table 3"),
+    "full_attention": ("--full-attention", "attention over all nodes, not only along edges (dm-clrs' gatv2_full)"),
 }
 
 

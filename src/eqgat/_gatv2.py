@@ -49,6 +49,7 @@ class GATv2(eqx.Module):
     feature_size: int = eqx.field(static=True)
     hidden_size: int = eqx.field(static=True)
     nb_heads: int = eqx.field(static=True)
+    full_attention: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -60,11 +61,13 @@ class GATv2(eqx.Module):
         use_edge_info: bool = False,
         use_pre_att_bias: bool = False,
         nb_nodes: int | None = None,
+        full_attention: bool = False,
         key: PRNGKeyArray,
     ):
         """``feature_size`` f of the encoded node/edge/graph features, ``hidden_size`` s,
         ``nb_heads`` d (must divide s). ``use_pre_att_bias`` needs ``nb_nodes``: B is n×n,
-        so the layer then only accepts graphs of that size."""
+        so the layer then only accepts graphs of that size. ``full_attention``: every node
+        attends over all nodes, A then masks nothing (dm-clrs' ``gatv2_full``)."""
         if hidden_size % nb_heads != 0:
             raise ValueError(
                 f"nb_heads={nb_heads} must divide hidden_size={hidden_size}"
@@ -86,6 +89,7 @@ class GATv2(eqx.Module):
         self.B = jnp.zeros((nb_nodes, nb_nodes)) if use_pre_att_bias else None
         self.layer_norm = eqx.nn.LayerNorm(s, eps=1e-5) if use_ln else None
         self.feature_size, self.hidden_size, self.nb_heads = f, s, d
+        self.full_attention = full_attention
 
     @property
     def use_edge_info(self) -> bool:
@@ -131,8 +135,8 @@ class GATv2(eqx.Module):
         # (σ(ζ) first: its [n, n, s] layout is the dot's, so it is not copied into another)
         a = einsum(jax.nn.leaky_relu(zeta, LEAKY_SLOPE), self.omega, "i j d m, d m -> d i j")
         a = a + self.omega_bias[:, None, None]
-        # eq. 8: β = c (A - 1)
-        beta = ADJACENCY_BIAS * (A - 1.0)
+        # eq. 8: β = c (A - 1); full attention: β = 0 (dm-clrs' gatv2_full sets A to ones)
+        beta = jnp.zeros_like(A) if self.full_attention else ADJACENCY_BIAS * (A - 1.0)
         return a + beta[None]
 
     def __call__(

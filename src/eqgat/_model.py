@@ -63,7 +63,8 @@ class Model(eqx.Module):
         }
         self.processor = GATv2(
             s, s, config.nb_heads, use_ln=config.use_ln, use_edge_info=config.use_edge_info,
-            use_pre_att_bias=config.use_pre_att_bias, nb_nodes=config.nb_nodes, key=proc_key,
+            use_pre_att_bias=config.use_pre_att_bias, nb_nodes=config.nb_nodes,
+            full_attention=config.full_attention, key=proc_key,
         )
         self.decoders = {
             p.name: make_decoder(p, 3 * s, s, s, simplify=config.simplify_decoders, key=k)

@@ -345,21 +345,24 @@ def _cmd_locality(args) -> int:
 
     directed = ALGORITHMS[args.algo][1]
 
-    def graphs():
+    def graphs():  # undirected algorithms read A + Aᵀ: each such graph once
+        seen = set()
         for n in range(2, args.max_nodes + 1):
-            yield from locality.directed_graphs(n)
+            for A in locality.directed_graphs(n):
+                A = A if directed else np.maximum(A, A.T)
+                if directed or A.tobytes() not in seen:
+                    seen.add(A.tobytes())
+                    yield A
         for n in args.random_nodes:
-            yield from locality.random_graphs(n, args.random, seed=args.seed + n)
-
-    def as_input(A):
-        return A if directed else np.maximum(A, A.T)
+            for A in locality.random_graphs(n, args.random, seed=args.seed + n):
+                yield A if directed else np.maximum(A, A.T)
 
     count = sum(1 for _ in graphs())
     found = False
     for p in get_spec(args.algo):
         if p.stage != Stage.HINT or p.location != Location.NODE:
             continue
-        gs = (as_input(A) for A in graphs())
+        gs = graphs()
         if p.type in (Type.MASK_ONE, Type.POINTER):
             cycle = locality.choice_cycle(args.algo, gs, p.name, hops=args.hops, full=args.full)
             if cycle:

@@ -35,10 +35,11 @@ def _algorithm_of(spec: dict) -> str:
     raise ValueError(f"the model's spec matches none of eqgat's algorithms: {dict(spec)}")
 
 
-def from_clrs(model: Any) -> Model:
+def from_clrs(model: Any, *, full_attention: bool = False) -> Model:
     """The eqgat ``Model`` computing what ``model`` (a single-algorithm dm-clrs
     ``BaselineModel`` with processor ``gatv2``, 1 head, ``use_ln=True``, initialised or
-    trained) computes."""
+    trained) computes. dm-clrs' ``gatv2_full`` has ``gatv2``'s parameters under the same
+    names and nothing in the model says which it is: pass ``full_attention=True`` for it."""
     params = model.params
     if params is None:
         raise ValueError("the dm-clrs model has no parameters yet: call model.init(...) first")
@@ -55,7 +56,8 @@ def from_clrs(model: Any) -> Model:
     s = params[_PROC + "linear"]["w"].shape[1]
     hint_probes = [p for p in get_spec(algorithm) if p.stage == Stage.HINT]
     encode_hints = any(f"{_ENC}{p.name}_enc_linear" in params for p in hint_probes)
-    config = ModelConfig(algorithm, s, 1, encode_hints=encode_hints, decode_hints=model.decode_hints)
+    config = ModelConfig(algorithm, s, 1, encode_hints=encode_hints, decode_hints=model.decode_hints,
+                         full_attention=full_attention)
     arrays = {m: {k: np.asarray(v) for k, v in p.items()} for m, p in params.items()}
     return model_from_params(arrays, config, source="the dm-clrs model")
 

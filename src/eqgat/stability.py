@@ -26,6 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._settings import differences
+
 
 @dataclass(frozen=True)
 class StabilityConfig:
@@ -43,6 +45,7 @@ class StabilityConfig:
     noise: float = 0.0
     seed: int = 0
     every: int = 0  # φ_internal every N steps (default: steps // 5)
+    scale: int | float | None = None  # the compiled constants' scale (``compile --scale``; None: the default)
 
     def __post_init__(self):
         from .programs import PROGRAMS
@@ -51,11 +54,14 @@ class StabilityConfig:
             raise ValueError(f"no compiled program for {self.algo!r}; use one of {', '.join(PROGRAMS)}")
         if self.runs < 1 or self.steps < 0 or self.noise < 0 or self.every < 0:
             raise ValueError("runs must be >= 1; steps, noise and every >= 0")
+        if self.scale is not None and not self.scale >= 1:
+            raise ValueError(f"scale must be >= 1 (a multiple of the smallest constants), got {self.scale}")
         object.__setattr__(self, "train_lengths", tuple(self.train_lengths))
 
     def settings(self) -> dict:
         """What a resumed sweep must share with the saved one (``runs`` may grow)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "runs"}
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k != "runs" and not (k == "scale" and v is None)}  # sweeps saved before scale existed resume
 
 
 def _distance(models, compiled):
@@ -71,10 +77,7 @@ def _resume(path: Path, cfg: StabilityConfig) -> list[dict]:
     if not path.exists():
         return []
     saved = json.loads(path.read_text())
-    before = saved.get("config", {})
-    now = json.loads(json.dumps(cfg.settings()))
-    if differ := [k for k in sorted(set(before) | set(now)) if k != "runs" and before.get(k) != now.get(k)]:
-        said = "; ".join(f"{k}: {before.get(k, '(unset)')!r} there, {now.get(k, '(unset)')!r} now" for k in differ)
+    if said := differences(saved.get("config", {}), json.loads(json.dumps(cfg.settings())), ignore=("runs",)):
         raise ValueError(f"{path} holds a sweep made with other settings, so it is not resumed ({said}); "
                          "use another --out or the same settings")
     return saved["runs"]
@@ -97,7 +100,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "stability.json"
     done = _resume(results_path, cfg)
-    stages = compile_stages(programs.PROGRAMS[cfg.algo], cfg.hidden_size)
+    stages = compile_stages(programs.PROGRAMS[cfg.algo], cfg.hidden_size, scale=cfg.scale)
     compiled = stages.build()
     ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=cfg.algo,
                 layout=stages.layout.to_dict())

@@ -304,7 +304,7 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
             compiled_sizes.add(cfg.train_lengths[i % len(cfg.train_lengths)])
             models, opt_states, loss = step_fn(models, opt_states, shard_leading(batches, mesh))
             losses.append(loss)  # on the device: read back below, so the host draws ahead
-            _after_step(i, cfg, models, loss, val, val_batch, trajectory, trajectory_every, callback, callback_every)
+            _after_step(i, cfg, models, val, val_batch, trajectory, trajectory_every, callback, callback_every)
             bar.update()
             if progress and (i % 10 == 9 or i + 1 == cfg.steps):
                 rate = (i + 1) * cfg.batch_size * cfg.seeds / (time.time() - t0)
@@ -326,7 +326,7 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
     return result
 
 
-def _after_step(i: int, cfg: TrainConfig, models, loss, val: list, val_batch, trajectory: list,
+def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajectory: list,
                 trajectory_every: int, callback, callback_every: int) -> None:
     """What runs after training step ``i``: a trajectory snapshot, the callback, validation."""
     if trajectory_every and i % trajectory_every == 0:

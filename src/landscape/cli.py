@@ -153,6 +153,9 @@ def add_stability_command(sub) -> None:
                    help="start each run at compiled + SIGMA x a filter-normalised Gaussian direction (key: the run's seed)")
     p.add_argument("--every", type=int, default=0, help="φ_internal every N steps (default steps/5)")
     p.add_argument("--parallel", type=_positive, default=4, help="runs vmapped in one program")
+    p.add_argument("--scale", type=float, default=None, metavar="S",
+                   help="compile with the constants' scale S >= 1 (eqgat compile --scale; default: eqgat.CONSTANTS)")
+    p.add_argument("--workers", type=int, default=0, help="processes drawing the training batches (0: this one)")
     p.add_argument("--seed", type=int, default=0, help="first run's seed (data order and noise key)")
     p.add_argument("--out", default=None)
     p.set_defaults(fn=cmd_stability)
@@ -177,9 +180,9 @@ def cmd_stability(args) -> int:
 
     cfg = StabilityConfig(args.algo, runs=args.runs, steps=args.steps, hidden_size=args.hidden_size, lr=args.lr,
                           batch_size=args.batch_size, train_lengths=args.train_lengths, test_length=args.test_length,
-                          noise=args.noise, seed=args.seed, every=args.every)
+                          noise=args.noise, seed=args.seed, every=args.every, scale=args.scale)
     out = Path(args.out or f"out/stability-{args.algo}")
-    s = run(cfg, out, parallel=args.parallel)
+    s = run(cfg, out, parallel=args.parallel, workers=args.workers)
     print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f} ± "
           f"{s['test_std']:.2f} (max {s['test_max']:.2f}), mean relative distance travelled {s['relative_distance_mean']:.3g}")
     print(f"results: {out / 'stability.json'}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._settings import differences
 from ._entries import Experiment
 from ._profiles import Profile
 
@@ -79,25 +80,12 @@ def settings(exp: Experiment, profile: Profile) -> dict:
                                   "config": config}))
 
 
-def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def check_settings(folder: Path, now: dict) -> None:
     """Write ``folder/settings.json``, or refuse (``ValueError`` naming each setting that
     differs) if the folder holds runs made under other settings."""
     path = folder / "settings.json"
     if path.exists():
-        before = json.loads(path.read_text())
-        a, b = _flatten(before), _flatten(now)
-        if differ := [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]:
-            said = "; ".join(f"{k}: {a.get(k, '(unset)')!r} there, {b.get(k, '(unset)')!r} now" for k in differ)
+        if said := differences(json.loads(path.read_text()), now):
             raise ValueError(f"{folder} holds runs made with other settings, so they are not resumed ({said}); "
                              "use another --out or the same profile")
         return
