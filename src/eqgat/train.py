@@ -301,7 +301,10 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
                        random_pos=cfg.random_pos, workers=workers)
     with data, bar:
         for i, batches in enumerate(data):
-            compiled_sizes.add(cfg.train_lengths[i % len(cfg.train_lengths)])
+            n = cfg.train_lengths[i % len(cfg.train_lengths)]
+            if n not in compiled_sizes:  # this step compiles: never while earlier steps still run
+                jax.block_until_ready(models)
+                compiled_sizes.add(n)
             models, opt_states, loss = step_fn(models, opt_states, shard_leading(batches, mesh))
             losses.append(loss)  # on the device: read back below, so the host draws ahead
             _after_step(i, cfg, models, val, val_batch, trajectory, trajectory_every, callback, callback_every)
@@ -328,12 +331,18 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
 
 def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajectory: list,
                 trajectory_every: int, callback, callback_every: int) -> None:
-    """What runs after training step ``i``: a trajectory snapshot, the callback, validation."""
-    if trajectory_every and i % trajectory_every == 0:
+    """What runs after training step ``i``: a trajectory snapshot, the callback, validation
+    (each first waits for the step: what they compile is never compiled beside a running step)."""
+    snapshot = trajectory_every and i % trajectory_every == 0
+    call = callback is not None and callback_every and (i + 1) % callback_every == 0
+    validate = cfg.val_every and (i + 1) % cfg.val_every == 0
+    if snapshot or call or validate:
+        jax.block_until_ready(models)
+    if snapshot:
         trajectory.append(jax.tree.map(np.asarray, eqx.filter(models, eqx.is_inexact_array)))
-    if callback is not None and callback_every and (i + 1) % callback_every == 0:
+    if call:
         callback(i + 1, models)
-    if cfg.val_every and (i + 1) % cfg.val_every == 0:
+    if validate:
         val.append({"step": i + 1, "scores": evaluate_models(models, val_batch).tolist()})
 
 

@@ -89,7 +89,7 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
                "figure": figure, "note": entry.note}
     jpath = out / f"{entry.name}.json"
     jpath.write_text(json.dumps(payload, indent=2))
-    full = PROFILES[profile.name].seeds
+    full = PROFILES.get(profile.name, profile).seeds  # a profile of the caller's own: its own count
     cut = "" if profile.seeds == full else f", cut to its first {profile.seeds} (`--seeds {profile.seeds}`)"
     lines = [f"# {entry.title}", "", f"Profile `{profile.name}`: {full} seeds per row{cut}. eqgat's numbers: "
              "mean ± std (max) over the seeds finished, test accuracy in %, std over seeds as the paper's "
