@@ -51,3 +51,12 @@ def test_training_with_workers_equals_training_without():
     for x, y in zip(jax.tree.leaves(a.models), jax.tree.leaves(b.models), strict=True):
         if hasattr(x, "shape"):
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_compiled_programs_are_released_when_maps_crowd():
+    from eqgat._maps import memory_maps, release_if_crowded
+
+    n = memory_maps()
+    assert n is None or n > 0
+    assert release_if_crowded(limit=10**9) is False
+    assert release_if_crowded(limit=0) is (n is not None)
