@@ -58,20 +58,11 @@ class Instance:
 
 
 def components(A: np.ndarray) -> np.ndarray:
-    """The weakly connected component of each node of ``A`` (a label per node)."""
-    n = A.shape[0]
-    label = np.arange(n)
+    """The weakly connected component of each node of ``A`` (labels 0, 1, ... in order of
+    each component's lowest node)."""
+    from scipy.sparse.csgraph import connected_components
 
-    def root(i):
-        while label[i] != i:
-            i = label[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.asarray(A) + np.asarray(A).T)):
-        a, b = root(i), root(j)
-        if a != b:
-            label[max(a, b)] = min(a, b)
-    return np.array([root(i) for i in range(n)])
+    return connected_components(np.asarray(A) != 0, directed=True, connection="weak")[1]
 
 
 def _node_value(probe, x, n: int):
