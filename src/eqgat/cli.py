@@ -438,10 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_compile)
 
     p = sub.add_parser("verify", help="compare a compiled model with dm-clrs' ground truth")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs_light"],
+                   help="dfs_light: the fork's DFS, compiled for full attention (eqgat.compiler._dfs)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
-                   help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes")
+                   help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes "
+                        "(dfs_light: every directed graph up to 4 nodes)")
     p.add_argument("--max-nodes", type=_positive, default=None,
                    help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")
     p.add_argument("--lengths", type=_ints, default=None, help="default 16,64,128 (the paper's mechanism: --nodes)")

@@ -114,3 +114,66 @@ def exhaustive(max_n: int = 5) -> Iterator[Case]:
                     A[i, j] = A[j, i] = 1.0
             for s in range(n):
                 yield Case(f"exhaustive n={n}", A, s)
+
+
+# ------------------------------------------------------------------ directed graphs (DFS)
+
+DIRECTED_FAMILIES = ("no edges", "components", "path", "reversed path", "out-star", "in-star", "cycle",
+                     "complete", "complete with self-loops", "forward tournament", "weighted", "random")
+
+
+def directed_families(n: int, *, seed: int = 0, random_graphs: int = 6) -> list[Case]:
+    """Directed graphs on ``n`` nodes (``A[u, v] != 0``: an edge u -> v) for algorithms
+    without a source (DFS); every case's ``source`` is 0:
+
+    - ``no edges``: n trees of one node, each root found by the global choice;
+    - ``components``: three groups (a path 0 -> 1 -> ..., an isolated node, a reversed
+      path), so trees start in components the earlier ones cannot reach;
+    - ``path`` 0 -> 1 -> ... and ``reversed path`` n-1 -> ... -> 0 (n roots, each finding
+      its predecessors black); ``out-star`` from node 0 and from the last node; ``in-star``
+      into node 0 and into the last node; ``cycle``;
+    - ``complete`` with and without self-loops; ``forward tournament`` (i -> j for i < j);
+    - ``weighted``: a random graph whose edges carry repeated weights 0.25-3 (DFS reads
+      only A != 0); ``random``: ``random_graphs`` Erdős–Rényi graphs with self-loops, edge
+      probability 0.5 and 1.5/n, from ``numpy.random.default_rng([seed, n])``.
+    """
+    if n < 1:
+        raise ValueError(f"a graph needs at least one node, got {n}")
+    cases = [Case("no edges", np.zeros((n, n)), 0)]
+    comp = np.zeros((n, n))
+    a, b = n // 3, n // 3 + 1  # [0, a) a path, node a alone, [b, n) a reversed path
+    for i in range(a - 1):
+        comp[i, i + 1] = 1.0
+    for i in range(b, n - 1):
+        comp[i + 1, i] = 1.0
+    cases.append(Case("components", comp, 0))
+    path = np.eye(n, k=1)
+    cases += [Case("path", path, 0), Case("reversed path", path.T.copy(), 0)]
+    for centre in sorted({0, n - 1}):
+        out = np.zeros((n, n))
+        out[centre] = 1.0
+        out[centre, centre] = 0.0
+        cases += [Case("out-star", out, 0), Case("in-star", out.T.copy(), 0)]
+    cases.append(Case("cycle", np.roll(np.eye(n), 1, axis=1), 0))
+    cases += [Case("complete", np.ones((n, n)) - np.eye(n), 0), Case("complete with self-loops", np.ones((n, n)), 0)]
+    cases.append(Case("forward tournament", np.triu(np.ones((n, n)), 1), 0))
+    rng = np.random.default_rng([seed, n])
+    edges = rng.random((n, n)) < 0.5
+    cases.append(Case("weighted", np.where(edges, rng.choice([0.25, 0.5, 1.0, 3.0], size=(n, n)), 0.0), 0))
+    for k in range(random_graphs):
+        p = 0.5 if k % 2 == 0 else min(1.0, 1.5 / n)
+        cases.append(Case("random", (rng.random((n, n)) < p).astype(float), 0))
+    return cases
+
+
+def exhaustive_directed(max_n: int = 4) -> Iterator[Case]:
+    """Every directed graph without self-loops on 1 to ``max_n`` nodes (labelled: all
+    2^(n(n-1)) edge sets; 4,165 graphs up to 4 nodes)."""
+    for n in range(1, max_n + 1):
+        pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+        for bits in range(2 ** len(pairs)):
+            A = np.zeros((n, n))
+            for k, (i, j) in enumerate(pairs):
+                if bits >> k & 1:
+                    A[i, j] = 1.0
+            yield Case(f"exhaustive n={n}", A, 0)

@@ -32,14 +32,18 @@ import numpy as np
 from .compiler import Compiled, compile_stages, graph_size
 from ._evaluate import matches, predict
 from .data import TRAIN_P, Arrays, Sampler, concat, derive_seed, graph_arrays, to_batch
-from .families import exhaustive, families
+from .families import directed_families, exhaustive, exhaustive_directed, families
 from ._spec import live_steps
 from .programs import PROGRAMS
 
 DISTRIBUTIONS = {"test": dict(random_pos=False, p=(0.5,)), "train": dict(random_pos=True, p=TRAIN_P)}
 GRAPHS = ("sampler", "families", "exhaustive")
-#: Largest graph of ``--graphs exhaustive``.
+#: Largest graph of ``--graphs exhaustive``: undirected (BFS, Bellman-Ford; every source) and
+#: directed (``dfs_light``: 4,165 graphs).
 EXHAUSTIVE_NODES = 5
+EXHAUSTIVE_DIRECTED_NODES = 4
+#: Algorithms ``verify`` has a compiled model of.
+VERIFIABLE = ("bfs", "bellman_ford", "dfs_light")
 
 
 @dataclass
@@ -268,10 +272,12 @@ def _count(rows: dict, groups: list[str], n: int, ok: dict, nt_upto: np.ndarray,
 
 @functools.lru_cache(maxsize=4)
 def exhaustive_arrays(algorithm: str) -> tuple[tuple[int, Arrays], ...]:
-    """dm-clrs' traces of every graph of ``eqgat.families.exhaustive``, one ``Arrays``
-    per size (computed once per process: about 5000 graphs)."""
+    """The reference traces of every graph of ``eqgat.families.exhaustive`` (directed
+    algorithms: ``exhaustive_directed``), one ``Arrays`` per size (computed once per
+    process: about 5000 graphs)."""
     by_n: dict[int, list] = {}
-    for c in exhaustive(EXHAUSTIVE_NODES):
+    cases = exhaustive_directed(EXHAUSTIVE_DIRECTED_NODES) if algorithm == "dfs_light" else exhaustive(EXHAUSTIVE_NODES)
+    for c in cases:
         by_n.setdefault(c.n, []).append(graph_arrays(algorithm, c.A, source=c.source))
     return tuple((n, concat(arrays)) for n, arrays in by_n.items())
 
@@ -293,7 +299,10 @@ def _cases(algorithm: str, graphs: str, lengths, samples: int, seed: int, batch_
                     yield n, [dist] * k, a
     elif graphs == "families":
         for n in lengths:
-            cases = families(n, seed=derive_seed(seed, n), value_bound=bound)
+            if algorithm == "dfs_light":
+                cases = directed_families(n, seed=derive_seed(seed, n))
+            else:
+                cases = families(n, seed=derive_seed(seed, n), value_bound=bound)
             arrays = [graph_arrays(algorithm, c.A, source=c.source) for c in cases]
             for c, a in zip(cases, arrays):
                 check_values(algorithm, a, bound, f"family {c.family!r} at n={n}")
@@ -313,10 +322,14 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
     on ``graphs``; see the module docstring. ``x64`` needs ``jax_enable_x64``. The
     paper's mechanism (``mechanism="paper"``, ``nodes=N``) runs on graphs of N nodes
     only: ``lengths`` must be N, and exhaustive graphs are those on N <= 5 nodes."""
-    if algorithm not in ("bfs", "bellman_ford"):
-        raise ValueError(f"verify compares with dm-clrs, which has bfs and bellman_ford programs; got {algorithm!r}")
+    if algorithm not in VERIFIABLE:
+        raise ValueError(f"verify runs a compiled model, and eqgat compiles {', '.join(VERIFIABLE)}; got {algorithm!r}")
     if graphs not in GRAPHS:
         raise ValueError(f"unknown --graphs {graphs!r}; use one of {', '.join(GRAPHS)}")
+    if algorithm == "dfs_light":
+        return verify_dfs_light(hidden_size, lengths, samples, seed, graphs=graphs, max_nodes=max_nodes,
+                                batch_size=batch_size, x64=x64, model=model, scale=scale, mechanism=mechanism,
+                                nodes=nodes)
     size = graph_size(mechanism, nodes, max_nodes)  # the largest graph; the paper's mechanism: N (--nodes)
     derive_seed(seed)  # a clear error for a seed out of range
     sizes = [EXHAUSTIVE_NODES] if graphs == "exhaustive" else list(lengths)
@@ -349,6 +362,98 @@ def verify(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128)
         for g in groups:
             order.setdefault(g, len(order))
         ok, nt_upto, m = _check(model, comp, a, dtype)
+        report.margins.update(m)
+        _count(rows, groups, n, ok, nt_upto, a.lengths)
+    report.rows = [rows[k] for k in sorted(rows, key=lambda k: (k[0], order[k[1]], k[2]))]
+    return report
+
+
+# ------------------------------------------------------------------ the compiled dfs_light
+
+
+def _check_dfs(model, a: Arrays, max_nodes: int) -> tuple[dict[str, np.ndarray], np.ndarray, Margins]:
+    """``_check`` for the compiled ``dfs_light`` (``eqgat.compiler._dfs``).
+
+    Near-ties: graphs with two ids closer than ``1/max_nodes`` (every id is compared).
+    Logit gaps: head 0 where the scan finds a node, head 1 where the cursor moves to the
+    receiver, head 2 everywhere (the cursor, the lowest lower-id white node or the node
+    itself). Gate slack: the distance of every flag of the state (grey, black, cursor,
+    has-parent, found, begun) from 0 or 1."""
+    from .compiler._dfs import read_state, slot_index
+
+    batch = to_batch("dfs_light", a, np.float32)
+    pred = predict(model, batch, return_logits=True)
+    ok = matches(model, pred, batch)
+    pos = a.inputs["pos"]
+    b, n = pos.shape
+    Tm1 = ok["color"].shape[1]
+    live = live_steps(a.lengths, Tm1)
+    gaps = np.diff(np.sort(pos, axis=1), axis=1)
+    close = (gaps < 1.0 / max_nodes).any(axis=1) if n > 1 else np.zeros(b, dtype=bool)
+    nt_upto = np.repeat(close[:, None], Tm1, axis=1) & live
+    m = Margins(near_tie_graphs=int(close.sum()))
+    if n < 2:
+        return ok, nt_upto, m
+    hidden = np.asarray(pred.hidden, dtype=np.float64)  # [b, T-1, n, s]: the state each step wrote
+    logits = np.asarray(pred.logits, dtype=np.float64)[:, :, :3]  # [b, T-1, head, i, j]
+    top2 = -np.partition(-logits, 1, axis=-1)[..., :2]
+    gap = top2[..., 0] - top2[..., 1]  # [b, T-1, head, i]
+    s = hidden.shape[-1]
+    moved = hidden[..., slot_index("push", s)] + hidden[..., slot_index("popto", s)]
+    decisive = np.stack([read_state(hidden, "found") > 0.5,  # the scan found a node
+                         moved > 0.5,  # the cursor moved to this node (a push or a pop)
+                         np.ones(hidden.shape[:3], dtype=bool)], axis=2)
+    use = decisive & (live & ~close[:, None])[:, :, None, None]
+    if use.any():
+        m.selections = int(use.sum())
+        m.min_logit_gap = float(gap[use].min())
+        ulp = np.spacing(np.abs(top2[..., 0]).astype(np.float32)).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            m.max_rounding_ratio = float((3 * ulp / gap)[use].max())
+    ok_steps = (live & ~close[:, None])[..., None]
+    err = 0.0
+    for name in ("grey", "black", "cur", "hp", "found", "begun"):
+        v = read_state(hidden, name)
+        dev = np.abs(v - np.round(v))[np.broadcast_to(ok_steps, v.shape)]
+        err = max(err, float(dev.max(initial=0.0)))
+    m.min_gate_slack = 0.5 - err
+    return ok, nt_upto, m
+
+
+def verify_dfs_light(hidden_size: int | None = None, lengths=(16, 64, 128), samples: int = 64, seed: int = 0, *,
+                     graphs: str = "sampler", max_nodes: int | None = None, batch_size: int = 64,
+                     x64: bool = False, model=None, scale=None, mechanism: str = "general",
+                     nodes: int | None = None) -> Report:
+    """``verify`` for the compiled ``dfs_light`` (``eqgat.compiler.compile_dfs_light``)
+    against the fork's reference trace (``eqgat.fork.dfs_light_trace``). Exact means: on
+    every graph whose ids are at least ``1/max_nodes`` apart, every hint step and the
+    output match."""
+    from .compiler import DEFAULT_MAX_NODES, compile_dfs_light
+
+    for what, given, default in (("--x64", x64, False), ("--scale", scale, None), ("--mechanism", mechanism, "general"),
+                                 ("--nodes", nodes, None)):
+        if given != default:
+            raise ValueError(f"{what} is not available for the compiled dfs_light (float32, its own constants, "
+                             "full attention)")
+    size = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"--max-nodes must be a positive integer, got {size!r}")
+    sizes = [EXHAUSTIVE_DIRECTED_NODES] if graphs == "exhaustive" else list(lengths)
+    if too_big := [n for n in sizes if n > size]:
+        raise ValueError(f"graphs of {too_big} nodes are larger than --max-nodes {size}: the compiled model "
+                         "tells ids apart down to 1/--max-nodes")
+    if graphs == "sampler" and (small := [n for n in sizes if n < 2]):
+        raise ValueError(f"--lengths must be >= 2 for sampled graphs, got {small}")
+    derive_seed(seed)
+    if model is None:
+        model = compile_dfs_light(hidden_size, max_nodes=size)
+    report = Report("dfs_light", model.hidden_size, graphs, samples, seed, False, size, 1.0 / size)
+    rows: dict = {}
+    order: dict[str, int] = {}
+    for n, groups, a in _cases("dfs_light", graphs, sizes, samples, seed, batch_size, 0.0):
+        for g in groups:
+            order.setdefault(g, len(order))
+        ok, nt_upto, m = _check_dfs(model, a, size)
         report.margins.update(m)
         _count(rows, groups, n, ok, nt_upto, a.lengths)
     report.rows = [rows[k] for k in sorted(rows, key=lambda k: (k[0], order[k[1]], k[2]))]
@@ -389,7 +494,8 @@ def main(args) -> int:
         if report.exact and report.near_ties:
             print(f"EXACT up to resolution: {report.near_ties} miss(es), all near-ties in dm-clrs' own values")
         elif report.exact:
-            print("EXACT: every hint step and output matches dm-clrs")
+            print("EXACT: every hint step and output matches " + ("the reference trace (eqgat.fork)" if
+                                                                  args.algo == "dfs_light" else "dm-clrs"))
         else:
             print("NOT EXACT: misses beyond near-ties; see the rows below 100%")
     return 0 if report.exact else 1

@@ -62,6 +62,8 @@ from ._compile import Compiled as Compiled
 from ._compile import compile_program as compile_program
 from ._compile import compile_stages as compile_stages
 from ._compile import graph_size as graph_size
+from ._dfs import DfsConstants as DfsConstants
+from ._dfs import compile_dfs_light as compile_dfs_light
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN
 from ._constants import SAFETY as SAFETY

@@ -177,6 +177,25 @@ class DfsConstants:
         return 2 * self.margin / self.delta
 
 
+def slot_index(name: str, hidden_size: int) -> int:
+    """The row of H that holds slot ``name`` (block of its head, then its place there)."""
+    m = hidden_size // len(HEADS)
+    for h, names in enumerate(SLOTS.values()):
+        if name in names:
+            return h * m + names.index(name)
+    raise KeyError(f"no slot {name!r}; slots: {[n for v in SLOTS.values() for n in v]}")
+
+
+def read_state(hidden: np.ndarray, name: str) -> np.ndarray:
+    """State part ``name`` (``STATE``) from hidden states ``[..., s]``: the sum of its slots."""
+    s = hidden.shape[-1]
+    out = np.zeros(hidden.shape[:-1])
+    for item in STATE[name]:
+        slot, coeff = (item, 1.0) if isinstance(item, str) else item
+        out = out + coeff * hidden[..., slot_index(slot, s)]
+    return out
+
+
 class _W:
     """The processor's weights as float64 buffers (rows of W_val/W_skip: H slots; rows of
     W_in/W_out/W_edge: ζ channels; columns of C = [V | H]: V then H)."""
@@ -190,10 +209,7 @@ class _W:
         self.omega = np.zeros((len(HEADS), self.m))
 
     def slot(self, name: str) -> int:
-        for h, names in enumerate(SLOTS.values()):
-            if name in names:
-                return h * self.m + names.index(name)
-        raise KeyError(name)
+        return slot_index(name, self.s)
 
     def feature(self, head: str, name: str) -> tuple[int, int]:
         """(row of ζ, index in the head's ω) of a feature."""
