@@ -1,0 +1,125 @@
+"""The compiled ``dfs_light`` (``eqgat.compiler._dfs``) against the fork's reference trace.
+
+Exact means every hint step (``color``, ``pi_h``) and the output ``pi`` of every graph,
+with the margins the construction promises: every decisive selection wins by a logit gap
+of at least ``MARGIN`` and every flag of the state is exactly 0 or 1.
+"""
+
+import equinox as eqx
+import jax
+import numpy as np
+import pytest
+
+from eqgat import ModelConfig, Model
+from eqgat._evaluate import matches, predict
+from eqgat._spec import live_steps
+from eqgat.compiler import MARGIN, compile_dfs_light
+from eqgat.compiler._dfs import minimal_hidden_size, read_state
+from eqgat.data import concat, graph_arrays, to_batch
+from eqgat.families import DIRECTED_FAMILIES, directed_families
+from eqgat.verify import verify
+
+
+@pytest.fixture(scope="module")
+def model():
+    return compile_dfs_light(max_nodes=16)
+
+
+def _misses(model, graphs):
+    """Per graph, the probes with a wrong live hint step or a wrong output."""
+    out = []
+    for A in graphs:
+        a = graph_arrays("dfs_light", A)
+        batch = to_batch("dfs_light", a)
+        ok = matches(model, predict(model, batch), batch)
+        live = live_steps(np.asarray(a.lengths), ok["color"].shape[1])
+        out.append(sorted(k for k, v in ok.items() if not np.all(v | ~live if v.ndim == 2 else v)))
+    return out
+
+
+def _random_graphs(count, seed=0):
+    """Directed Erdős–Rényi graphs of 2-12 nodes with self-loops, sparse to dense."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for k in range(count):
+        n = int(rng.integers(2, 13))
+        p = (0.1, 0.3, 0.5, 0.9)[k % 4]
+        graphs.append((rng.random((n, n)) < p).astype(float))
+    return graphs
+
+
+def test_exact_on_random_graphs(model):
+    graphs = _random_graphs(48)
+    assert [m for m in _misses(model, graphs) if m] == []
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16])
+def test_exact_on_degenerate_shapes(model, n):
+    cases = directed_families(n, random_graphs=2)
+    assert {c.family for c in cases} == set(DIRECTED_FAMILIES)
+    missed = {c.family: m for c, m in zip(cases, _misses(model, [c.A for c in cases])) if m}
+    assert missed == {}
+
+
+def test_margins_and_clean_state(model):
+    """Every flag of the state is exactly 0 or 1 at every step, and the selections that
+    decide something win by at least MARGIN (``verify`` reports the same margins)."""
+    report = verify("dfs_light", None, [2, 5, 9, 16], graphs="families", max_nodes=16, model=model)
+    assert report.exact and report.near_ties == 0
+    assert report.margins.min_gate_slack == 0.5
+    assert report.margins.min_logit_gap >= MARGIN
+    assert report.margins.selections > 1000
+    # the state after each step, read directly: flags in {0, 1}
+    a = concat([graph_arrays("dfs_light", c.A) for c in directed_families(9)])
+    hidden = np.asarray(predict(model, to_batch("dfs_light", a)).hidden, dtype=np.float64)
+    for name in ("grey", "black", "cur", "hp", "found", "begun"):
+        v = read_state(hidden, name)
+        assert np.all((v == 0) | (v == 1)), name
+
+
+def test_exhaustive_directed_graphs():
+    """Every directed graph without self-loops on 1-4 nodes (4,165 graphs)."""
+    report = verify("dfs_light", None, graphs="exhaustive", max_nodes=8)
+    assert report.exact and report.near_ties == 0
+    assert sum(r.total for r in report.rows if r.probe == "pi") == 1 + 4 + 64 + 4096
+    assert report.margins.min_logit_gap >= MARGIN
+
+
+def test_ids_closer_than_the_resolution_are_reported_as_near_ties():
+    """Random training ids (sorted uniform) can be closer than 1/max_nodes: those graphs
+    are outside the claim and counted as near-ties, never as silent passes."""
+    report = verify("dfs_light", None, [16], samples=8, max_nodes=16)
+    train = [r for r in report.rows if r.distribution == "train"]
+    test = [r for r in report.rows if r.distribution == "test"]
+    assert all(r.correct == r.total for r in test)
+    assert report.margins.near_tie_graphs > 0
+    assert all(r.correct + r.near_tie == r.total for r in train)
+
+
+def test_full_attention_is_needed(model):
+    """The same weights with attention along edges only (CLRS GATv2): on a graph of
+    isolated nodes no node can learn that the others are finished (eqgat.locality), and
+    the model goes wrong."""
+    config = model.config.replace(full_attention=False)
+    skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
+    masked = jax.tree.unflatten(jax.tree.structure(skeleton), jax.tree.leaves(model))
+    assert masked.processor.full_attention is False
+    assert _misses(masked, [np.zeros((3, 3))]) != [[]]
+    assert _misses(model, [np.zeros((3, 3))]) == [[]]
+
+
+def test_hidden_size_checked():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        compile_dfs_light(minimal_hidden_size() + 2)
+    with pytest.raises(ValueError, match="at least"):
+        compile_dfs_light(8)
+    big = compile_dfs_light(128, max_nodes=16)
+    assert big.config == ModelConfig("dfs_light", 128, 4, use_ln=False, use_edge_info=True, full_attention=True)
+    assert _misses(big, _random_graphs(4, seed=1)) == [[]] * 4
+
+
+def test_verify_cli_exits_zero(capsys):
+    from eqgat.cli import main
+
+    assert main(["verify", "--algo", "dfs_light", "--lengths", "4,8", "--samples", "4", "--max-nodes", "16"]) == 0
+    assert "EXACT" in capsys.readouterr().out
