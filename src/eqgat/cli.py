@@ -232,7 +232,9 @@ def _cmd_evaluate(args) -> int:
 def add_faithfulness_command(sub) -> None:
     p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
     p.add_argument("--checkpoints", help="folder of seed*.eqx (a train run)")
-    p.add_argument("--algo", choices=["bfs", "bellman_ford"])
+    p.add_argument("--algo", choices=["bfs", "bellman_ford", "dfs_light"],
+                   help="dfs_light: against the compiled full-attention model (train with --nb-heads 4 "
+                        "--full-attention so that the heads compare)")
     p.add_argument("--out", required=True)
     p.add_argument("--replot", action="store_true", help="redraw the figures in --out from its saved results")
     p.add_argument("--split", choices=["train", "val", "test", "sampler"], default="test",

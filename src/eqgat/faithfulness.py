@@ -6,7 +6,8 @@
   time axis so traces of different lengths average together.
 - φ_internal (eq. 25): per step, the mean |α̂ - α*| between a model's attention and the
   compiled model's on the same graphs fed the same (ground-truth) trace, over the graph's
-  real edges (and self pairs). With several heads: per head and the best-matching head.
+  real edges (and self pairs; every pair under full attention). With several heads:
+  each working head of the compiled model against its closest learned head.
 
 Two references α*: the general mechanism's (``reference="general"``: a node keeps its
 state through ReLU gates and attends to some neighbour) and the paper's
@@ -96,25 +97,52 @@ def attention(model: Model, batch) -> np.ndarray:
     return np.asarray(predict(model, batch, teacher_forcing=True).alpha)
 
 
+def reference_heads(reference: Model) -> list[int]:
+    """The heads of a compiled model that select something (any ω weight nonzero): all
+    of a one-head model; heads 0-2 of the compiled ``dfs_light`` (head 3 is unused)."""
+    omega = np.asarray(reference.processor.omega)
+    heads = [h for h in range(omega.shape[0]) if np.any(omega[h] != 0)]
+    return heads or list(range(omega.shape[0]))
+
+
 def internal(model: Model, reference: Model, batch, *, bins: int = 16) -> dict[str, np.ndarray]:
-    """φ_internal: mean |α̂ - α*| per normalised time bin, over live steps and the graph's
-    edges (adj) plus self pairs. Returns ``per_head`` ``[d, bins]``, ``best_head`` (the
-    head with the smallest overall distance) and ``best`` ``[bins]`` (that head's curve),
-    ``steps`` (that head's curve per raw step t) and ``mean`` (its overall distance)."""
+    """φ_internal: mean |α̂ - α*| per normalised time bin, over live steps and the pairs
+    attention can use: the graph's edges (adj) plus self pairs, or every pair when either
+    model attends over all nodes (``full_attention``).
+
+    Learned heads are unordered, so each working head r of the reference
+    (``reference_heads``) is matched with the learned head closest to it overall; the
+    result averages over the reference's working heads (one head: the closest learned
+    head, as before). Returns ``per_head`` ``[d, bins]`` (each learned head against the
+    first working reference head), ``best_head`` (the matched learned head, an int for a
+    one-head reference, else a list per reference head), ``best`` ``[bins]``, ``steps``
+    (per raw step t) and ``mean``."""
     a_hat, a_star = attention(model, batch), attention(reference, batch)
-    if a_star.shape[2] != 1:
-        raise ValueError("the reference (compiled) model must have one head")
     n = a_hat.shape[-1]
-    edges = np.maximum(np.asarray(batch.inputs["adj"]), np.eye(n)[None]) > 0  # [b, n, n]
-    diff = np.abs(a_hat - a_star)  # [b, T-1, d, n, n]
-    per_step = (diff * edges[:, None, None]).sum((-1, -2)) / edges.sum((-1, -2))[:, None, None]  # [b, T-1, d]
+    if model.config.full_attention or reference.config.full_attention:
+        pairs = np.ones((a_hat.shape[0], n, n), dtype=bool)
+    else:
+        pairs = np.maximum(np.asarray(batch.inputs["adj"]), np.eye(n)[None]) > 0  # [b, n, n]
+    count = pairs.sum((-1, -2))[:, None]
     bidx = _time_bins(batch, bins)
-    per_head = np.stack([_bin_mean(per_step[..., h], bidx, bins) for h in range(per_step.shape[-1])])
     live = bidx >= 0
-    overall = np.array([per_step[..., h][live].mean() for h in range(per_step.shape[-1])])
-    best = int(np.argmin(overall))
-    return {"per_head": per_head, "best_head": best, "best": per_head[best], "steps": _step_mean(per_step[..., best], bidx),
-            "mean": float(overall[best])}
+    refs = reference_heads(reference)
+    matched, curves, steps, means, first = [], [], [], [], None
+    for r in refs:
+        # [b, T-1] per learned head: the distance to reference head r
+        per_step = np.stack([(np.abs(a_hat[:, :, h] - a_star[:, :, r]) * pairs[:, None]).sum((-1, -2)) / count
+                             for h in range(a_hat.shape[2])], axis=-1)
+        overall = np.array([per_step[..., h][live].mean() for h in range(per_step.shape[-1])])
+        h = int(np.argmin(overall))
+        if first is None:
+            first = np.stack([_bin_mean(per_step[..., k], bidx, bins) for k in range(per_step.shape[-1])])
+        matched.append(h)
+        curves.append(_bin_mean(per_step[..., h], bidx, bins))
+        steps.append(_step_mean(per_step[..., h], bidx))
+        means.append(float(overall[h]))
+    return {"per_head": first, "best_head": matched[0] if len(refs) == 1 else matched,
+            "reference_heads": refs, "best": np.mean(curves, axis=0), "steps": np.mean(steps, axis=0),
+            "mean": float(np.mean(means))}
 
 
 def correlation(x, y) -> dict:
@@ -156,10 +184,17 @@ def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
     """The compiled ``algo`` whose attention is α*: the general mechanism, or the paper's
     at ``nb_nodes`` nodes (its B is n × n)."""
     from . import programs
-    from .compiler import compile_program
+    from .compiler import DEFAULT_MAX_NODES, compile_dfs_light, compile_program
 
     if reference not in REFERENCES:
         raise ValueError(f"unknown reference {reference!r}; use one of {', '.join(REFERENCES)}")
+    if algo == "dfs_light":
+        if reference == "paper":
+            raise ValueError("dfs_light has one compiled reference (full attention, eqgat.compiler._dfs); "
+                             "use reference='general'")
+        return compile_dfs_light(max_nodes=max(DEFAULT_MAX_NODES, nb_nodes))
+    if algo not in programs.PROGRAMS:
+        raise ValueError(f"no compiled {algo!r}; compiled algorithms: {', '.join([*programs.PROGRAMS, 'dfs_light'])}")
     if reference == "paper":
         return compile_program(programs.PROGRAMS[algo], mechanism="paper", nodes=nb_nodes)
     return compile_program(programs.PROGRAMS[algo])
@@ -211,8 +246,10 @@ def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length:
     (out / "faithfulness.json").write_text(json.dumps(summary, indent=2))
     best = min(rows, key=lambda r: r["internal_mean"])
     g = 0
-    a_best = attention(load(best["checkpoint"]), batch[g])[0, :, 0]
-    a_comp = attention(compiled, batch[g])[0, :, 0]
+    refs = reference_heads(compiled)
+    learned_heads = best["best_head"] if isinstance(best["best_head"], list) else [best["best_head"]]
+    a_best = attention(load(best["checkpoint"]), batch[g])[0][:, learned_heads]  # [T-1, heads, n, n]
+    a_comp = attention(compiled, batch[g])[0][:, refs]
     np.savez(out / "attention-best-vs-compiled.npz", learned=a_best, compiled=a_comp, length=np.asarray(batch.length[g]))
     figures(summary, out, a_best, a_comp, int(batch.length[g]))
     return summary
@@ -266,15 +303,21 @@ def figures(summary: dict, out: Path, a_best=None, a_comp=None, length=None) -> 
     plt.close(fig)
 
     if a_best is not None:
+        if a_best.ndim == 3:  # results saved before heads were matched: one head
+            a_best, a_comp = a_best[:, None], a_comp[:, None]
         steps = max(1, min(length - 1, a_best.shape[0], 6))
-        fig, axes = plt.subplots(2, steps, figsize=(2.6 * steps, 5.4), squeeze=False)
+        heads = a_comp.shape[1]
+        fig, axes = plt.subplots(2 * heads, steps, figsize=(2.6 * steps, 2.7 * 2 * heads), squeeze=False)
         for t in range(steps):
-            for r, (a, name) in enumerate(((a_comp, "compiled"), (a_best, "best learned"))):
-                axes[r, t].imshow(a[t], vmin=0, vmax=1, cmap="magma")
-                axes[r, t].set_title(f"{name}, step {t}", fontsize=8)
-                axes[r, t].set_xticks([])
-                axes[r, t].set_yticks([])
-        fig.suptitle("attention α (rows: receiver, columns: sender), best-matching seed vs compiled")
+            for k in range(heads):
+                for r, (a, name) in enumerate(((a_comp, "compiled"), (a_best, "best learned"))):
+                    ax = axes[2 * k + r, t]
+                    ax.imshow(a[t, k], vmin=0, vmax=1, cmap="magma")
+                    ax.set_title(f"{name}{f' head {k}' if heads > 1 else ''}, step {t}", fontsize=8)
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+        fig.suptitle("attention α (rows: receiver, columns: sender), best-matching seed vs compiled"
+                     + (" (each compiled head with its closest learned head)" if heads > 1 else ""))
         fig.tight_layout()
         paths.append(out / "attention-heatmaps.png")
         fig.savefig(paths[-1], dpi=130)
