@@ -26,6 +26,15 @@ def _pointer_nll(logits: Array, truth: Array) -> Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, truth.astype(jnp.int32))
 
 
+def _one_hot_nll(logits: Array, truth: Array) -> Array:
+    """-Σ_k truth_k·log softmax(logits)_k for one-hot ``truth`` (categoricals, mask_one),
+    as a gather at the hot index (``_pointer_nll``'s reason: the vmapped one-hot sum mixed
+    rows between landscape grid points; seen on dfs_light's ``color``). Rows with no hot
+    entry give 0, as the sum does."""
+    hot = jnp.any(truth == 1, axis=-1)
+    return jnp.where(hot, _pointer_nll(logits, jnp.argmax(truth, axis=-1)), 0.0)
+
+
 def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
     """dm-clrs' ``output_loss`` for one output probe (``[b, ...]`` arrays)."""
     t = probe.type
@@ -35,8 +44,7 @@ def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
         mask = (truth != -1).astype(jnp.float32)
         return jnp.sum(optax.sigmoid_binary_cross_entropy(logits, truth) * mask) / jnp.sum(mask)
     if t in (Type.MASK_ONE, Type.CATEGORICAL):
-        masked = truth * (truth != -1)
-        return jnp.sum(optax.softmax_cross_entropy(logits, masked)) / jnp.sum(truth == 1)
+        return jnp.sum(_one_hot_nll(logits, truth)) / jnp.sum(truth == 1)
     if t == Type.POINTER:
         return jnp.mean(_pointer_nll(logits, truth))
     raise ValueError(f"unknown probe type {t!r}")
@@ -54,9 +62,9 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
         loss = optax.sigmoid_binary_cross_entropy(logits, truth)
         mask = (truth != -1).astype(jnp.float32)
     elif t == Type.MASK_ONE:
-        loss = optax.softmax_cross_entropy(logits, truth)[..., None]
+        loss = _one_hot_nll(logits, truth)[..., None]
     elif t == Type.CATEGORICAL:
-        loss = optax.softmax_cross_entropy(logits, truth)
+        loss = _one_hot_nll(logits, truth)
         mask = jnp.any(truth == 1, axis=-1).astype(jnp.float32)
     elif t == Type.POINTER:
         loss = _pointer_nll(logits, truth)

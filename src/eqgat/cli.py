@@ -462,7 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="draw compiled weights as labelled heatmaps")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--algo", choices=["bfs", "bellman_ford", "labelprop"], help="compile this program and draw it")
+    what.add_argument("--algo", choices=["bfs", "bellman_ford", "labelprop", "dfs_light"],
+                      help="compile this program and draw it (dfs_light: the full-attention DFS)")
     what.add_argument("--checkpoint", help="draw a checkpoint written by `compile` (its layout is in its JSON)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--max-nodes", type=_positive, default=None, help="as for compile (default 128)")

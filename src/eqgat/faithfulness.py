@@ -184,7 +184,7 @@ def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
     """The compiled ``algo`` whose attention is α*: the general mechanism, or the paper's
     at ``nb_nodes`` nodes (its B is n × n)."""
     from . import programs
-    from .compiler import DEFAULT_MAX_NODES, compile_dfs_light, compile_program
+    from .compiler import COMPILED, DEFAULT_MAX_NODES, compile_dfs_light, compile_program
 
     if reference not in REFERENCES:
         raise ValueError(f"unknown reference {reference!r}; use one of {', '.join(REFERENCES)}")
@@ -194,7 +194,7 @@ def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
                              "use reference='general'")
         return compile_dfs_light(max_nodes=max(DEFAULT_MAX_NODES, nb_nodes))
     if algo not in programs.PROGRAMS:
-        raise ValueError(f"no compiled {algo!r}; compiled algorithms: {', '.join([*programs.PROGRAMS, 'dfs_light'])}")
+        raise ValueError(f"no compiled {algo!r}; compiled algorithms: {', '.join(COMPILED)}")
     if reference == "paper":
         return compile_program(programs.PROGRAMS[algo], mechanism="paper", nodes=nb_nodes)
     return compile_program(programs.PROGRAMS[algo])

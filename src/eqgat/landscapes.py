@@ -30,7 +30,7 @@ from ._checkpoint import load
 from ._evaluate import output_scores
 from ._losses import prediction_losses
 from ._model import Model, run_batch
-from .compiler import compile_program
+from .compiler import COMPILED, compile_algorithm
 
 #: The evaluation batch every surface is drawn on (test distribution: ids i/n, p = 0.5).
 EVAL_BATCH = {"nb_nodes": 16, "batch_size": 32}
@@ -65,12 +65,12 @@ def resolve_model(spec: str, algorithm: str, *, hidden_size: int | None = None, 
     """``(model, description)`` for ``spec``: 'compiled' (the algorithm's compiled model, at
     its minimal hidden size by default), 'init' (a fresh model of the compiled
     architecture from ``jax.random.key(seed)``) or a checkpoint path."""
-    if algorithm not in programs.PROGRAMS:
-        raise ValueError(f"unknown algorithm {algorithm!r}; compiled programs: {', '.join(programs.PROGRAMS)}")
+    if algorithm not in COMPILED:
+        raise ValueError(f"unknown algorithm {algorithm!r}; compiled algorithms: {', '.join(COMPILED)}")
     if spec == "compiled":
-        return compile_program(programs.PROGRAMS[algorithm], hidden_size), "compiled"
+        return compile_algorithm(algorithm, hidden_size), "compiled"
     if spec == "init":
-        compiled = compile_program(programs.PROGRAMS[algorithm], hidden_size)
+        compiled = compile_algorithm(algorithm, hidden_size)
         return Model(compiled.config, key=jax.random.key(seed)), f"init(key {seed})"
     path = Path(spec)
     if not path.exists():

@@ -4,6 +4,7 @@ Rows and columns are named by the compiler's layout (hidden components, node fea
 edge features); at hidden size 128 only the named slots are drawn (the rest are zero).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
@@ -35,42 +36,95 @@ def compiled_checkpoint(path: str | Path):
     return load(path), Layout.from_dict(info["layout"])
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Named rows and columns to draw: (name, index) pairs of node features V, hidden
+    slots H, edge features E and attention features ζ (rows of W_in/W_out/W_edge), and
+    for ω the (name, head, index within the head) of each ζ."""
+
+    V: list[tuple[str, int]]
+    H: list[tuple[str, int]]
+    E: list[tuple[str, int]]
+    Z: list[tuple[str, int]]
+    omega: list[tuple[str, int, int]]
+
+
+def _layout_names(lay: Layout) -> _Names:
+    named = lambda names: [(f"{n}", i) for i, n in enumerate(names)]  # noqa: E731 (Directions as text)
+    Z = named(lay.Z)
+    return _Names(named(lay.V), named(lay.H), named(lay.E), Z, [(k, 0, i) for k, i in Z])
+
+
+def _dfs_names(s: int) -> _Names:
+    from .compiler._dfs import E_ADJ, FEATURES, HEADS, SLOTS, V_ID, slot_index
+
+    m = s // len(HEADS)
+    H = [(n, slot_index(n, s)) for names in SLOTS.values() for n in names]
+    omega = [(f"{head}:{f}", h, k) for h, head in enumerate(HEADS) for k, f in enumerate(FEATURES[head])]
+    return _Names([("x", V_ID)], H, [("adj", E_ADJ)], [(n, h * m + k) for n, h, k in omega], omega)
+
+
 def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
          checkpoint: str | Path | None = None, max_nodes: int | None = None,
          scale: int | float | None = None, mechanism: str = "general", nodes: int | None = None) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
     decoders) for ``algorithm``'s program compiled at ``hidden_size`` (default: its minimal
     size), or for the compiled ``checkpoint`` (its weights and stored layout). Returns both
-    paths. ``max_nodes``, ``scale``, ``mechanism`` and ``nodes`` are ``compile``'s."""
+    paths. ``max_nodes``, ``scale``, ``mechanism`` and ``nodes`` are ``compile``'s.
+    ``dfs_light`` draws the compiled full-attention DFS (``eqgat.compiler._dfs``), its
+    slots and each head's attention features named."""
     if checkpoint is not None:
         model, lay = compiled_checkpoint(checkpoint)
         algorithm = model.algorithm
+        names = _layout_names(lay)
+    elif algorithm == "dfs_light":
+        from .compiler import compile_dfs_light
+
+        if scale is not None or mechanism != "general" or nodes is not None:
+            raise ValueError("the compiled dfs_light has its own constants and mechanism: drop --scale, "
+                             "--mechanism and --nodes")
+        model = compile_dfs_light(hidden_size, max_nodes=max_nodes)
+        names = _dfs_names(model.hidden_size)
     else:
+        if algorithm not in PROGRAMS:
+            raise ValueError(f"no compiled {algorithm!r}; use one of {', '.join([*PROGRAMS, 'dfs_light'])}")
         stages = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, scale=scale,
                                 mechanism=mechanism, nodes=nodes)
-        model, lay = stages.build(), stages.layout
-    s = hidden_size = lay.hidden_size
-    nV, nE, nH = len(lay.V), max(len(lay.E), 1), len(lay.H)
-    Vn = [f"V:{n}" for n in lay.V]
-    Hn = [f"H:{n}" for n in lay.H]
-    C_idx = list(range(nV)) + [s + k for k in range(nH)]
+        model = stages.build()
+        names = _layout_names(stages.layout)
+    s = hidden_size = model.hidden_size
+    V_i = [i for _, i in names.V]
+    H_i = [i for _, i in names.H]
+    Z_i = [i for _, i in names.Z]
+    E_i = [i for _, i in names.E] or [0]
+    Vn = [f"V:{n}" for n, _ in names.V]
+    Hn = [f"H:{n}" for n, _ in names.H]
+    C_idx = V_i + [s + k for k in H_i]
     C_names = Vn + Hn
     proc = model.processor
-    nz = len(lay.Z)
-    zn = [f"ζ:{k}" for k in lay.Z]
-    En = [f"E:{n}" for n in lay.E] or ["E:-"]
+    zn = [f"ζ:{k}" for k, _ in names.Z]
+    En = [f"E:{n}" for n, _ in names.E] or ["E:-"]
+    omega = np.asarray(proc.omega)
+    heads = sorted({h for _, h, _ in names.omega})
+    om = np.zeros((len(heads), len(names.omega)))
+    for col, (_, h, k) in enumerate(names.omega):
+        om[heads.index(h), col] = omega[h, k]
+    rows = lambda W: np.asarray(W)[H_i]  # noqa: E731
+    zrows = lambda W: np.asarray(W)[Z_i]  # noqa: E731
     panels = [
-        (proc.W_val.weight[:nH][:, C_idx], Hn, C_names, "W_val (values ν)"),
-        (proc.W_skip.weight[:nH][:, C_idx], Hn, C_names, "W_skip"),
-        (proc.W_out.weight[:nz][:, C_idx], zn, C_names, "W_out (sender j)"),
-        (proc.W_in.weight[:nz][:, C_idx], zn, C_names, "W_in (receiver i)"),
-        (proc.W_edge.weight[:nz, :nE], zn, En, "W_edge"),
-        (proc.omega[:, :nz], ["ω"], zn, "ω (attention head)"),
+        (rows(proc.W_val.weight)[:, C_idx], Hn, C_names, "W_val (values ν)"),
+        (rows(proc.W_skip.weight)[:, C_idx], Hn, C_names, "W_skip"),
+        (zrows(proc.W_out.weight)[:, C_idx], zn, C_names, "W_out (sender j)"),
+        (zrows(proc.W_in.weight)[:, C_idx], zn, C_names, "W_in (receiver i)"),
+        (zrows(proc.W_edge.weight)[:, E_i], zn, En, "W_edge"),
+        (om, [f"ω head {h}" for h in heads], zn, "ω (attention heads)"),
     ]
     if proc.W_info is not None:
-        panels.append((proc.W_info.weight[:nH, :nE], Hn, En, "W_info (edge info)"))
-    bias = np.stack([np.asarray(getattr(proc, f).bias[: max(nH, nz)]) for f in ("W_val", "W_skip", "W_out", "W_in")])
-    panels.append((bias, ["b_val", "b_skip", "b_out", "b_in"], [str(k) for k in range(bias.shape[1])], "biases"))
+        panels.append((rows(proc.W_info.weight)[:, E_i], Hn, En, "W_info (edge info)"))
+    bias = np.stack([np.asarray(proc.W_val.bias)[H_i], np.asarray(proc.W_skip.bias)[H_i]])
+    panels.append((bias, ["b_val", "b_skip"], Hn, "biases of the slots"))
+    zbias = np.stack([np.asarray(proc.W_out.bias)[Z_i], np.asarray(proc.W_in.bias)[Z_i]])
+    panels.append((zbias, ["b_out", "b_in"], zn, "biases of ζ"))
     fig, axes = plt.subplots(2, (len(panels) + 1) // 2, figsize=(4 * ((len(panels) + 1) // 2), 8))
     for ax, (W, r, c, t) in zip(axes.flat, panels):
         _heat(ax, W, r, c, t)
@@ -87,10 +141,11 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
     for name, enc in model.encoders.items():
         w = np.asarray(enc.W.weight)
         if np.any(w):
-            rows = [f"{'E' if enc.probe.location == 'edge' else 'V'}:{n}" for n in (lay.E if enc.probe.location == "edge" else lay.V)]
-            aux.append((w[: len(rows)], rows, [name], f"encoder {name}"))
-    h_cols = Vn + [f"H:{n}" for n in lay.H] + [f"H':{n}" for n in lay.H]
-    h_idx = list(range(nV)) + [s + k for k in range(nH)] + [2 * s + k for k in range(nH)]
+            where = names.E if enc.probe.location == "edge" else names.V
+            aux.append((w[[i for _, i in where]], [f"{'E' if enc.probe.location == 'edge' else 'V'}:{n}"
+                                                   for n, _ in where], [name], f"encoder {name}"))
+    h_cols = Vn + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
+    h_idx = V_i + [s + k for k in H_i] + [2 * s + k for k in H_i]
     for name, dec in model.decoders.items():
         if hasattr(dec, "W1"):
             aux.append((np.asarray(dec.W1.weight)[:3][:, h_idx], ["p1_0", "p1_1", "p1_2"], h_cols, f"{name} W1 (receiver)"))

@@ -16,6 +16,10 @@ The compiler runs in stages, as tracr's does:
 ``compile_program`` (``_compile.py``) runs them in order; ``compile_stages`` runs 1-3 and
 returns what ``show`` and ``verify`` read (``Compiled``).
 
+``dfs_light`` is compiled by its own construction (``compile_dfs_light``, ``_dfs.py``): a
+sequential algorithm, one full-attention step per hint with three selections (heads).
+``compile_algorithm`` compiles any of them by name (``COMPILED``).
+
 How one step computes the round (``eqgat.lang`` has the semantics). Let ``msk_j`` be node
 j's flag (stored flag + start input), ``x_j`` its id (``pos``) and ``c_ij`` the selected
 expression (e.g. ``d_j + A_ij``):
@@ -56,6 +60,8 @@ n = 128: 9.3e-4; float64: 1.8e-10) may resolve by id or incumbency instead of by
 ``verify`` counts such cases as near-ties, from dm-clrs' float64 values.
 """
 
+from ._algorithms import COMPILED as COMPILED
+from ._algorithms import compile_algorithm as compile_algorithm
 from ._analyse import Plan as Plan
 from ._analyse import analyse as analyse
 from ._compile import Compiled as Compiled
