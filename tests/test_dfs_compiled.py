@@ -123,3 +123,48 @@ def test_verify_cli_exits_zero(capsys):
 
     assert main(["verify", "--algo", "dfs_light", "--lengths", "4,8", "--samples", "4", "--max-nodes", "16"]) == 0
     assert "EXACT" in capsys.readouterr().out
+
+
+def test_program_reads_like_the_algorithm_and_compiles_through_compile_program(model):
+    from eqgat import programs
+    from eqgat.compiler import compile_program
+    from eqgat.lang import Colour, DepthFirst, Minimum, Pointer, edge, other
+
+    written = DepthFirst(
+        algorithm="dfs_light",
+        hidden={"colour": Colour(), "parent": Pointer()},
+        next=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+        root=Minimum(expr=other.idx, mask=other.white),
+        probes={"color": "colour", "pi_h": "parent", "pi": "parent"},
+    )
+    assert written == programs.dfs_light
+    compiled = compile_program(written, max_nodes=16)
+    same = jax.tree.map(lambda a, b: bool(np.array_equal(a, b)), eqx.filter(compiled, eqx.is_array),
+                        eqx.filter(model, eqx.is_array))
+    assert all(jax.tree.leaves(same))
+
+
+def test_a_broken_program_lists_every_problem():
+    from eqgat.compiler import analyse, analyse_depth_first
+    from eqgat.lang import Colour, DepthFirst, Minimum, Pointer, Scalar, edge, other
+
+    bad = DepthFirst(
+        algorithm="dfs_light",
+        hidden={"colour": Colour(), "parent": Pointer(), "d": Scalar()},
+        next=Minimum(expr=other.d, mask=(other.white, edge.A)),
+        root=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+        probes={"color": "parent", "pi_h": "parent"},
+    )
+    with pytest.raises(ValueError) as err:
+        analyse_depth_first(bad)
+    text = str(err.value)
+    for needle in ("one Colour and one Pointer", "expr=other.idx", "edge.A is not an edge mask input",
+                   "lowest white node anywhere", "cannot decode the parent", "['pi'] of the spec are not decoded"):
+        assert needle in text, needle
+    with pytest.raises(TypeError, match="DepthFirst"):
+        analyse(bad)
+    with pytest.raises(ValueError, match="float32 with its own constants"):
+        from eqgat import programs
+        from eqgat.compiler import compile_program
+
+        compile_program(programs.dfs_light, scale=2)

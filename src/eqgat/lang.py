@@ -33,6 +33,9 @@ Semantics of one round, for node ``i`` (``evaluate`` implements them in plain Py
    ``incumbent=self_.visit``, a node whose flag holds only moves if ``expr(other)`` is
    strictly below its current value of the component the update sets to ``expr``.
 5. ``i``'s components become the update's expressions of ``other`` and ``edge``.
+
+A ``DepthFirst`` program is the one sequential form: a cursor, the lowest white
+neighbour, push and pop (its docstring has the semantics).
 """
 
 from dataclasses import dataclass, field
@@ -120,12 +123,19 @@ Component = Flag | Scalar | Pointer
 @dataclass(frozen=True)
 class Minimum:
     """Selection: ``other`` = the candidate minimising ``expr`` among those satisfying
-    ``mask``; ``keep``/``incumbent`` as in the module docstring."""
+    ``mask`` (a ``DepthFirst`` mask may be a tuple of terms, all of which must hold);
+    ``keep``/``incumbent`` as in the module docstring."""
 
     expr: Term
-    mask: Term | None = None
+    mask: Term | tuple[Term, ...] | None = None
     keep: Term | None = None
     incumbent: Term | None = None
+
+
+@dataclass(frozen=True)
+class Colour:
+    """A node's DFS colour: white (not reached), grey (on the stack), black (finished).
+    ``other.white`` in a mask reads it."""
 
 
 @dataclass(frozen=True)
@@ -140,3 +150,42 @@ class GraphProgram:
     probes: Mapping[str, str]
     idx: str = "pos"
     doc: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class DepthFirst:
+    """A depth-first search: a *cursor* walks down a stack of grey nodes, one change per
+    hint (the fork's ``dfs_light``). Components: a ``Colour`` and a ``Pointer`` (the
+    parent, which is also the stack's link down). One step::
+
+        cursor white (a new root)        -> it turns grey
+        cursor grey, ``next`` finds w    -> push: w turns grey, parent(w) = cursor, cursor = w
+        cursor grey, ``next`` finds none -> pop: it turns black, cursor = its parent (none at a root)
+        no cursor (a tree has finished)  -> cursor = ``root``'s choice (no colour change;
+                                            before the first step it also turns grey)
+
+    ``next`` is a ``Minimum`` over the cursor's neighbours, ``root`` one over every node;
+    a mask is one term or a tuple of terms that must all hold (``other.white`` for a
+    white node, ``edge.adj`` for an edge cursor -> other of the edge mask input ``adj``)::
+
+        dfs_light = DepthFirst(
+            algorithm="dfs_light",
+            hidden={"colour": Colour(), "parent": Pointer()},
+            next=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+            root=Minimum(expr=other.idx, mask=other.white),
+            probes={"color": "colour", "pi_h": "parent", "pi": "parent"},
+        )
+
+    The compiler (``eqgat.compiler._dfs``) needs attention over all nodes: ``root`` may
+    pick a node no edge leads to (``eqgat.locality``)."""
+
+    algorithm: str
+    hidden: Mapping[str, Component | Colour]
+    next: Minimum
+    root: Minimum
+    probes: Mapping[str, str]
+    idx: str = "pos"
+    doc: str = field(default="", compare=False)
+
+
+Program = GraphProgram | DepthFirst

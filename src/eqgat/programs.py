@@ -1,4 +1,5 @@
-"""Graph programs for BFS, Bellman-Ford and nearest-seed label propagation.
+"""Graph programs for BFS, Bellman-Ford and nearest-seed label propagation, and the
+depth-first search ``dfs_light`` (a ``DepthFirst`` program).
 
 ``labelprop`` is written only against the public language (``eqgat.lang``) and a probe
 spec of its own: it is the check that the language is not BFS and Bellman-Ford in
@@ -8,7 +9,7 @@ disguise. Its plain-Python reference is ``labelprop_reference``.
 import numpy as np
 
 from ._spec import SPECS
-from .lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
+from .lang import Colour, DepthFirst, Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
 
 bfs = GraphProgram(
     algorithm="bfs",
@@ -45,6 +46,20 @@ labelprop = GraphProgram(
 )
 
 PROGRAMS = {"bfs": bfs, "bellman_ford": bellman_ford, "labelprop": labelprop}
+
+dfs_light = DepthFirst(
+    algorithm="dfs_light",
+    hidden={"colour": Colour(), "parent": Pointer()},
+    next=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+    root=Minimum(expr=other.idx, mask=other.white),
+    probes={"color": "colour", "pi_h": "parent", "pi": "parent"},
+    doc="Depth-first search with roots in index order (the fork's dfs_light): the cursor pushes its "
+        "lowest-id white out-neighbour, or turns black and pops to its parent; when a tree is finished the "
+        "lowest-id white node anywhere becomes the next root.",
+)
+
+#: Sequential programs (``DepthFirst``), compiled by ``eqgat.compiler._dfs``.
+SEQUENTIAL = {"dfs_light": dfs_light}
 
 
 def labelprop_reference(adj: np.ndarray, seeds: np.ndarray):

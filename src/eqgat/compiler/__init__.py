@@ -16,8 +16,10 @@ The compiler runs in stages, as tracr's does:
 ``compile_program`` (``_compile.py``) runs them in order; ``compile_stages`` runs 1-3 and
 returns what ``show`` and ``verify`` read (``Compiled``).
 
-``dfs_light`` is compiled by its own construction (``compile_dfs_light``, ``_dfs.py``): a
-sequential algorithm, one full-attention step per hint with three selections (heads).
+A ``DepthFirst`` program (``eqgat.programs.dfs_light``) has stages of its own
+(``_dfs.py``: ``analyse_depth_first``, a fixed layout, ``DfsConstants``, the processor,
+the probes): a sequential algorithm, one full-attention step per hint with three
+selections (heads). ``compile_program`` sends it there.
 ``compile_algorithm`` compiles any of them by name (``COMPILED``).
 
 How one step computes the round (``eqgat.lang`` has the semantics). Let ``msk_j`` be node
@@ -69,6 +71,9 @@ from ._compile import compile_program as compile_program
 from ._compile import compile_stages as compile_stages
 from ._compile import graph_size as graph_size
 from ._dfs import DfsConstants as DfsConstants
+from ._dfs import DfsPlan as DfsPlan
+from ._dfs import analyse_depth_first as analyse_depth_first
+from ._dfs import compile_depth_first as compile_depth_first
 from ._dfs import compile_dfs_light as compile_dfs_light
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN

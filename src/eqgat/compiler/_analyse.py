@@ -4,7 +4,7 @@ collecting every problem it has into one error."""
 from dataclasses import dataclass
 
 from .._spec import Location, Stage, Type, get_spec
-from ..lang import Flag, GraphProgram, Pointer, Scalar
+from ..lang import DepthFirst, Flag, GraphProgram, Pointer, Scalar
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Plan:
 class _Problems:
     """Every problem a program has, raised together as one ``ValueError``."""
 
-    def __init__(self, program: GraphProgram):
+    def __init__(self, program: GraphProgram | DepthFirst):
         self.program, self.items = program, []
 
     def __call__(self, msg: str) -> None:
@@ -53,6 +53,9 @@ class _Problems:
 def analyse(program: GraphProgram) -> Plan:
     """Stage 1: check ``program`` is compilable and classify its parts; every problem
     found is reported in one ``ValueError``."""
+    if not isinstance(program, GraphProgram):
+        raise TypeError(f"analyse reads a GraphProgram; got {type(program).__name__} (a DepthFirst program is "
+                        "compiled by eqgat.compiler.compile_program, which sends it to eqgat.compiler._dfs)")
     spec = {p.name: p for p in get_spec(program.algorithm)}
     _fail = _Problems(program)
     hidden = dict(program.hidden)
@@ -72,6 +75,9 @@ def analyse(program: GraphProgram) -> Plan:
     def flag_ref(term, scope, what):
         if term is None:
             return False
+        if isinstance(term, tuple):
+            _fail(f"{what}: a GraphProgram's {what} is one term like {scope}.{flag}, got {term}")
+            return True
         try:
             s, n = term.single()
         except ValueError as err:

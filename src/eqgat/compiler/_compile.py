@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from .._config import ModelConfig
 from .._model import Model
-from ..lang import GraphProgram
+from ..lang import DepthFirst, GraphProgram
 from ._analyse import Plan, analyse
 from ._constants import DEFAULT_MAX_NODES, Constants, constants
 from ._layout import Layout, layout
@@ -87,7 +87,7 @@ def graph_size(mechanism: str, nodes: int | None, max_nodes: int | None) -> int:
     return max_nodes
 
 
-def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
+def compile_program(program: GraphProgram | DepthFirst, hidden_size: int | None = None, *,
                     max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
                     mechanism: str = "general", nodes: int | None = None) -> Model:
     """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
@@ -99,6 +99,17 @@ def compile_program(program: GraphProgram, hidden_size: int | None = None, *,
     to S times the smallest the bounds allow (``eqgat.compiler.constants``).
     ``mechanism="paper"`` with ``nodes=N`` compiles the paper's mechanism instead (a node
     with nothing to update attends to itself through B = k·I; ``eqgat.compiler._paper``):
-    the model has ``use_pre_att_bias`` and runs on graphs of exactly N nodes."""
+    the model has ``use_pre_att_bias`` and runs on graphs of exactly N nodes.
+
+    A ``DepthFirst`` program (``eqgat.lang``) goes to its own construction
+    (``eqgat.compiler._dfs.compile_depth_first``: full attention, four heads, float32,
+    its own constants)."""
+    if isinstance(program, DepthFirst):
+        from ._dfs import compile_depth_first
+
+        if x64 or scale is not None or mechanism != "general" or nodes is not None:
+            raise ValueError("a DepthFirst program compiles in float32 with its own constants and mechanism: "
+                             "drop x64, scale, mechanism and nodes")
+        return compile_depth_first(program, hidden_size, max_nodes=max_nodes)
     return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism,
                           nodes=nodes).build()

@@ -1,5 +1,12 @@
-"""A compiled depth-first search: the fork's ``dfs_light`` in one full-attention GATv2 step
-per hint (``ModelConfig(full_attention=True)``, three working heads).
+"""A compiled depth-first search: a ``DepthFirst`` program (the fork's ``dfs_light``,
+``eqgat.programs.dfs_light``) in one full-attention GATv2 step per hint
+(``ModelConfig(full_attention=True)``, three working heads).
+
+Stages, as for graph programs: ``analyse_depth_first`` (stage 1: the program against
+the probe spec, every problem in one error, a ``DfsPlan``), the fixed layout of named
+slots and attention features (``SLOTS``, ``STATE``, ``FEATURES``, stage 2),
+``DfsConstants`` (stage 3), ``compile_processor_dfs`` (stage 4) and the probes (stage 5,
+in ``compile_depth_first``).
 
 ``dfs_light`` cannot be computed by the CLRS GATv2, whose attention follows the edges: a
 tree may start in another weakly connected component, and an isolated node cannot learn
@@ -59,6 +66,9 @@ import numpy as np
 from .._config import ModelConfig
 from .._gatv2 import LEAKY_SLOPE
 from .._model import Model
+from .._spec import Location, Stage, Type, get_spec
+from ..lang import Colour, DepthFirst, Pointer, Term
+from ._analyse import _Problems
 from ._constants import DEFAULT_MAX_NODES, MARGIN
 from ._processor import _write
 
@@ -98,6 +108,93 @@ FEATURES = {
 
 #: The node id (``pos``) in V and the adjacency (``adj``, with self loops) in E.
 V_ID, E_ADJ = 0, 0
+
+
+@dataclass(frozen=True)
+class DfsPlan:
+    """Stage 1's reading of a ``DepthFirst`` program: the inputs it reads (``idx`` orders
+    the nodes, ``adj`` is the edge mask cursor -> candidate) and the probes that decode
+    its colour and its parent pointer."""
+
+    program: DepthFirst
+    idx: str
+    adj: str
+    colour_probes: tuple[str, ...]
+    parent_probes: tuple[str, ...]
+
+
+def _terms(mask) -> list[Term]:
+    if mask is None:
+        return []
+    return list(mask) if isinstance(mask, tuple) else [mask]
+
+
+def analyse_depth_first(program: DepthFirst) -> DfsPlan:
+    """Stage 1: check ``program`` against its algorithm's probes and against what the
+    construction computes (``next``: the lowest-id node that is white and an edge mask
+    input's neighbour; ``root``: the lowest-id white node); every problem in one
+    ``ValueError``."""
+    spec = {p.name: p for p in get_spec(program.algorithm)}
+    fail = _Problems(program)
+    kinds = {n: type(c) for n, c in program.hidden.items()}
+    colours = [n for n, k in kinds.items() if k is Colour]
+    parents = [n for n, k in kinds.items() if k is Pointer]
+    if len(colours) != 1 or len(parents) != 1 or len(kinds) != 2:
+        fail(f"a DepthFirst program has one Colour and one Pointer (the parent), got {dict(kinds)}")
+    if program.idx not in spec or spec[program.idx].stage != Stage.INPUT or spec[program.idx].location != Location.NODE:
+        fail(f"node id input {program.idx!r} is not a node input of {program.algorithm}")
+    white, idx = Term.ref("other", "white"), Term.ref("other", "idx")
+    adj = None
+    for name, sel in (("next", program.next), ("root", program.root)):
+        if sel.expr != idx:
+            fail(f"{name}: the construction selects the lowest id (expr=other.idx), got {sel.expr}")
+        if sel.keep is not None or sel.incumbent is not None:
+            fail(f"{name}: keep and incumbent belong to graph programs")
+        terms = _terms(sel.mask)
+        if white not in terms:
+            fail(f"{name}: DFS selects white nodes only (mask must include other.white), got {sel.mask}")
+        rest = [t for t in terms if t != white]
+        if name == "root" and rest:
+            fail(f"root: the next root is the lowest white node anywhere (mask=other.white), got {sel.mask}")
+        if name == "next":
+            edges = []
+            for t in rest:
+                try:
+                    scope, ref = t.single()
+                except ValueError as err:
+                    fail(f"next: {err}")
+                    continue
+                p = spec.get(ref)
+                if scope != "edge" or p is None or p.stage != Stage.INPUT or p.location != Location.EDGE \
+                        or p.type != Type.MASK:
+                    fail(f"next: {t} is not an edge mask input of {program.algorithm} (e.g. edge.adj)")
+                    continue
+                edges.append(ref)
+            if len(edges) != 1:
+                fail(f"next: the cursor's neighbours come from one edge mask input (e.g. edge.adj), got {sel.mask}")
+            else:
+                adj = edges[0]
+    colour_probes, parent_probes = [], []
+    for probe, comp in program.probes.items():
+        p = spec.get(probe)
+        if p is None or p.stage == Stage.INPUT:
+            fail(f"{probe!r} is not a hint or output of {program.algorithm}")
+        elif comp not in program.hidden:
+            fail(f"probe {probe!r} decodes unknown component {comp!r}")
+        elif kinds[comp] is Colour:
+            if p.type != Type.CATEGORICAL or p.location != Location.NODE or p.dim != 3:
+                fail(f"probe {probe!r} ({p.type}) cannot decode the colour {comp!r} (a node categorical of 3 classes: "
+                     "white, grey, black)")
+            colour_probes.append(probe)
+        elif p.type != Type.POINTER or p.location != Location.NODE:
+            fail(f"probe {probe!r} ({p.type}) cannot decode the parent pointer {comp!r}")
+        else:
+            parent_probes.append(probe)
+    missing = [p.name for p in spec.values() if p.stage != Stage.INPUT and p.name not in program.probes]
+    if missing:
+        fail(f"probes {missing} of the spec are not decoded by the program")
+    fail.raise_any()
+    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes))
 
 
 def minimal_hidden_size() -> int:
@@ -343,21 +440,22 @@ def _state_columns(s: int, w: _W, name: str, offset: int) -> list[tuple[int, flo
     return out
 
 
-def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None = None,
-                      margin: float = MARGIN) -> Model:
-    """The compiled ``dfs_light`` (module docstring) as an eqgat ``Model`` with
+def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, max_nodes: int | None = None,
+                        margin: float = MARGIN) -> Model:
+    """Compile a ``DepthFirst`` ``program`` (module docstring) into an eqgat ``Model`` with
     ``full_attention``, 4 heads, ``use_edge_info`` and no layer norm; exact on graphs of
     at most ``max_nodes`` nodes (default 128) whose ids increase with the index and are
     at least 1/max_nodes apart."""
+    plan = analyse_depth_first(program)
     s = minimal_hidden_size() if hidden_size is None else hidden_size
     if not isinstance(s, int) or s < minimal_hidden_size() or s % len(HEADS):
-        raise ValueError(f"the compiled dfs_light needs a hidden size that is a multiple of {len(HEADS)} "
+        raise ValueError(f"a compiled DepthFirst program needs a hidden size that is a multiple of {len(HEADS)} "
                          f"(one block per head) and at least {minimal_hidden_size()}, got {hidden_size!r}")
     max_nodes = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     const = DfsConstants(max_nodes, margin)
-    config = ModelConfig("dfs_light", s, len(HEADS), use_ln=False, use_edge_info=True, full_attention=True)
+    config = ModelConfig(program.algorithm, s, len(HEADS), use_ln=False, use_edge_info=True, full_attention=True)
     dtype = jnp.float32
     skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
     model = jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
@@ -368,14 +466,27 @@ def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None =
         proc = _write(proc, lambda p, f=f: getattr(p, f).bias, w.b[f], dtype)
     proc = _write(proc, lambda p: p.omega, w.omega, dtype)
     model = eqx.tree_at(lambda m: m.processor, model, proc)
+    return _compile_probes(plan, model, w, const, dtype)
 
+
+def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None = None,
+                      margin: float = MARGIN) -> Model:
+    """``compile_depth_first(eqgat.programs.dfs_light, ...)``: the fork's DFS."""
+    from ..programs import dfs_light
+
+    return compile_depth_first(dfs_light, hidden_size, max_nodes=max_nodes, margin=margin)
+
+
+def _compile_probes(plan: DfsPlan, model: Model, w: _W, const: DfsConstants, dtype) -> Model:
+    """Stage 5: the id and the edge mask in; the colour and the parent pointer out."""
+    s = model.hidden_size
     # encoders: the id into V, the adjacency (with self loops) into E
     unit = np.zeros((s, 1))
     unit[V_ID, 0] = 1.0
-    model = _write(model, lambda m: m.encoders["pos"].W.weight, unit, dtype)
+    model = _write(model, lambda m: m.encoders[plan.idx].W.weight, unit, dtype)
     unit = np.zeros((s, 1))
     unit[E_ADJ, 0] = 1.0
-    model = _write(model, lambda m: m.encoders["adj"].W.weight, unit, dtype)
+    model = _write(model, lambda m: m.encoders[plan.adj].W.weight, unit, dtype)
 
     # decoders read h_t = [V | H_prev | H_new]: the new state at 2s + slot
     new = lambda name: _state_columns(s, w, name, 2 * s)  # noqa: E731
@@ -388,8 +499,9 @@ def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None =
     for col, coeff in new("black"):
         W[0, col] -= G * coeff
         W[2, col] += G * coeff
-    model = _write(model, lambda m: m.decoders["color"].W.weight, W, dtype)
-    model = _write(model, lambda m: m.decoders["color"].W.bias, b, dtype)
+    for probe in plan.colour_probes:
+        model = _write(model, lambda m, p=probe: m.decoders[p].W.weight, W, dtype)
+        model = _write(model, lambda m, p=probe: m.decoders[p].W.bias, b, dtype)
     # pointers (eq. 31): p1 = [π_i, π_i, -B], p2 = [x_j, -B, x_j], logit = -c·(2·max - π_i - x_j)
     Bp, cp = 4.0, const.C_pointer
     W1, b1 = np.zeros((s, 3 * s)), np.zeros(s)
@@ -403,7 +515,7 @@ def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None =
     W2[2, V_ID] = 1.0
     W3 = np.zeros((1, s))
     W3[0, :3] = [-2 * cp, cp, cp]
-    for probe in ("pi_h", "pi"):
+    for probe in plan.parent_probes:
         for f, Wf, bf in (("W1", W1, b1), ("W2", W2, b2)):
             model = _write(model, lambda m, p=probe, f=f: getattr(m.decoders[p], f).weight, Wf, dtype)
             model = _write(model, lambda m, p=probe, f=f: getattr(m.decoders[p], f).bias, bf, dtype)
