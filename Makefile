@@ -26,3 +26,4 @@ clean:
 figures: install
 	$(PY) -m eqgat show --algo bfs --out docs/bfs-weights.png
 	$(PY) -m eqgat show --algo bellman_ford --out docs/bellman_ford-weights.png
+	$(PY) -m eqgat show --algo dfs_light --out docs/dfs/dfs_light-weights.png
