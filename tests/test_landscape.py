@@ -68,7 +68,7 @@ def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own(algo, 
     from eqgat.landscapes import eval_batch, metrics_on
 
     model = compile_algorithm(algo, 4 if algo == "bfs" else None)
-    batch = eval_batch(algo)
+    batch = eval_batch(algo) if algo == "bfs" else eval_batch(algo, batch_size=8)
     metrics = metrics_on(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))
