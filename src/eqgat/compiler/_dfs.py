@@ -76,7 +76,19 @@ from ._processor import _write
 HEADS = ("scan", "move", "root", "unused")
 
 #: Hidden-state slots per head block (a slot reads the values of its own head only);
-#: the last block holds the slots that read no attention at all.
+#: the last block holds the slots that read no attention at all. Each is relu(linear):
+#:
+#: - ``fv``: the scan found a candidate (value 1) or not; ``ws``: its id (0 if none);
+#:   ``sw``: at step 0 only, the scan selected the node itself (so not found);
+#: - ``push`` / ``popto``: the cursor pushes to / pops to this node; ``pvnew``: the
+#:   cursor's id, taken as parent on a push; ``qb``: the own id, removed from the
+#:   pointer on a push;
+#: - ``newroot``: no cursor, and this is the lowest white node; ``root0``: the same
+#:   before step 0 (it also turns grey);
+#: - ``gk1``: grey and not the cursor; ``gk2``: a grey cursor that pushes (stays grey);
+#:   ``gG``: a white cursor (turns grey, stays the cursor); ``bk``: black; ``bF``: a
+#:   grey cursor that finds nothing (turns black); ``begun``: 1 after step 0;
+#:   ``pvk``/``hpk``: the parent id / has-parent kept; ``qa``: the own id while no parent.
 SLOTS = {
     "scan": ("fv", "ws", "sw"),
     "move": ("push", "popto", "pvnew", "qb"),
