@@ -186,3 +186,18 @@ def test_a_broken_program_lists_every_problem():
         from eqgat.compiler import compile_program
 
         compile_program(programs.dfs_light, scale=2)
+
+
+def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys):
+    from eqgat import load
+    from eqgat.cli import main
+
+    out = tmp_path / "dfs.eqx"
+    assert main(["compile", "--algo", "dfs_light", "--max-nodes", "16", "--out", str(out)]) == 0
+    assert "exact on graphs of up to 16 nodes" in capsys.readouterr().out
+    saved = load(out)
+    assert saved.config.full_attention and saved.config.nb_heads == 4
+    assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
+    assert (tmp_path / "w-aux.png").exists()
+    assert main(["compile", "--algo", "dfs_light", "--scale", "2", "--out", str(tmp_path / "x.eqx")]) == 2
+    assert "own constants" in capsys.readouterr().err

@@ -67,6 +67,8 @@ def cmd_compile(args) -> int:
     from ._checkpoint import save
     from .compiler import compile_stages
 
+    if args.algo == "dfs_light":
+        return _compile_dfs_light(args)
     stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes, scale=args.scale,
                             mechanism=args.mechanism, nodes=args.nodes)
     model = stages.build()
@@ -83,6 +85,31 @@ def cmd_compile(args) -> int:
     print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of {where} "
           f"(resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
     print(f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}; max |θ| = {biggest:.4g}")
+    return 0
+
+
+def _compile_dfs_light(args) -> int:
+    import dataclasses
+
+    import equinox as eqx
+    import jax
+
+    from ._checkpoint import save
+    from .compiler import DEFAULT_MAX_NODES, DfsConstants, compile_dfs_light
+
+    if args.scale is not None or args.mechanism != "general" or args.nodes is not None:
+        raise ValueError("the compiled dfs_light has its own constants and mechanism: drop --scale, --mechanism "
+                         "and --nodes")
+    max_nodes = args.max_nodes or DEFAULT_MAX_NODES
+    model = compile_dfs_light(args.hidden_size, max_nodes=max_nodes)
+    const = DfsConstants(max_nodes)
+    path = save(args.out, model, source="compiled", program="dfs_light", max_nodes=max_nodes,
+                resolution=const.delta, constants=dataclasses.asdict(const))
+    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
+    biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
+    print(f"compiled dfs_light at hidden size {model.hidden_size} ({sum(x.size for x in leaves)} parameters; full "
+          f"attention, 4 heads), exact on graphs of up to {max_nodes} nodes with ids at least 1/{max_nodes} apart "
+          f"-> {path} (+ {path.name}.json); max |θ| = {biggest:.4g}")
     return 0
 
 
@@ -425,7 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_demo)
 
     p = sub.add_parser("compile", help="compile a graph program into a checkpoint")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop"])
+    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop", "dfs_light"],
+                   help="dfs_light: the full-attention DFS (eqgat.compiler._dfs)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--max-nodes", type=_positive, default=None,
                    help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")

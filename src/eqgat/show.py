@@ -28,8 +28,11 @@ def _heat(ax, W, rows, cols, title):
 
 
 def compiled_checkpoint(path: str | Path):
-    """The model saved at ``path`` by ``compile`` and the layout stored with it."""
+    """The model saved at ``path`` by ``compile`` and the layout stored with it (None for
+    the compiled dfs_light, whose layout is fixed)."""
     info = read_meta(path)["info"]
+    if info.get("program") == "dfs_light" and info.get("source") == "compiled":
+        return load(path), None
     if "layout" not in info:
         raise ValueError(f"{path} has no compiler layout in its JSON: only checkpoints written by "
                          "`python -m eqgat compile` can be drawn with named slots")
@@ -76,7 +79,7 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
     if checkpoint is not None:
         model, lay = compiled_checkpoint(checkpoint)
         algorithm = model.algorithm
-        names = _layout_names(lay)
+        names = _dfs_names(model.hidden_size) if lay is None else _layout_names(lay)
     elif algorithm == "dfs_light":
         from .compiler import compile_dfs_light
 
