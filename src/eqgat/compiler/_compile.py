@@ -14,12 +14,7 @@ from ._constants import DEFAULT_MAX_NODES, Constants, constants
 from ._layout import Layout, layout
 from ._probes import compile_decoders, compile_encoders
 from ._paper import compile_processor_paper
-from ._processor import _write_processor, compile_processor
-
-
-def _zeros_like(skeleton: Model, dtype) -> Model:
-    """``skeleton`` (a model of shapes, from ``eqx.filter_eval_shape``) with zero weights."""
-    return jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
+from ._processor import _write_processor, _zeros_like, compile_processor
 
 
 @dataclass(frozen=True)

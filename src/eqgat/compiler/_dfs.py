@@ -70,7 +70,7 @@ from .._spec import Location, Stage, Type, get_spec
 from ..lang import Colour, DepthFirst, Pointer, Term
 from ._analyse import _Problems
 from ._constants import DEFAULT_MAX_NODES, MARGIN
-from ._processor import _write
+from ._processor import _write, _zeros_like
 
 #: Heads of the compiled model: scan, cursor moves, roots, and one unused (4 divides 128).
 HEADS = ("scan", "move", "root", "unused")
@@ -295,12 +295,16 @@ def slot_index(name: str, hidden_size: int) -> int:
     raise KeyError(f"no slot {name!r}; slots: {[n for v in SLOTS.values() for n in v]}")
 
 
+def state_slots(name: str) -> list[tuple[str, float]]:
+    """State part ``name`` (``STATE``) as (slot, coefficient) pairs."""
+    return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
+
+
 def read_state(hidden: np.ndarray, name: str) -> np.ndarray:
     """State part ``name`` (``STATE``) from hidden states ``[..., s]``: the sum of its slots."""
     s = hidden.shape[-1]
     out = np.zeros(hidden.shape[:-1])
-    for item in STATE[name]:
-        slot, coeff = (item, 1.0) if isinstance(item, str) else item
+    for slot, coeff in state_slots(name):
         out = out + coeff * hidden[..., slot_index(slot, s)]
     return out
 
@@ -333,8 +337,7 @@ class _W:
             if name == "x":
                 self.W[W][row, V_ID] += coeff
                 continue
-            for item in STATE[name]:
-                slot, c = (item, 1.0) if isinstance(item, str) else item
+            for slot, c in state_slots(name):
                 self.W[W][row, self.s + self.slot(slot)] += coeff * c
         self.b[W][row] += const
 
@@ -445,11 +448,7 @@ def compile_processor_dfs(s: int, const: DfsConstants) -> _W:
 
 
 def _state_columns(s: int, w: _W, name: str, offset: int) -> list[tuple[int, float]]:
-    out = []
-    for item in STATE[name]:
-        slot, coeff = (item, 1.0) if isinstance(item, str) else item
-        out.append((offset + w.slot(slot), coeff))
-    return out
+    return [(offset + w.slot(slot), coeff) for slot, coeff in state_slots(name)]
 
 
 def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, max_nodes: int | None = None,
@@ -470,7 +469,7 @@ def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, 
     config = ModelConfig(program.algorithm, s, len(HEADS), use_ln=False, use_edge_info=True, full_attention=True)
     dtype = jnp.float32
     skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
-    model = jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
+    model = _zeros_like(skeleton, dtype)
     w = compile_processor_dfs(s, const)
     proc = model.processor
     for f in ("W_val", "W_skip", "W_out", "W_in", "W_edge", "W_info"):

@@ -1,6 +1,7 @@
 """Stage 4: the GATv2 processor's weights (values, state upkeep and the minimum selection)."""
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -183,6 +184,11 @@ def minimum_features(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> 
 
 def _expr_scalar(plan: Plan) -> str:
     return next(n for n, k, _ in plan.updates if k == "expr")
+
+
+def _zeros_like(skeleton: Model, dtype) -> Model:
+    """``skeleton`` (a model of shapes, from ``eqx.filter_eval_shape``) with zero weights."""
+    return jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
 
 
 def _write(model: eqx.Module, where, value, dtype) -> eqx.Module:
