@@ -25,7 +25,7 @@ from eqgat import programs  # noqa: E402
 from eqgat.compiler import compile_stages  # noqa: E402
 from eqgat.landscapes import eval_batch, metrics_on, surface_around  # noqa: E402
 from landscape import along, random_direction  # noqa: E402
-from eqgat.verify import verify  # noqa: E402
+from eqgat import verify_algorithm as verify  # noqa: E402
 
 OUT = Path(__file__).parent / "scale"
 SCALES = {"scale 1": 1, "scale 10": 10, "default": None}

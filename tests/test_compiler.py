@@ -11,7 +11,7 @@ import eqgat
 from eqgat import data, lang, programs
 from eqgat._evaluate import matches, output_score, predict
 from eqgat._spec import live_steps
-from eqgat.verify import verify
+from eqgat import verify_algorithm as verify
 
 BF_TIE_GRAPHS = {
     # source 3; node 1 is reached directly (w=2) and, one round later, through 0 at the

@@ -17,7 +17,7 @@ from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler._dfs import minimal_hidden_size, read_state
 from eqgat.data import concat, graph_arrays, to_batch
 from eqgat.families import DIRECTED_FAMILIES, directed_families
-from eqgat.verify import verify
+from eqgat import verify_algorithm as verify
 
 
 @pytest.fixture(scope="module")

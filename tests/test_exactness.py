@@ -14,7 +14,7 @@ from eqgat.compiler import MARGIN, analyse, constants
 from eqgat._evaluate import matches, predict
 from eqgat._spec import live_steps
 from eqgat.families import FAMILIES, exhaustive, families
-from eqgat.verify import verify
+from eqgat import verify_algorithm as verify
 
 SIZES = (2, 5, 16)  # 16: the 4x4 grid of issue 11 (sources 0, 5 and 15)
 

@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import numpy as np
+
+import eqgat
 import pytest
 
 from eqgat import data
@@ -57,13 +59,12 @@ def test_traces_of_degenerate_graphs_match_dm_clrs(algo):
     from clrs._src import algorithms, probing
 
     from eqgat.families import families
-    from eqgat.samplers import ALGORITHMS
 
-    fn, _, _, takes_source = ALGORITHMS[algo]
+    alg = eqgat.get_algorithm(algo)
     for case in families(5, seed=0):
-        A = case.A if algo == "bellman_ford" else (case.A != 0).astype(float)
-        args = (A, case.source) if takes_source else (A,)
-        inputs, hints, outputs = fn(*args)
+        A = case.A if alg.weighted else (case.A != 0).astype(float)
+        args = (A, case.source) if alg.has_source else (A,)
+        inputs, hints, outputs = alg.trace(*args)
         _, probes = getattr(algorithms, algo)(*args)
         inp, outp, hint = probing.split_stages(probes, clrs.SPECS[algo])
         for dp in hint:

@@ -10,7 +10,7 @@ import pytest
 import eqgat
 from eqgat import programs
 from eqgat.compiler import MARGIN, SAFETY, analyse, constants
-from eqgat.verify import verify
+from eqgat import verify_algorithm as verify
 
 
 @pytest.mark.parametrize("algo", ["bfs", "bellman_ford", "labelprop"])

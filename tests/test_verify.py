@@ -12,7 +12,7 @@ import eqgat
 from eqgat import data, programs
 from eqgat.compiler import compile_stages
 from eqgat.cli import main
-from eqgat.verify import _check, near_ties, verify
+from eqgat.verification import check_batch as _check, near_ties, verify_algorithm as verify
 
 
 def _two_paths(w13: float, w23: float) -> np.ndarray:
@@ -103,7 +103,7 @@ def test_bad_flags_are_clear_errors(capsys):
 
 
 def test_values_beyond_the_bound_are_an_error():
-    from eqgat.verify import check_values
+    from eqgat.verification import check_values
 
     A = 3.0 * (np.eye(8, k=1) + np.eye(8, k=-1))  # a path of weight 3: distances reach 21
     with pytest.raises(ValueError, match="beyond the compiled value bound 16"):

@@ -1,8 +1,21 @@
 """eqgat: shape-checked GATv2 in Equinox for studying how graph attention networks learn
 algorithms: compile them exactly into weights, train on CLRS data, compare.
 
-``import eqgat`` never imports dm-clrs or TensorFlow; only ``eqgat.data`` (sampling) and
-``eqgat.interop`` do, when called.
+The research loop, in public names::
+
+    import eqgat
+    model = eqgat.compile_algorithm("bellman_ford")          # or eqgat.compile_program(my_program)
+    report = eqgat.verify(model, graphs="exhaustive")         # .exact, .misses, .near_ties, .worst_gap
+    batch = eqgat.sample("bellman_ford", 16, 32, seed=0)      # an eqgat.Batch with reference traces
+    eqgat.score(model, batch)                                 # the CLRS output score
+    result = eqgat.train(eqgat.TrainConfig(algo="bellman_ford", steps=100))
+
+An algorithm is one ``eqgat.Algorithm`` record (probes, reference trace, graphs, program);
+``eqgat.register_algorithm`` adds a user's own, and every tool then runs on it;
+``eqgat.algorithms()`` lists them.
+
+``import eqgat`` never imports dm-clrs or TensorFlow; only ``eqgat.data`` (with
+``backend="clrs"``) and ``eqgat.interop`` do, when called.
 """
 
 from ._decoders import GraphDecoder as GraphDecoder
@@ -17,18 +30,36 @@ from ._model import Model as Model
 from ._model import Prediction as Prediction
 from ._model import run_batch as run_batch
 from ._spec import ALGORITHMS as ALGORITHMS
+from ._spec import Location as Location
 from ._spec import Probe as Probe
-from ._spec import get_spec as get_spec
-from ._spec import max_trace_length as max_trace_length
+from ._spec import Stage as Stage
+from ._spec import Type as Type
+from . import algorithms as algorithms
+from .algorithms import Algorithm as Algorithm
+from .algorithms import get_algorithm as get_algorithm
+from .algorithms import get_spec as get_spec
+from .algorithms import graph_inputs as graph_inputs
+from .algorithms import max_trace_length as max_trace_length
+from .algorithms import register_algorithm as register_algorithm
+from .algorithms import register_spec as register_spec
 from ._losses import hint_loss as hint_loss
 from ._losses import loss as loss
 from ._losses import output_loss as output_loss
 from ._losses import prediction_losses as prediction_losses
+from ._evaluate import predict as predict
+from ._evaluate import score as score
+from .data import Batch as Batch
+from .data import from_graph as from_graph
+from .data import sample as sample
+from .compiler import CompileOptions as CompileOptions
+from .compiler import compile_algorithm as compile_algorithm
 from .compiler import compile_program as compile_program
 from .compiler import minimal_hidden_size as minimal_hidden_size
-from ._spec import register_spec as register_spec
 from . import lang as lang
 from . import programs as programs
+from .verification import VerifyReport as VerifyReport
+from .verification import verify as verify
+from .verification import verify_algorithm as verify_algorithm
 from .compiler import analyse as _analyse
 from .compiler import constants as _constants
 

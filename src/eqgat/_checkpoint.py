@@ -15,7 +15,8 @@ import jax
 
 from ._config import ModelConfig
 from ._model import Model
-from ._spec import SPECS, Probe, register_spec
+from ._spec import Probe
+from .algorithms import get_spec, register_spec
 
 FORMAT = "eqgat-checkpoint-v1"
 
@@ -44,7 +45,7 @@ def save(path: str | Path, model: Model, **info: Any) -> Path:
     meta = {
         "format": FORMAT,
         "model": model_config(model),
-        "probes": [list(p) for p in SPECS[model.algorithm]],
+        "probes": [list(p) for p in get_spec(model.algorithm)],
         "info": info,
     }
     _meta_path(path).write_text(json.dumps(meta, indent=2, default=str))
@@ -70,8 +71,7 @@ def load(path: str | Path) -> Model:
     """The model saved at ``path`` (trained or compiled)."""
     meta = read_meta(path)
     config = meta["model"]
-    if config["algorithm"] not in SPECS:
-        register_spec(config["algorithm"], tuple(Probe(*p) for p in meta["probes"]))
+    register_spec(config["algorithm"], tuple(Probe(*p) for p in meta["probes"]))  # known: checked equal
     skeleton = model_from_config(ModelConfig.from_dict(config))
     try:
         return eqx.tree_deserialise_leaves(Path(path), skeleton)

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ._spec import get_spec
+from .algorithms import get_spec
 
 
 @dataclass(frozen=True)

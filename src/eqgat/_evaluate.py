@@ -12,10 +12,27 @@ from ._spec import Stage, Type, live_steps
 
 
 @eqx.filter_jit
-def predict(model: Model, batch, teacher_forcing: bool = False, return_logits: bool = False) -> Prediction:
-    """``model`` on every graph of ``batch`` (vmapped over the batch axis); with
-    ``return_logits`` also every step's attention logits."""
+def _predict(model: Model, batch, teacher_forcing: bool, return_logits: bool) -> Prediction:
     return run_batch(model, batch, teacher_forcing=teacher_forcing, return_logits=return_logits)
+
+
+def predict(model: Model, batch, teacher_forcing: bool = False, return_logits: bool = False) -> Prediction:
+    """Run ``model`` on every graph of ``batch`` (jitted, vmapped over the batch axis).
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model`` (trained, compiled or fresh).
+    - `batch`: an ``eqgat.Batch`` of the model's algorithm (``eqgat.sample``).
+    - `teacher_forcing`: feed the true hints back instead of the predicted ones.
+    - `return_logits`: also return every step's attention logits.
+
+    **Returns:**
+
+    A ``Prediction``: output and hint logits, attention α and hidden states per step.
+    """
+    if batch.algorithm != model.algorithm:
+        raise ValueError(f"the batch is of {batch.algorithm!r} graphs, the model computes {model.algorithm!r}")
+    return _predict(model, batch, teacher_forcing, return_logits)
 
 
 def close(probe, pred, truth, *, rtol: float = 1e-4):
@@ -70,3 +87,19 @@ def output_scores(spec, outputs: dict[str, jax.Array], truth: dict[str, jax.Arra
 def output_score(model: Model, pred: Prediction, batch) -> float:
     """The CLRS score of one prediction (``output_scores``)."""
     return float(output_scores(model.spec, pred.outputs, batch.outputs))
+
+
+def score(model: Model, batch) -> float:
+    """The CLRS output score of ``model`` on ``batch`` (dm-clrs' ``evaluate``).
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+    - `batch`: an ``eqgat.Batch`` of the model's algorithm.
+
+    **Returns:**
+
+    Per output probe, the fraction of entries predicted exactly (pointers: the right
+    node; scalars within 1e-4 relative), averaged over the output probes: a float in [0, 1].
+    """
+    return output_score(model, predict(model, batch), batch)

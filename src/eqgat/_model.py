@@ -13,7 +13,8 @@ from ._decoders import Decoder, PointerDecoder, make_decoder, postprocess
 from ._edges import EdgeSum
 from ._encoders import Encoder, Features, empty_features, to_soft
 from ._gatv2 import GATv2
-from ._spec import Probe, Stage, get_spec
+from ._spec import Probe, Stage
+from .algorithms import get_spec
 
 ProbeData = dict[str, Shaped[Array, "..."]]
 

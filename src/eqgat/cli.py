@@ -9,136 +9,63 @@ from pathlib import Path
 
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+from ._argtypes import ints as _ints
+from ._argtypes import natural as _natural
+from ._argtypes import positive as _positive
+from ._argtypes import seed as _seed
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
-    return v
+def _choices(**kw) -> list[str]:
+    """The registered algorithms' names (``eqgat.algorithms``), for ``--algo``."""
+    from .algorithms import names
 
-
-def _natural(text: str) -> int:
-    """A non-negative integer."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
-
-
-def _seed(text: str) -> int:
-    """Any integer seed in [0, 2**63 - 1]."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}")
-    if not 0 <= v <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 2**63 - 1], got {v}")
-    return v
-
-
-def _scale(text: str) -> float:
-    """A constants scale S >= 1."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    if not (v >= 1 and v < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 1 (a multiple of the smallest constants), got {text}")
-    return v
+    return names(**kw)
 
 
 def cmd_compile(args) -> int:
     import equinox as eqx
     import jax
 
-    from . import programs
     from ._checkpoint import save
-    from .compiler import compile_stages
+    from .algorithms import get_algorithm
+    from .compiler import compile_artifact, options_from_flags
 
-    if args.algo == "dfs_light":
-        return _compile_dfs_light(args)
-    stages = compile_stages(programs.PROGRAMS[args.algo], args.hidden_size, max_nodes=args.max_nodes, scale=args.scale,
-                            mechanism=args.mechanism, nodes=args.nodes)
-    model = stages.build()
-    const = stages.constants
-    path = save(args.out, model, source="compiled", program=args.algo, max_nodes=const.max_nodes,
-                resolution=const.resolution, layout=stages.layout.to_dict(), scale=const.scale, mechanism=args.mechanism,
-                constants={"L": const.L, "C_pointer": const.C_pointer, "G_flag": const.G_flag})
-    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
-    n = sum(x.size for x in leaves)
+    art = compile_artifact(get_algorithm(args.algo).program, args.hidden_size, options_from_flags(args))
+    path = save(args.out, art.model, source="compiled", program=args.algo, **art.info)
+    leaves = jax.tree.leaves(eqx.filter(art.model, eqx.is_inexact_array))
     biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
-    scale = "default constants" if const.scale is None else f"scale {const.scale:g} x the smallest constants"
-    where = f"up to {const.max_nodes} nodes" if args.mechanism == "general" else \
-        f"exactly {const.max_nodes} nodes (the paper's mechanism: self-default through B = k·I)"
-    print(f"compiled {args.algo} at hidden size {model.hidden_size} ({n} parameters), exact on graphs of {where} "
-          f"(resolution {const.resolution:.2g}) -> {path} (+ {path.name}.json)")
-    print(f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}; max |θ| = {biggest:.4g}")
-    return 0
-
-
-def _compile_dfs_light(args) -> int:
-    import dataclasses
-
-    import equinox as eqx
-    import jax
-
-    from ._checkpoint import save
-    from .compiler import DEFAULT_MAX_NODES, DfsConstants, compile_dfs_light
-
-    if args.scale is not None or args.mechanism != "general" or args.nodes is not None:
-        raise ValueError("the compiled dfs_light has its own constants and mechanism: drop --scale, --mechanism "
-                         "and --nodes")
-    max_nodes = args.max_nodes or DEFAULT_MAX_NODES
-    model = compile_dfs_light(args.hidden_size, max_nodes=max_nodes)
-    const = DfsConstants(max_nodes)
-    path = save(args.out, model, source="compiled", program="dfs_light", max_nodes=max_nodes,
-                resolution=const.delta, constants=dataclasses.asdict(const))
-    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))
-    biggest = max(float(jax.numpy.max(jax.numpy.abs(x))) for x in leaves)
-    print(f"compiled dfs_light at hidden size {model.hidden_size} ({sum(x.size for x in leaves)} parameters; full "
-          f"attention, 4 heads), exact on graphs of up to {max_nodes} nodes with ids at least 1/{max_nodes} apart "
-          f"-> {path} (+ {path.name}.json); max |θ| = {biggest:.4g}")
+    print(f"compiled {args.algo} at hidden size {art.model.hidden_size} ({sum(x.size for x in leaves)} parameters), "
+          f"{art.summary.splitlines()[0]} -> {path} (+ {path.name}.json)")
+    print("; ".join(art.summary.splitlines()[1:] + [f"max |θ| = {biggest:.4g}"]))
     return 0
 
 
 def cmd_verify(args) -> int:
-    from .verify import main as verify_main
+    from .verification import main as verify_main
 
     return verify_main(args)
 
 
 def cmd_show(args) -> int:
+    from .compiler import options_from_flags
     from .show import draw
 
-    if args.checkpoint and (args.scale is not None or args.max_nodes is not None or args.nodes is not None
-                            or args.mechanism != "general"):
+    options = options_from_flags(args)
+    if args.checkpoint and options.given():
         raise ValueError("--scale, --max-nodes, --mechanism and --nodes compile a program; a --checkpoint was "
                          "compiled with its own")
-    for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint,
-                  max_nodes=args.max_nodes, scale=args.scale, mechanism=args.mechanism, nodes=args.nodes):
+    for p in draw(args.algo, args.hidden_size, args.out, checkpoint=args.checkpoint, options=options):
         print(f"wrote {p}")
     return 0
 
 
 def cmd_demo(args) -> int:
     """The README's main job: compile BFS, verify it exactly, draw its landscape."""
-    from .verify import format_table, verify
+    from .verification import format_table, verify_algorithm
 
     t0 = time.time()
     print("1/3 compiling BFS into a hidden-size-4 GATv2 and verifying it against dm-clrs ...")
-    report = verify("bfs", 4, [16, 64], samples=32, seed=0)
+    report = verify_algorithm("bfs", 4, [16, 64], samples=32, seed=0)
     print(format_table(report))
     exact = report.exact
     print("BFS compiled model is EXACT" if exact else "BFS compiled model is NOT exact")
@@ -159,10 +86,9 @@ def cmd_demo(args) -> int:
 
 def add_train_commands(sub) -> None:
     from ._config import add_flags
-    from ._spec import TRAINABLE
 
     p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
-    p.add_argument("--algo", required=True, choices=list(TRAINABLE))
+    p.add_argument("--algo", required=True, choices=_choices(sampled=True))
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
     p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
@@ -259,7 +185,7 @@ def _cmd_evaluate(args) -> int:
 def add_faithfulness_command(sub) -> None:
     p = sub.add_parser("faithfulness", help="φ_external and φ_internal of trained seeds vs the compiled model")
     p.add_argument("--checkpoints", help="folder of seed*.eqx (a train run)")
-    p.add_argument("--algo", choices=["bfs", "bellman_ford", "dfs_light"],
+    p.add_argument("--algo", choices=_choices(sampled=True, compiled=True),
                    help="dfs_light: against the compiled full-attention model (train with --nb-heads 4 "
                         "--full-attention so that the heads compare)")
     p.add_argument("--out", required=True)
@@ -348,10 +274,8 @@ def _cmd_reproduce(args) -> int:
 
 
 def add_locality_command(sub) -> None:
-    from ._spec import TRAINABLE
-
     p = sub.add_parser("locality", help="hints that no one-GATv2-step-per-hint model can decide (eqgat.locality)")
-    p.add_argument("--algo", required=True, choices=list(TRAINABLE))
+    p.add_argument("--algo", required=True, choices=_choices(sampled=True))
     p.add_argument("--max-nodes", type=_positive, default=3,
                    help="every directed graph up to this size (4: 4,096 graphs, minutes for mask_one hints)")
     p.add_argument("--random", type=_natural, default=0, help="random graphs per size of --random-nodes, too")
@@ -366,25 +290,12 @@ def add_locality_command(sub) -> None:
 
 def _cmd_locality(args) -> int:
     """Per hint probe: an obstruction (two instances; exit 1) or none among the graphs searched."""
-    import numpy as np
-
     from . import locality
-    from ._spec import Location, Stage, Type, get_spec
-    from .samplers import ALGORITHMS
+    from ._spec import Location, Stage, Type
+    from .algorithms import get_spec
 
-    directed = ALGORITHMS[args.algo][1]
-
-    def graphs():  # undirected algorithms read A + Aᵀ: each such graph once
-        seen = set()
-        for n in range(2, args.max_nodes + 1):
-            for A in locality.directed_graphs(n):
-                A = A if directed else np.maximum(A, A.T)
-                if directed or A.tobytes() not in seen:
-                    seen.add(A.tobytes())
-                    yield A
-        for n in args.random_nodes:
-            for A in locality.random_graphs(n, args.random, seed=args.seed + n):
-                yield A if directed else np.maximum(A, A.T)
+    def graphs():
+        return locality.search_graphs(args.algo, args.max_nodes, args.random, args.random_nodes, args.seed)
 
     count = sum(1 for _ in graphs())
     found = False
@@ -420,7 +331,7 @@ def add_import_command(sub) -> None:
 
     p = sub.add_parser("import-clrs", help="convert a dm-clrs / fork save_model pickle into an eqgat checkpoint")
     p.add_argument("path", help="the pickle BaselineModel.save_model wrote (dm-clrs 2.0.3 or the paper's fork)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs", "bfs_seq", "dfs_light"])
+    p.add_argument("--algo", required=True, choices=_choices(sampled=True))
     add_flags(p)
     p.add_argument("--nb-nodes", type=_positive, default=None, help="n of the pre-attention bias B (with --use-pre-att-bias)")
     p.add_argument("--out", required=True, help="the eqgat checkpoint to write")
@@ -451,55 +362,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/demo")
     p.set_defaults(fn=cmd_demo)
 
-    p = sub.add_parser("compile", help="compile a graph program into a checkpoint")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "labelprop", "dfs_light"],
-                   help="dfs_light: the full-attention DFS (eqgat.compiler._dfs)")
+    from .compiler import add_option_flags
+
+    p = sub.add_parser("compile", help="compile a registered algorithm's program into a checkpoint")
+    p.add_argument("--algo", required=True, choices=_choices(compiled=True),
+                   help="dfs_light: the full-attention DFS (the depth-first backend)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
-    p.add_argument("--max-nodes", type=_positive, default=None,
-                   help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")
-    p.add_argument("--scale", type=_scale, default=None, metavar="S",
-                   help="selection and decoder constants = S (>= 1) x the smallest the bounds allow for --max-nodes "
-                        "(default: the largest logit scale, c = 1e6; the paper's mechanism: S = 1)")
-    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
-                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
-                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
-    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
+    add_option_flags(p)
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_compile)
 
-    p = sub.add_parser("verify", help="compare a compiled model with dm-clrs' ground truth")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford", "dfs_light"],
-                   help="dfs_light: the fork's DFS, compiled for full attention (eqgat.compiler._dfs)")
+    p = sub.add_parser("verify", help="compare a compiled model with its reference trace (dm-clrs' for its algorithms)")
+    p.add_argument("--algo", required=True, choices=_choices(sampled=True, compiled=True),
+                   help="dfs_light: the fork's DFS, compiled for full attention (the depth-first backend)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
                    help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes "
-                        "(dfs_light: every directed graph up to 4 nodes)")
-    p.add_argument("--max-nodes", type=_positive, default=None,
-                   help="largest graph the tie-breaks are sized for (default 128; the general mechanism only)")
+                        "(directed algorithms: every directed graph up to 4 nodes; --lengths N: up to N)")
     p.add_argument("--lengths", type=_ints, default=None, help="default 16,64,128 (the paper's mechanism: --nodes)")
     p.add_argument("--samples", type=_positive, default=64)
     p.add_argument("--seed", type=_seed, default=0, help="any integer in [0, 2**63 - 1]")
-    p.add_argument("--x64", action="store_true", help="run in float64 (jax_enable_x64)")
-    p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
-    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
-                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
-                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
-    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
+    add_option_flags(p, x64=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_verify)
 
     p = sub.add_parser("show", help="draw compiled weights as labelled heatmaps")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--algo", choices=["bfs", "bellman_ford", "labelprop", "dfs_light"],
+    what.add_argument("--algo", choices=_choices(compiled=True),
                       help="compile this program and draw it (dfs_light: the full-attention DFS)")
     what.add_argument("--checkpoint", help="draw a checkpoint written by `compile` (its layout is in its JSON)")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
-    p.add_argument("--max-nodes", type=_positive, default=None, help="as for compile (default 128)")
-    p.add_argument("--scale", type=_scale, default=None, metavar="S", help="as for compile")
-    p.add_argument("--mechanism", choices=["general", "paper"], default="general",
-                   help="general: state kept by ReLU gates, any size up to --max-nodes; paper: a node with nothing to "
-                        "update attends to itself through B = k·I (appendix B), graphs of exactly --nodes N")
-    p.add_argument("--nodes", type=_positive, default=None, metavar="N", help="graph size of --mechanism paper")
+    add_option_flags(p)
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_show)
 

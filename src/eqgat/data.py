@@ -1,8 +1,8 @@
 """Fixed-shape CLRS data for eqgat models.
 
 A thin adapter over dm-clrs samplers. Hints are padded in time to a bucket
-(``max_trace_length(algorithm, n)`` by default) and masked by ``length``, so a model
-compiles once per graph size rather than once per batch.
+(``Algorithm.time_bucket``: the algorithm's ``trace_bound(n)`` where it has one) and
+masked by ``length``, so a model compiles once per graph size rather than once per batch.
 
 Sampling needs no TensorFlow: ``eqgat.samplers`` reproduces dm-clrs' samplers draw for
 draw; dm-clrs itself (and so TensorFlow) is imported only with ``backend="clrs"``.
@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Shaped
 
-from ._spec import CLRS30, get_spec, max_trace_length, time_bucket
+from ._spec import CLRS30
+from .algorithms import get_algorithm, get_spec, time_bucket
 
 #: Edge probabilities of the graphs dm-clrs' training pipeline samples (``run.py``).
 TRAIN_P = tuple(0.1 + 0.1 * i for i in range(9))
@@ -137,12 +138,15 @@ def from_clrs(algorithm: str, features: Any, outputs: Any = (), *, trace_length:
 
 
 def _build_sampler(clrs, algorithm: str, **kw):
-    """dm-clrs' sampler of ``algorithm`` (``eqgat.fork``'s for the fork's algorithms)."""
+    """dm-clrs' own sampler of ``algorithm`` when dm-clrs has the algorithm with the same
+    probes; otherwise dm-clrs' sampler of its kind of graph driving the registered
+    reference trace (``eqgat.fork.build_sampler``)."""
     from . import fork
 
-    if algorithm in fork.ALGORITHMS:
-        return fork.build_sampler(algorithm, **kw)
-    return clrs.build_sampler(algorithm, **kw)[0]
+    theirs = clrs.SPECS.get(algorithm)
+    if theirs is not None and dict(theirs) == fork.clrs_spec(get_algorithm(algorithm)):
+        return clrs.build_sampler(algorithm, **kw)[0]
+    return fork.build_sampler(algorithm, **kw)
 
 
 #: Where sampled data come from: eqgat's TensorFlow-free reproduction of dm-clrs'
@@ -204,8 +208,13 @@ class Sampler:
                  random_pos: bool = True, p: tuple[float, ...] = TRAIN_P,
                  trace_length: int | None = None, warm_up: bool = True, backend: str = "numpy"):
         get_spec(algorithm)
-        if nb_nodes < 2:
-            raise ValueError(f"nb_nodes must be >= 2 for sampled graphs, got {nb_nodes}")
+        if not isinstance(nb_nodes, (int, np.integer)) or nb_nodes < 2:
+            raise ValueError(f"nb_nodes must be an integer >= 2 for sampled graphs, got {nb_nodes!r}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32 - 1] (dm-clrs' samplers), got {seed!r}; "
+                             "eqgat.data.derive_seed maps any 63-bit seed there")
         self.algorithm, self.nb_nodes, self.batch_size = algorithm, nb_nodes, batch_size
         self.trace_length = trace_length
         self.random_pos = random_pos
@@ -250,10 +259,26 @@ def clrs30_split(algorithm: str, split: str = "test", *, length: int | None = No
     return to_batch(algorithm, _bucketed(arrays, algorithm, n, trace_length))
 
 
-def sample_graphs(algorithm: str, nb_nodes: int, batch_size: int = 32, *, seed: int) -> Batch:
-    """``batch_size`` graphs of the test distribution (edge probability 0.5, ids i/n) on
-    ``nb_nodes`` nodes, drawn with sampler seed ``seed``."""
+def sample(algorithm: str, nb_nodes: int, batch_size: int = 32, *, seed: int) -> Batch:
+    """Graphs of the test distribution with their reference traces: edge probability
+    0.5, ids i/n, drawn as dm-clrs draws them (``eqgat.samplers``; no TensorFlow).
+
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm with a reference trace (``eqgat.algorithms()``).
+    - `nb_nodes`: the graphs' size (at least 2).
+    - `batch_size`: how many graphs.
+    - `seed`: the sampler's seed (below 2**32; ``derive_seed`` maps larger ones).
+
+    **Returns:**
+
+    An ``eqgat.Batch``: inputs, hints padded in time, outputs and trace lengths.
+    """
     return Sampler(algorithm, nb_nodes, batch_size, seed=seed, random_pos=False, p=(0.5,)).next()
+
+
+#: ``sample``'s earlier name.
+sample_graphs = sample
 
 
 def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:
@@ -278,19 +303,13 @@ def graph_arrays(algorithm: str, A: Any, *, source: int = 0, trace_length: int |
     ``A`` is the n×n adjacency (for Bellman-Ford, the edge weights; 0 = no edge).
     Single-node graphs are supported here (dm-clrs' batching squeezes them).
     """
-    from .samplers import ALGORITHMS
-
-    spec = get_spec(algorithm)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"no reference trace for {algorithm!r}; use one of {', '.join(ALGORITHMS)}")
-    A = check_graph(A, weighted=algorithm == "bellman_ford")
+    alg = get_algorithm(algorithm)
+    spec = alg.spec
+    A = check_graph(A, weighted=alg.weighted)
     n = A.shape[0]
-    fn, _, _, takes_source = ALGORITHMS[algorithm]
-    if takes_source and not 0 <= source < n:
-        raise ValueError(f"source {source} is not a node of a graph with {n} nodes")
-    inputs, hints, outputs = fn(A, source) if takes_source else fn(A)
+    inputs, hints, outputs = alg.trace(A, source)
     T = len(hints)
-    Tp = trace_length or max(T, max_trace_length(algorithm, n))
+    Tp = trace_length or alg.time_bucket(n, T)
     if Tp < T:
         raise ValueError(f"trace length {T} exceeds the time bucket {Tp}")
     hint_arrays = {}

@@ -183,21 +183,23 @@ REFERENCES = ("general", "paper")
 def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
     """The compiled ``algo`` whose attention is α*: the general mechanism, or the paper's
     at ``nb_nodes`` nodes (its B is n × n)."""
-    from . import programs
-    from .compiler import COMPILED, DEFAULT_MAX_NODES, compile_dfs_light, compile_program
+    from .algorithms import get_algorithm
+    from .compiler import DEFAULT_MAX_NODES, compile_program, compiled_algorithms
+    from .lang import DepthFirst
 
     if reference not in REFERENCES:
         raise ValueError(f"unknown reference {reference!r}; use one of {', '.join(REFERENCES)}")
-    if algo == "dfs_light":
+    program = get_algorithm(algo).program
+    if program is None:
+        raise ValueError(f"no compiled {algo!r}; compiled algorithms: {', '.join(compiled_algorithms())}")
+    if isinstance(program, DepthFirst):
         if reference == "paper":
-            raise ValueError("dfs_light has one compiled reference (full attention, eqgat.compiler._dfs); "
+            raise ValueError(f"{algo} has one compiled reference (full attention, the depth-first backend); "
                              "use reference='general'")
-        return compile_dfs_light(max_nodes=max(DEFAULT_MAX_NODES, nb_nodes))
-    if algo not in programs.PROGRAMS:
-        raise ValueError(f"no compiled {algo!r}; compiled algorithms: {', '.join(COMPILED)}")
+        return compile_program(program, max_nodes=max(DEFAULT_MAX_NODES, nb_nodes))
     if reference == "paper":
-        return compile_program(programs.PROGRAMS[algo], mechanism="paper", nodes=nb_nodes)
-    return compile_program(programs.PROGRAMS[algo])
+        return compile_program(program, mechanism="paper", nodes=nb_nodes)
+    return compile_program(program)
 
 
 def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,

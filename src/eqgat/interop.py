@@ -19,7 +19,8 @@ import numpy as np
 from ._config import ModelConfig
 from ._decoders import postprocess
 from ._model import Model
-from ._spec import Stage, get_spec
+from ._spec import Stage
+from .algorithms import get_spec, registered
 from .data import from_clrs as batch_from_clrs
 
 _PROC = "net/gatv2_aggr_clrs_processor/"
@@ -27,11 +28,9 @@ _ENC = "net/~_construct_encoders_decoders/algo_0_"
 
 
 def _algorithm_of(spec: dict) -> str:
-    from ._spec import SPECS
-
-    for name, probes in SPECS.items():
-        if {p.name: (p.stage, p.location, p.type) for p in probes} == dict(spec):
-            return name
+    for alg in registered():
+        if {p.name: (p.stage, p.location, p.type) for p in alg.spec} == dict(spec):
+            return alg.name
     raise ValueError(f"the model's spec matches none of eqgat's algorithms: {dict(spec)}")
 
 

@@ -25,12 +25,11 @@ from landscape import (SPANS, along_curve, barrier, connect, evaluate_surface, g
                        line, pca_directions, plane, random_direction, spectral_density, top_eigenvalues)
 from landscape.plot import plot_compare, plot_curve, plot_surface
 
-from . import programs
 from ._checkpoint import load
 from ._evaluate import output_scores
 from ._losses import prediction_losses
 from ._model import Model, run_batch
-from .compiler import COMPILED, compile_algorithm
+from .compiler import compile_algorithm, compiled_algorithms
 
 #: The evaluation batch every surface is drawn on (test distribution: ids i/n, p = 0.5).
 EVAL_BATCH = {"nb_nodes": 16, "batch_size": 32}
@@ -65,8 +64,8 @@ def resolve_model(spec: str, algorithm: str, *, hidden_size: int | None = None, 
     """``(model, description)`` for ``spec``: 'compiled' (the algorithm's compiled model, at
     its minimal hidden size by default), 'init' (a fresh model of the compiled
     architecture from ``jax.random.key(seed)``) or a checkpoint path."""
-    if algorithm not in COMPILED:
-        raise ValueError(f"unknown algorithm {algorithm!r}; compiled algorithms: {', '.join(COMPILED)}")
+    if algorithm not in compiled_algorithms():
+        raise ValueError(f"unknown algorithm {algorithm!r}; compiled algorithms: {', '.join(compiled_algorithms())}")
     if spec == "compiled":
         return compile_algorithm(algorithm, hidden_size), "compiled"
     if spec == "init":

@@ -38,7 +38,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._spec import Location, Stage, Type, get_spec
+from ._spec import Location, Stage, Type
+from .algorithms import get_algorithm, get_spec
 
 @dataclass(frozen=True)
 class Instance:
@@ -78,12 +79,26 @@ def _node_value(probe, x, n: int):
 
 
 def trace(algo: str, A: np.ndarray, source: int = 0) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
-    """The inputs and ground-truth hints of ``algo`` on ``A`` (``eqgat.samplers``)."""
-    from .samplers import ALGORITHMS
-
-    fn, _, _, takes_source = ALGORITHMS[algo]
-    inputs, hints, _ = fn(A, source) if takes_source else fn(A)
+    """The inputs and ground-truth hints of ``algo`` on ``A`` (its registered reference)."""
+    inputs, hints, _ = get_algorithm(algo).trace(A, source)
     return inputs, hints
+
+
+def search_graphs(algo: str, max_nodes: int, random: int = 0, random_nodes=(5, 6, 8), seed: int = 0):
+    """The graphs the obstruction search runs on: every directed graph of 2 to
+    ``max_nodes`` nodes and ``random`` random graphs of each size in ``random_nodes``
+    (seeded ``seed + n``); an undirected algorithm reads A + Aᵀ, so each such graph once."""
+    directed = get_algorithm(algo).directed
+    seen = set()
+    for n in range(2, max_nodes + 1):
+        for A in directed_graphs(n):
+            A = A if directed else np.maximum(A, A.T)
+            if directed or A.tobytes() not in seen:
+                seen.add(A.tobytes())
+                yield A
+    for n in random_nodes:
+        for A in random_graphs(n, random, seed=seed + n):
+            yield A if directed else np.maximum(A, A.T)
 
 
 class Views:

@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when
 import numpy as np
 
 from ._checkpoint import load, read_meta
-from .compiler import Layout, compile_stages
-from .programs import PROGRAMS
+from .algorithms import get_algorithm
+from .compiler import CompileOptions, Layout, compile_program, compile_stages
+from .lang import DepthFirst
 
 
 def _heat(ax, W, rows, cols, title):
@@ -29,9 +30,11 @@ def _heat(ax, W, rows, cols, title):
 
 def compiled_checkpoint(path: str | Path):
     """The model saved at ``path`` by ``compile`` and the layout stored with it (None for
-    the compiled dfs_light, whose layout is fixed)."""
-    info = read_meta(path)["info"]
-    if info.get("program") == "dfs_light" and info.get("source") == "compiled":
+    a compiled ``DepthFirst`` program, whose layout is fixed)."""
+    meta = read_meta(path)
+    info = meta["info"]
+    if info.get("source") == "compiled" and "layout" not in info and \
+            isinstance(get_algorithm(meta["model"]["algorithm"]).program, DepthFirst):
         return load(path), None
     if "layout" not in info:
         raise ValueError(f"{path} has no compiler layout in its JSON: only checkpoints written by "
@@ -68,33 +71,27 @@ def _dfs_names(s: int) -> _Names:
 
 
 def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
-         checkpoint: str | Path | None = None, max_nodes: int | None = None,
-         scale: int | float | None = None, mechanism: str = "general", nodes: int | None = None) -> list[Path]:
+         checkpoint: str | Path | None = None, options: CompileOptions | None = None) -> list[Path]:
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
-    decoders) for ``algorithm``'s program compiled at ``hidden_size`` (default: its minimal
-    size), or for the compiled ``checkpoint`` (its weights and stored layout). Returns both
-    paths. ``max_nodes``, ``scale``, ``mechanism`` and ``nodes`` are ``compile``'s.
-    ``dfs_light`` draws the compiled full-attention DFS (``eqgat.compiler._dfs``), its
-    slots and each head's attention features named."""
+    decoders) for the registered ``algorithm``'s program compiled at ``hidden_size``
+    (default: its minimal size) with ``options``, or for the compiled ``checkpoint`` (its
+    weights and stored layout). Returns both paths. A ``DepthFirst`` program draws the
+    full-attention model, its slots and each head's attention features named."""
     if checkpoint is not None:
         model, lay = compiled_checkpoint(checkpoint)
         algorithm = model.algorithm
         names = _dfs_names(model.hidden_size) if lay is None else _layout_names(lay)
-    elif algorithm == "dfs_light":
-        from .compiler import compile_dfs_light
-
-        if scale is not None or mechanism != "general" or nodes is not None:
-            raise ValueError("the compiled dfs_light has its own constants and mechanism: drop --scale, "
-                             "--mechanism and --nodes")
-        model = compile_dfs_light(hidden_size, max_nodes=max_nodes)
-        names = _dfs_names(model.hidden_size)
     else:
-        if algorithm not in PROGRAMS:
-            raise ValueError(f"no compiled {algorithm!r}; use one of {', '.join([*PROGRAMS, 'dfs_light'])}")
-        stages = compile_stages(PROGRAMS[algorithm], hidden_size, max_nodes=max_nodes, scale=scale,
-                                mechanism=mechanism, nodes=nodes)
-        model = stages.build()
-        names = _layout_names(stages.layout)
+        alg = get_algorithm(algorithm)
+        if alg.program is None:
+            raise ValueError(f"{algorithm!r} has no program to compile and draw (Algorithm.program)")
+        if isinstance(alg.program, DepthFirst):
+            model = compile_program(alg.program, hidden_size, options=options)
+            names = _dfs_names(model.hidden_size)
+        else:
+            stages = compile_stages(alg.program, hidden_size, options=options)
+            model = stages.build()
+            names = _layout_names(stages.layout)
     s = hidden_size = model.hidden_size
     V_i = [i for _, i in names.V]
     H_i = [i for _, i in names.H]

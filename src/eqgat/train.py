@@ -32,7 +32,8 @@ from .data import MAX_SEED, Batch
 from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
-from ._spec import CLRS30, get_spec
+from ._spec import CLRS30
+from .algorithms import get_spec
 
 
 @dataclass

@@ -110,14 +110,16 @@ def cmd_connect(args) -> int:
     return 0
 
 
-#: Algorithms with a compiled model and a sampler (eqgat.compiler.COMPILED less labelprop; spelled out
-#: here so that building the parser imports nothing heavy).
-COMPILED = ["bfs", "bellman_ford", "dfs_light"]
+def _compiled() -> list[str]:
+    """Registered algorithms with a program and a sampler (``eqgat.algorithms``)."""
+    from eqgat.algorithms import names
+
+    return names(sampled=True, compiled=True)
 
 
 def add_curvature_commands(sub) -> None:
     p = sub.add_parser("hessian", help="Hessian top eigenvalues, trace and spectral density at a model")
-    p.add_argument("--algo", default="bfs", choices=COMPILED)
+    p.add_argument("--algo", default="bfs", choices=_compiled())
     p.add_argument("--model", default="compiled", help="compiled, init, or a checkpoint path")
     p.add_argument("--top-k", type=_positive, default=3)
     p.add_argument("--iters", type=_positive, default=100, help="Lanczos steps (Hessian-vector products)")
@@ -131,7 +133,7 @@ def add_curvature_commands(sub) -> None:
     p.set_defaults(fn=cmd_hessian)
 
     p = sub.add_parser("connect", help="train a low-loss Bezier curve between two models (Garipov et al. 2018)")
-    p.add_argument("--algo", default="bfs", choices=COMPILED)
+    p.add_argument("--algo", default="bfs", choices=_compiled())
     p.add_argument("--a", default="compiled", help="compiled, init, or a checkpoint path")
     p.add_argument("--b", required=True, help="compiled, init, or a checkpoint path")
     p.add_argument("--bends", type=_positive, default=1)
@@ -200,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("plot", help="evaluate and plot the surface around one model")
-    p.add_argument("--algo", default="bfs", choices=COMPILED)
+    p.add_argument("--algo", default="bfs", choices=_compiled())
     p.add_argument("--model", default="compiled", help="compiled, init, or a checkpoint path")
     p.add_argument("--grid", type=_grid, default=(51, 51), help="N or AxB points (default 51)")
     p.add_argument("--span", type=_span, default=_span("general"), help="general, local or LOW:HIGH")
@@ -220,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_plot)
 
     p = sub.add_parser("compare", help="compiled vs learned surfaces, and the plane through compiled/learned/init")
-    p.add_argument("--algo", default="bfs", choices=COMPILED)
+    p.add_argument("--algo", default="bfs", choices=_compiled())
     p.add_argument("--learned", help="checkpoint of a learned model with the compiled architecture")
     p.add_argument("--steps", type=int, default=500, help="training steps when no --learned is given")
     p.add_argument("--grid", type=_grid, default=(25, 25))

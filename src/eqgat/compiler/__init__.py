@@ -19,8 +19,9 @@ returns what ``show`` and ``verify`` read (``Compiled``).
 A ``DepthFirst`` program (``eqgat.programs.dfs_light``) has stages of its own
 (``_dfs.py``: ``analyse_depth_first``, a fixed layout, ``DfsConstants``, the processor,
 the probes): a sequential algorithm, one full-attention step per hint with three
-selections (heads). ``compile_program`` sends it there.
-``compile_algorithm`` compiles any of them by name (``COMPILED``).
+selections (heads). Each is a *backend* (``Backend``), chosen by the program's type;
+``CompileOptions`` holds every setting, and each backend declares which it takes.
+``compile_algorithm`` compiles any registered algorithm by name (``compiled_algorithms``).
 
 How one step computes the round (``eqgat.lang`` has the semantics). Let ``msk_j`` be node
 j's flag (stored flag + start input), ``x_j`` its id (``pos``) and ``c_ij`` the selected
@@ -62,19 +63,29 @@ n = 128: 9.3e-4; float64: 1.8e-10) may resolve by id or incumbency instead of by
 ``verify`` counts such cases as near-ties, from dm-clrs' float64 values.
 """
 
-from ._algorithms import COMPILED as COMPILED
 from ._algorithms import compile_algorithm as compile_algorithm
+from ._algorithms import compiled_algorithms as compiled_algorithms
 from ._analyse import Plan as Plan
 from ._analyse import analyse as analyse
 from ._compile import Compiled as Compiled
 from ._compile import compile_program as compile_program
 from ._compile import compile_stages as compile_stages
-from ._compile import graph_size as graph_size
+from ._compile import BACKENDS as BACKENDS
+from ._compile import Artifact as Artifact
+from ._compile import Backend as Backend
+from ._compile import backend_for as backend_for
+from ._compile import compile_artifact as compile_artifact
+from ._compile import register_backend as register_backend
+from ._options import CompileOptions as CompileOptions
+from ._options import add_option_flags as add_option_flags
+from ._options import graph_size as graph_size
+from ._options import options_from_flags as options_from_flags
 from ._dfs import DfsConstants as DfsConstants
 from ._dfs import DfsPlan as DfsPlan
 from ._dfs import analyse_depth_first as analyse_depth_first
 from ._dfs import compile_depth_first as compile_depth_first
 from ._dfs import compile_dfs_light as compile_dfs_light
+from ._dfs import dfs_state as dfs_state
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN
 from ._constants import SAFETY as SAFETY

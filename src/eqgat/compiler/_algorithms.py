@@ -1,19 +1,33 @@
-"""Every algorithm eqgat compiles, by name: the graph programs of ``eqgat.programs``
-(stages 1-5) and its sequential programs (``SEQUENTIAL``: ``dfs_light``, compiled by
-``_dfs.py`` for full attention)."""
+"""Every registered algorithm with a program, compiled by name (``eqgat.algorithms``)."""
 
 from .._model import Model
-from ..programs import PROGRAMS, SEQUENTIAL
+from ..algorithms import get_algorithm, names
 from ._compile import compile_program
-
-#: Names ``compile_algorithm`` accepts.
-COMPILED = (*PROGRAMS, *SEQUENTIAL)
+from ._options import CompileOptions
 
 
-def compile_algorithm(algorithm: str, hidden_size: int | None = None, *, max_nodes: int | None = None) -> Model:
-    """The compiled model of ``algorithm`` at ``hidden_size`` (default: its minimal size),
-    exact on graphs of at most ``max_nodes`` nodes (default 128), with default constants."""
-    programs = {**PROGRAMS, **SEQUENTIAL}
-    if algorithm not in programs:
-        raise ValueError(f"no compiled {algorithm!r}; compiled algorithms: {', '.join(COMPILED)}")
-    return compile_program(programs[algorithm], hidden_size, max_nodes=max_nodes)
+def compiled_algorithms() -> list[str]:
+    """The names of every registered algorithm with a program (built-ins and a user's)."""
+    return names(compiled=True)
+
+
+def compile_algorithm(algorithm: str, hidden_size: int | None = None, *, max_nodes: int | None = None,
+                      options: CompileOptions | None = None) -> Model:
+    """The compiled model of the registered ``algorithm``.
+
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm's name (``eqgat.algorithms()``) with a program.
+    - `hidden_size`: default: its program's minimal size.
+    - `max_nodes`: the largest graph it is exact on (default 128); or give `options`.
+    - `options`: a ``CompileOptions`` (default constants when None).
+
+    **Returns:**
+
+    The compiled ``Model``.
+    """
+    alg = get_algorithm(algorithm)
+    if alg.program is None:
+        raise ValueError(f"{algorithm!r} has no program to compile (Algorithm.program); compiled algorithms: "
+                         f"{', '.join(compiled_algorithms())}")
+    return compile_program(alg.program, hidden_size, options=options, max_nodes=max_nodes)

@@ -3,7 +3,8 @@ collecting every problem it has into one error."""
 
 from dataclasses import dataclass
 
-from .._spec import Location, Stage, Type, get_spec
+from .._spec import Location, Stage, Type
+from ..algorithms import get_spec
 from ..lang import DepthFirst, Flag, GraphProgram, Pointer, Scalar
 
 

@@ -1,6 +1,9 @@
-"""The orchestrator: stages 1-5 in order, writing every weight of a zero ``Model``."""
+"""The orchestrator: the backends, one per program type (``Backend``), and for graph
+programs stages 1-5 in order, writing every weight of a zero ``Model``."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -10,8 +13,9 @@ from .._config import ModelConfig
 from .._model import Model
 from ..lang import DepthFirst, GraphProgram
 from ._analyse import Plan, analyse
-from ._constants import DEFAULT_MAX_NODES, Constants, constants
+from ._constants import Constants, constants
 from ._layout import Layout, layout
+from ._options import CompileOptions, graph_size
 from ._probes import compile_decoders, compile_encoders
 from ._paper import compile_processor_paper
 from ._processor import _write_processor, _zeros_like, compile_processor
@@ -48,63 +52,116 @@ class Compiled:
         return compile_decoders(plan, lay, model, const, dtype)
 
 
-def compile_stages(program: GraphProgram, hidden_size: int | None = None, *,
+def _options(options: CompileOptions | None, **kw: Any) -> CompileOptions:
+    """``options``, or the options the loose keywords give (not both)."""
+    given = {k: v for k, v in kw.items() if v != CompileOptions.__dataclass_fields__[k].default}
+    if options is not None and given:
+        raise ValueError(f"give either options=CompileOptions(...) or the keywords {sorted(given)}, not both")
+    return options if options is not None else CompileOptions(**kw)
+
+
+def compile_stages(program: GraphProgram, hidden_size: int | None = None, *, options: CompileOptions | None = None,
                    max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
                    mechanism: str = "general", nodes: int | None = None) -> Compiled:
-    """Stages 1-3 of ``compile_program`` (no weights yet; ``.build()`` writes them)."""
-    max_nodes = graph_size(mechanism, nodes, max_nodes)
+    """Stages 1-3 of ``compile_program`` for a graph program (no weights yet; ``.build()``
+    writes them). ``options`` or the keywords: ``CompileOptions``."""
+    opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     plan = analyse(program)
-    return Compiled(plan, layout(plan, hidden_size, mechanism),
-                    constants(plan, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism))
+    return Compiled(plan, layout(plan, hidden_size, opts.mechanism),
+                    constants(plan, max_nodes=opts.graph_size, x64=opts.x64, scale=opts.scale,
+                              mechanism=opts.mechanism))
 
 
-def graph_size(mechanism: str, nodes: int | None, max_nodes: int | None) -> int:
-    """The graph size constants are derived for: ``nodes`` for the paper's mechanism
-    (B is nodes × nodes, so the model runs at that size only), else ``max_nodes``
-    (default ``DEFAULT_MAX_NODES``). Each mechanism refuses the other's size flag."""
-    if mechanism == "paper":
-        if nodes is None:
-            raise ValueError("the paper's mechanism needs --nodes N: its pre-attention bias B is N x N, so the "
-                             "model runs on graphs of exactly N nodes")
-        if max_nodes is not None:
-            raise ValueError("--max-nodes sizes the general mechanism's tie-breaks; the paper's mechanism runs on "
-                             "graphs of exactly --nodes N (drop --max-nodes)")
-        if not isinstance(nodes, int) or nodes < 1:
-            raise ValueError(f"--nodes must be a positive integer, got {nodes!r}")
-        return nodes
-    if nodes is not None:
-        raise ValueError("--nodes fixes the graph size of the paper's mechanism (--mechanism paper); the general "
-                         "mechanism runs at every size up to --max-nodes")
-    if max_nodes is None:
-        return DEFAULT_MAX_NODES
-    if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"--max-nodes must be a positive integer, got {max_nodes!r}")
-    return max_nodes
+@dataclass(frozen=True)
+class Artifact:
+    """A compiled model with what its checkpoint records about the compilation
+    (``info``: the graph size, resolution, constants and, for graph programs, the layout
+    of named directions) and a ``summary`` to print."""
+
+    model: Model
+    info: dict[str, Any]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One compiler backend: the program type it compiles, the ``CompileOptions`` fields
+    it takes, and ``compile(program, hidden_size, options) -> Artifact``."""
+
+    name: str
+    program_type: type
+    options: frozenset[str]
+    compile: Callable[[Any, int | None, CompileOptions], Artifact]
+
+
+BACKENDS: dict[type, Backend] = {}
+
+
+def register_backend(backend: Backend) -> Backend:
+    """Make ``compile_program`` send programs of ``backend.program_type`` to ``backend``."""
+    BACKENDS[backend.program_type] = backend
+    return backend
+
+
+def backend_for(program: Any) -> Backend:
+    """The backend compiling ``program``; a ``TypeError`` for a type none compiles."""
+    backend = BACKENDS.get(type(program))
+    if backend is None:
+        raise TypeError(f"no compiler backend for a {type(program).__name__}; eqgat compiles "
+                        f"{', '.join(t.__name__ for t in BACKENDS)}")
+    return backend
+
+
+def compile_artifact(program: Any, hidden_size: int | None = None, options: CompileOptions | None = None) -> Artifact:
+    """``program`` compiled by its backend, with what a checkpoint records about it
+    (``python -m eqgat compile`` saves ``artifact.info`` beside the weights)."""
+    options = CompileOptions() if options is None else options
+    backend = backend_for(program)
+    options.check_for(f"the {backend.name} backend ({type(program).__name__} programs)", backend.options)
+    return backend.compile(program, hidden_size, options)
 
 
 def compile_program(program: GraphProgram | DepthFirst, hidden_size: int | None = None, *,
-                    max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
-                    mechanism: str = "general", nodes: int | None = None) -> Model:
-    """Compile ``program`` into an eqgat ``Model`` of hidden size ``hidden_size`` (default:
-    the program's minimal size; the program's slots first, every other weight zero),
-    exact on graphs of at most ``max_nodes`` nodes. Switches: ``use_ln=False`` (layer norm
-    would rescale the named slots), ``use_edge_info`` when the update adds edge inputs, no
-    pre-attention bias. ``x64`` writes float64 weights with float64's finer constants
-    (needs ``jax_enable_x64``). ``scale`` S >= 1 sets the selection and decoder constants
-    to S times the smallest the bounds allow (``eqgat.compiler.constants``).
-    ``mechanism="paper"`` with ``nodes=N`` compiles the paper's mechanism instead (a node
-    with nothing to update attends to itself through B = k·I; ``eqgat.compiler._paper``):
-    the model has ``use_pre_att_bias`` and runs on graphs of exactly N nodes.
+                    options: CompileOptions | None = None, max_nodes: int | None = None, x64: bool = False,
+                    scale: int | float | None = None, mechanism: str = "general", nodes: int | None = None) -> Model:
+    """Compile ``program`` into an eqgat ``Model`` (the same class a learner trains).
 
-    A ``DepthFirst`` program (``eqgat.lang``) goes to its own construction
-    (``eqgat.compiler._dfs.compile_depth_first``: full attention, four heads, float32,
-    its own constants)."""
-    if isinstance(program, DepthFirst):
-        from ._dfs import compile_depth_first
+    **Arguments:**
 
-        if x64 or scale is not None or mechanism != "general" or nodes is not None:
-            raise ValueError("a DepthFirst program compiles in float32 with its own constants and mechanism: "
-                             "drop x64, scale, mechanism and nodes")
-        return compile_depth_first(program, hidden_size, max_nodes=max_nodes)
-    return compile_stages(program, hidden_size, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism,
-                          nodes=nodes).build()
+    - `program`: a ``GraphProgram`` or a ``DepthFirst`` program (``eqgat.lang``); its
+      backend is chosen by its type (``BACKENDS``).
+    - `hidden_size`: the model's hidden size (default: the program's minimal size; the
+      program's slots first, every other weight zero).
+    - `options`: a ``CompileOptions``, or its fields as keywords (``max_nodes``, ``x64``,
+      ``scale``, ``mechanism``, ``nodes``). A backend refuses the options it does not
+      take, naming them (a ``DepthFirst`` program takes ``max_nodes`` only).
+
+    **Returns:**
+
+    The compiled ``Model``. A graph program gives ``use_ln=False`` (layer norm would
+    rescale the named slots), ``use_edge_info`` when the update adds edge inputs and,
+    under ``mechanism="paper"``, the pre-attention bias B of ``nodes`` x ``nodes``; it is
+    exact on graphs of at most ``max_nodes`` nodes. A ``DepthFirst`` program gives a
+    four-head full-attention model (``eqgat.compiler._dfs``).
+    """
+    opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
+    return compile_artifact(program, hidden_size, opts).model
+
+
+def _compile_graph_program(program: GraphProgram, hidden_size: int | None, options: CompileOptions) -> Artifact:
+    stages = compile_stages(program, hidden_size, options=options)
+    model = stages.build()
+    const = stages.constants
+    info = dict(max_nodes=const.max_nodes, resolution=const.resolution, layout=stages.layout.to_dict(),
+                scale=const.scale, mechanism=options.mechanism,
+                constants={"L": const.L, "C_pointer": const.C_pointer, "G_flag": const.G_flag})
+    scale = "default constants" if const.scale is None else f"scale {const.scale:g} x the smallest constants"
+    where = f"up to {const.max_nodes} nodes" if options.mechanism == "general" else \
+        f"exactly {const.max_nodes} nodes (the paper's mechanism: self-default through B = k·I)"
+    summary = (f"exact on graphs of {where} (resolution {const.resolution:.2g})\n"
+               f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}")
+    return Artifact(model, info, summary)
+
+
+register_backend(Backend("graph-program", GraphProgram, frozenset({"max_nodes", "scale", "mechanism", "nodes", "x64"}),
+                         _compile_graph_program))

@@ -56,6 +56,7 @@ its sorted random ids do) and be at least ``1/max_nodes`` apart; then every sele
 wins by a logit gap of at least ``MARGIN`` and every slot is exactly 0 or its value.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import equinox as eqx
@@ -66,10 +67,13 @@ import numpy as np
 from .._config import ModelConfig
 from .._gatv2 import LEAKY_SLOPE
 from .._model import Model
-from .._spec import Location, Stage, Type, get_spec
+from .._spec import Location, Stage, Type
+from ..algorithms import get_spec
 from ..lang import Colour, DepthFirst, Pointer, Term
 from ._analyse import _Problems
+from ._compile import Artifact, Backend, register_backend
 from ._constants import DEFAULT_MAX_NODES, MARGIN
+from ._options import CompileOptions
 from ._processor import _write, _zeros_like
 
 #: Heads of the compiled model: scan, cursor moves, roots, and one unused (4 divides 128).
@@ -309,6 +313,15 @@ def read_state(hidden: np.ndarray, name: str) -> np.ndarray:
     return out
 
 
+def dfs_state(hidden: np.ndarray, name: str) -> np.ndarray:
+    """From hidden states ``[..., s]`` of a compiled ``DepthFirst`` program: the state
+    part ``name`` (``STATE``, e.g. ``"grey"``, ``"found"``) or, for a name that is only a
+    slot (``SLOTS``, e.g. ``"push"``), that slot."""
+    if name in STATE:
+        return read_state(hidden, name)
+    return hidden[..., slot_index(name, hidden.shape[-1])]
+
+
 class _W:
     """The processor's weights as float64 buffers (rows of W_val/W_skip: H slots; rows of
     W_in/W_out/W_edge: ζ channels; columns of C = [V | H]: V then H)."""
@@ -483,9 +496,9 @@ def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, 
 def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None = None,
                       margin: float = MARGIN) -> Model:
     """``compile_depth_first(eqgat.programs.dfs_light, ...)``: the fork's DFS."""
-    from ..programs import dfs_light
+    from ..algorithms.dfs_light import PROGRAM
 
-    return compile_depth_first(dfs_light, hidden_size, max_nodes=max_nodes, margin=margin)
+    return compile_depth_first(PROGRAM, hidden_size, max_nodes=max_nodes, margin=margin)
 
 
 def _compile_probes(plan: DfsPlan, model: Model, w: _W, const: DfsConstants, dtype) -> Model:
@@ -532,3 +545,16 @@ def _compile_probes(plan: DfsPlan, model: Model, w: _W, const: DfsConstants, dty
             model = _write(model, lambda m, p=probe, f=f: getattr(m.decoders[p], f).bias, bf, dtype)
         model = _write(model, lambda m, p=probe: m.decoders[p].W3.weight, W3, dtype)
     return model
+
+
+def _compile_backend(program: DepthFirst, hidden_size: int | None, options: CompileOptions) -> Artifact:
+    """The depth-first backend: ``compile_depth_first`` and what its checkpoint records."""
+    model = compile_depth_first(program, hidden_size, max_nodes=options.graph_size)
+    const = DfsConstants(options.graph_size)
+    info = dict(max_nodes=const.max_nodes, resolution=const.delta, constants=dataclasses.asdict(const))
+    summary = (f"full attention, {len(HEADS)} heads; exact on graphs of up to {const.max_nodes} nodes with ids at least "
+               f"1/{const.max_nodes} apart")
+    return Artifact(model, info, summary)
+
+
+register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes"}), _compile_backend))

@@ -10,7 +10,7 @@
 
 from dataclasses import asdict, dataclass, replace
 
-SEQUENTIAL = ("dfs", "dfs_light", "bfs_seq")
+from ..algorithms import get_algorithm
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Profile:
     seeds: int  # per row
     minimal_seeds: int  # per row of the minimal networks (C.4)
     step_fraction: float  # of the paper's steps
-    sequential_step_fraction: float  # for dfs, dfs_light and bfs_seq
+    sequential_step_fraction: float  # for sequential algorithms (Algorithm.sequential: dfs, dfs_light, bfs_seq)
     min_steps: int = 1
     hidden_size: int | None = None  # None: the paper's (128; minimal rows keep 4)
     batch_size: int = 32
@@ -32,7 +32,7 @@ class Profile:
         return self.minimal_seeds if exp.minimal else self.seeds
 
     def steps_for(self, exp, paper_steps: int) -> int:
-        f = self.sequential_step_fraction if exp.algo in SEQUENTIAL else self.step_fraction
+        f = self.sequential_step_fraction if get_algorithm(exp.algo).sequential else self.step_fraction
         return max(self.min_steps, round(paper_steps * f))
 
     def limited(self, *, seeds: int | None = None, parallel: int | None = None) -> "Profile":

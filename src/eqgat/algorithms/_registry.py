@@ -1,0 +1,262 @@
+"""The algorithm registry: one ``Algorithm`` record per algorithm eqgat knows.
+
+Everything that depends on *which* algorithm is run (sampling, the reference trace,
+training, verification, the compiled model, every command-line choice list) reads it
+from the record, so a user's algorithm registered from their own code
+(``eqgat.register_algorithm``) is sampled, compiled, verified, trained and scored like
+the built-in ones, with no edit to eqgat.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._spec import Location, Probe, Stage, Type
+from ..lang import DepthFirst, GraphProgram
+
+#: A reference trace: ``(inputs, hints, outputs)``, NumPy arrays without a batch axis;
+#: ``hints`` is one dict per hint step (categorical hints one-hot).
+Trace = tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+#: The shortest padded trace of an algorithm without a ``trace_bound``.
+MIN_BUCKET = 8
+
+
+def graph_inputs(A: np.ndarray, source: int | None = None) -> dict[str, np.ndarray]:
+    """dm-clrs' graph inputs of adjacency (or weight matrix) ``A``: ids ``pos`` = i/n,
+    the matrix ``A``, the adjacency with self loops ``adj`` (``probing.graph``) and, when
+    ``source`` is given, the source ``s`` as a one-hot mask.
+
+    **Arguments:**
+
+    - `A`: the n×n matrix (``A[i, j] != 0``: an edge from i to j).
+    - `source`: the source node, or None for algorithms without one.
+
+    **Returns:**
+
+    The inputs dict of a reference trace.
+    """
+    n = A.shape[0]
+    out = {"pos": np.arange(n) / n, "A": np.array(A, dtype=np.float64),
+           "adj": ((A + np.eye(n)) != 0).astype(np.float64)}
+    if source is not None:
+        out["s"] = np.eye(n)[source]
+    return out
+
+
+def _next_power_of_two(T: int) -> int:
+    return max(MIN_BUCKET, 1 << (max(T, 1) - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One algorithm: its probes, its NumPy reference trace, the graphs it runs on and,
+    where it has one, the program that compiles it.
+
+    **Arguments:**
+
+    - `name`: the name every tool knows it by (``--algo NAME``).
+    - `spec`: its probes (``eqgat.Probe``): inputs, hints and outputs.
+    - `reference`: ``reference(A, source) -> (inputs, hints, outputs)``, its trace on the
+      n×n matrix ``A`` (``source`` is None for algorithms without one), as dicts of NumPy
+      arrays without a batch axis (``hints`` one dict per step; categorical hints
+      one-hot). None for an algorithm that can be compiled or loaded but not sampled.
+    - `directed`: it runs on directed graphs (dm-clrs' samplers: no symmetrisation).
+    - `weighted`: its graphs carry edge weights (uniform, symmetrised as dm-clrs does).
+    - `has_source`: its reference takes a source node (drawn after the graph).
+    - `program`: a ``GraphProgram`` or ``DepthFirst`` program computing it, or None.
+    - `trace_bound`: ``trace_bound(n)``, an upper bound on its number of hint steps on n
+      nodes. Traces are padded to it, so a model compiles once per graph size. Without
+      one (None, the safe default), a batch is padded to the next power of two of its
+      longest trace (at least 8): a few compiles per size, never a trace cut short.
+    - `pad_to_bound`: False pads to the next power of two even when a ``trace_bound`` is
+      known, capped at the bound (for bounds far above typical traces, e.g. ``bfs_seq``).
+    - `sequential`: its trace has a step per node-level change (DFS-like: about 3n steps
+      or more), so reproduction profiles spend fewer training steps on it.
+    - `doc`: one line saying what it is.
+    """
+
+    name: str
+    spec: tuple[Probe, ...]
+    reference: Callable[..., Trace] | None = None
+    directed: bool = False
+    weighted: bool = False
+    has_source: bool = False
+    program: GraphProgram | DepthFirst | None = None
+    trace_bound: Callable[[int], int] | None = None
+    pad_to_bound: bool = True
+    sequential: bool = False
+    doc: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        problems = []
+        if not isinstance(self.name, str) or not self.name:
+            problems.append(f"name must be a non-empty string, got {self.name!r}")
+        spec = tuple(self.spec)
+        object.__setattr__(self, "spec", spec)
+        if not all(isinstance(p, Probe) for p in spec):
+            problems.append("spec must be a tuple of eqgat.Probe")
+        else:
+            names = [p.name for p in spec]
+            if dupes := sorted({n for n in names if names.count(n) > 1}):
+                problems.append(f"spec has probes named twice: {dupes}")
+            if not any(p.stage == Stage.OUTPUT for p in spec):
+                problems.append("spec has no output probe (the score is taken on outputs)")
+            if not any(p.stage == Stage.INPUT and p.location == Location.NODE for p in spec):
+                problems.append("spec has no node input (e.g. the ids 'pos')")
+            for p in spec:
+                if p.stage not in (Stage.INPUT, Stage.HINT, Stage.OUTPUT):
+                    problems.append(f"probe {p.name!r} has unknown stage {p.stage!r}")
+                if p.location not in (Location.NODE, Location.EDGE, Location.GRAPH):
+                    problems.append(f"probe {p.name!r} has unknown location {p.location!r}")
+                if p.type not in (Type.SCALAR, Type.MASK, Type.MASK_ONE, Type.POINTER, Type.CATEGORICAL):
+                    problems.append(f"probe {p.name!r} has unknown type {p.type!r}")
+        if self.reference is not None and not callable(self.reference):
+            problems.append("reference must be callable: reference(A, source) -> (inputs, hints, outputs)")
+        if self.trace_bound is not None and not callable(self.trace_bound):
+            problems.append("trace_bound must be callable: trace_bound(n) -> int")
+        if self.program is not None:
+            if not isinstance(self.program, (GraphProgram, DepthFirst)):
+                problems.append(f"program must be a GraphProgram or a DepthFirst, got {type(self.program).__name__}")
+            elif self.program.algorithm != self.name:
+                problems.append(f"program is written for {self.program.algorithm!r}, not {self.name!r} "
+                                f"(GraphProgram(algorithm={self.name!r}, ...))")
+        if problems:
+            raise ValueError(f"invalid algorithm {self.name!r}:\n" + "\n".join(f"  - {m}" for m in problems))
+
+    def __repr__(self) -> str:
+        graphs = ", ".join(k for k in ("directed", "weighted", "has_source") if getattr(self, k)) or "undirected"
+        program = type(self.program).__name__ if self.program is not None else "no program"
+        reference = "a reference" if self.reference is not None else "no reference"
+        return f"Algorithm({self.name!r}: {len(self.spec)} probes, {graphs}, {reference}, {program})"
+
+    @property
+    def compiled(self) -> bool:
+        """Whether it has a program (``eqgat.compile_algorithm`` compiles it)."""
+        return self.program is not None
+
+    @property
+    def sampled(self) -> bool:
+        """Whether it has a reference trace (it can be sampled, trained and verified)."""
+        return self.reference is not None
+
+    def max_trace_length(self, n: int) -> int | None:
+        """``trace_bound(n)``, or None when no bound is known."""
+        return None if self.trace_bound is None else int(self.trace_bound(n))
+
+    def time_bucket(self, n: int, T: int) -> int:
+        """The padded trace length of a batch of n-node graphs whose longest trace has T
+        hint steps (never below T; see ``trace_bound`` and ``pad_to_bound``)."""
+        bound = self.max_trace_length(n)
+        if bound is None:
+            return _next_power_of_two(T)
+        if self.pad_to_bound:
+            return max(T, bound)
+        return max(T, min(_next_power_of_two(T), bound))
+
+    def trace(self, A: np.ndarray, source: int | None = None) -> Trace:
+        """The reference trace on ``A`` (from ``source`` when the algorithm has one); a
+        ``ValueError`` naming the problem for an algorithm without a reference or a
+        source that is not a node."""
+        if self.reference is None:
+            raise ValueError(f"{self.name!r} has no reference trace (Algorithm.reference): it cannot be sampled")
+        if not self.has_source:
+            return self.reference(A, None)
+        n = A.shape[0]
+        if source is None or not 0 <= source < n:
+            raise ValueError(f"source {source} is not a node of a graph with {n} nodes")
+        return self.reference(A, int(source))
+
+    def replace(self, **changes: Any) -> "Algorithm":
+        """A copy with ``changes`` (e.g. ``name=`` and a matching ``program``)."""
+        return dataclasses.replace(self, **changes)
+
+
+_REGISTRY: dict[str, Algorithm] = {}
+
+
+def _conflicts(old: Algorithm, new: Algorithm) -> list[str]:
+    return [f.name for f in dataclasses.fields(Algorithm) if f.compare and getattr(old, f.name) != getattr(new, f.name)]
+
+
+def register_algorithm(algorithm: Algorithm) -> Algorithm:
+    """Make ``algorithm`` known to every eqgat tool (sampling, training, compilation,
+    verification, landscapes, the command lines).
+
+    Registering an equal record again is a no-op. A record under a name already taken by
+    a different one is refused, naming the fields that differ; the one exception is a
+    spec-only record (what loading a checkpoint of an unknown algorithm registers), which
+    a full record with the same probes replaces.
+
+    **Arguments:**
+
+    - `algorithm`: the ``Algorithm`` record.
+
+    **Returns:**
+
+    The registered record (so a module can write ``ALGORITHM = register_algorithm(...)``).
+    """
+    if not isinstance(algorithm, Algorithm):
+        raise TypeError(f"register_algorithm takes an eqgat.Algorithm, got {type(algorithm).__name__}")
+    old = _REGISTRY.get(algorithm.name)
+    if old is not None and old != algorithm:
+        spec_only = old.reference is None and old.program is None and old.spec == algorithm.spec
+        if not spec_only:
+            raise ValueError(f"algorithm {algorithm.name!r} is already registered with another "
+                             f"{', '.join(_conflicts(old, algorithm))}; register it under another name")
+    _REGISTRY[algorithm.name] = algorithm
+    return algorithm
+
+
+def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
+    """Make an algorithm's probes known without a reference or a program (what loading a
+    checkpoint of a user's algorithm does). The same probes again are a no-op; other
+    probes under a registered name are an error naming it."""
+    probes = tuple(probes)
+    old = _REGISTRY.get(algorithm)
+    if old is not None:
+        if old.spec != probes:
+            raise ValueError(f"algorithm {algorithm!r} is already registered with other probes")
+        return
+    register_algorithm(Algorithm(algorithm, probes))
+
+
+def get_algorithm(name: str) -> Algorithm:
+    """The registered ``Algorithm`` called ``name``; a ``ValueError`` naming the known
+    ones otherwise."""
+    alg = _REGISTRY.get(name)
+    if alg is None:
+        raise ValueError(f"unknown algorithm {name!r}; eqgat knows {', '.join(_REGISTRY)} "
+                         "(eqgat.register_algorithm adds one)")
+    return alg
+
+
+def registered(*, sampled: bool = False, compiled: bool = False) -> tuple[Algorithm, ...]:
+    """Every registered ``Algorithm``, in registration order; ``sampled`` keeps those with
+    a reference trace, ``compiled`` those with a program."""
+    return tuple(a for a in _REGISTRY.values() if (a.sampled or not sampled) and (a.compiled or not compiled))
+
+
+def names(*, sampled: bool = False, compiled: bool = False) -> list[str]:
+    """The names of ``registered(sampled=..., compiled=...)`` (command-line choices)."""
+    return [a.name for a in registered(sampled=sampled, compiled=compiled)]
+
+
+def get_spec(algorithm: str) -> tuple[Probe, ...]:
+    """The probes of ``algorithm``; a ``ValueError`` naming the known ones otherwise."""
+    return get_algorithm(algorithm).spec
+
+
+def max_trace_length(algorithm: str, n: int) -> int | None:
+    """An upper bound on the hint steps of ``algorithm`` on ``n`` nodes
+    (``Algorithm.trace_bound``), or None when none is known."""
+    return get_algorithm(algorithm).max_trace_length(n)
+
+
+def time_bucket(algorithm: str, n: int, T: int) -> int:
+    """The padded trace length of ``algorithm``'s n-node batch whose longest trace has T
+    hints (``Algorithm.time_bucket``)."""
+    return get_algorithm(algorithm).time_bucket(n, T)

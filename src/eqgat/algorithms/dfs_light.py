@@ -1,0 +1,84 @@
+"""``dfs_light``, the paper authors' fork: DFS with only its pointer and colour hints, one
+change per hint; directed graphs, no source. Compiled for full attention
+(``eqgat.compiler``'s depth-first backend)."""
+
+import numpy as np
+
+from .._spec import Location, Probe, Stage, Type
+from ..lang import Colour, DepthFirst, Minimum, Pointer, edge, other
+from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
+
+_I, _O, _H, _N, _E = Stage.INPUT, Stage.OUTPUT, Stage.HINT, Location.NODE, Location.EDGE
+
+SPEC = (
+    Probe("pos", _I, _N, Type.SCALAR),
+    Probe("A", _I, _E, Type.SCALAR),
+    Probe("adj", _I, _E, Type.MASK),
+    Probe("pi", _O, _N, Type.POINTER),
+    Probe("pi_h", _H, _N, Type.POINTER),
+    Probe("color", _H, _N, Type.CATEGORICAL, 3),
+)
+
+WHITE, GREY, BLACK = 0, 1, 2
+
+
+def dfs_light_trace(A: np.ndarray) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
+    """``dfs_light`` on adjacency ``A``: the hints (``pi_h``, ``color`` as 0 white, 1
+    grey, 2 black) and the output ``pi``. Roots in index order; each hint records one
+    change: a new root (then its turning grey), a push (a node turns grey and gets its
+    parent) or a pop (a node turns black)."""
+    A = np.asarray(A)
+    n = A.shape[0]
+    color, pi, s_prev = np.full(n, WHITE), np.arange(n), np.arange(n)
+    hints = []
+
+    def push():
+        hints.append({"pi_h": pi.copy(), "color": color.copy()})
+
+    for s in range(n):
+        if color[s] != WHITE:
+            continue
+        s_last = u = s
+        push()
+        while True:
+            if color[u] == WHITE:
+                color[u] = GREY
+                push()
+            for v in range(n):
+                if A[u, v] != 0 and color[v] == WHITE:
+                    pi[v], color[v] = u, GREY
+                    s_prev[v], s_last = s_last, v
+                    push()
+                    break
+            if s_last == u:
+                color[u] = BLACK
+                push()
+                if s_prev[u] == u:
+                    break
+                pr = s_prev[s_last]
+                s_prev[s_last] = s_last
+                s_last = pr
+            u = s_last
+    return hints, pi
+
+
+def reference(A: np.ndarray, source=None) -> Trace:
+    hints, pi = dfs_light_trace(A)
+    return graph_inputs(A), [{**h, "color": np.eye(3)[h["color"]]} for h in hints], {"pi": pi}
+
+
+PROGRAM = DepthFirst(
+    algorithm="dfs_light",
+    hidden={"colour": Colour(), "parent": Pointer()},
+    next=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+    root=Minimum(expr=other.idx, mask=other.white),
+    probes={"color": "colour", "pi_h": "parent", "pi": "parent"},
+    doc="Depth-first search with roots in index order (the fork's dfs_light): the cursor pushes its "
+        "lowest-id white out-neighbour, or turns black and pops to its parent; when a tree is finished the "
+        "lowest-id white node anywhere becomes the next root.",
+)
+
+# one hint per root, two per root's start and one per push and pop: 2n + roots <= 3n
+ALGORITHM = register_algorithm(Algorithm(
+    "dfs_light", SPEC, reference, directed=True, weighted=False, has_source=False, program=PROGRAM,
+    trace_bound=lambda n: 3 * n, sequential=True, doc="DFS with pointer and colour hints only (the paper's fork)"))
