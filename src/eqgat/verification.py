@@ -48,6 +48,9 @@ GRAPHS = ("sampler", "families", "exhaustive")
 #: source) and directed (``dfs_light``: 4,165 graphs).
 EXHAUSTIVE_NODES = 5
 EXHAUSTIVE_DIRECTED_NODES = 4
+#: The largest ``exhaustive`` size eqgat enumerates: 6 undirected nodes (32,768 graphs, each
+#: from every source), 4 directed (7 directed nodes would be 2**42 graphs).
+EXHAUSTIVE_LIMIT = {False: 6, True: 4}
 
 
 def verifiable() -> list[str]:
@@ -423,8 +426,10 @@ def _sizes(alg: Algorithm, graphs: str, lengths, size: int) -> list[int]:
                          "tie-breaks are sized for at most --max-nodes nodes")
     if graphs != "exhaustive" and (small := [n for n in sizes if n < 2]):
         raise ValueError(f"--lengths must be >= 2 for {graphs} graphs, got {small}")
-    if graphs == "exhaustive" and sizes[0] < 1:
-        raise ValueError(f"exhaustive graphs need at least 1 node, got {sizes[0]}")
+    if graphs == "exhaustive" and not 1 <= sizes[0] <= EXHAUSTIVE_LIMIT[alg.directed]:
+        kind = "directed" if alg.directed else "undirected"
+        raise ValueError(f"--lengths {sizes[0]}: exhaustive {kind} graphs are enumerated on 1 to "
+                         f"{EXHAUSTIVE_LIMIT[alg.directed]} nodes (every graph: the count doubles with each edge)")
     return sizes
 
 
@@ -476,7 +481,7 @@ def _verify_graph_program(alg: Algorithm, model, hidden_size, lengths, samples: 
     return _run(report, batches, per_batch)
 
 
-def verify_algorithm(algorithm: str, hidden_size: int | None = None, lengths=(16, 64, 128), samples: int = 64,
+def verify_algorithm(algorithm: str, hidden_size: int | None = None, lengths=None, samples: int = 64,
                      seed: int = 0, *, graphs: str = "sampler", options: CompileOptions | None = None,
                      max_nodes: int | None = None, batch_size: int = 64, x64: bool = False, model=None,
                      scale: int | float | None = None, mechanism: str = "general",
@@ -489,9 +494,9 @@ def verify_algorithm(algorithm: str, hidden_size: int | None = None, lengths=(16
 
     - `algorithm`: a registered algorithm with a program and a reference trace.
     - `hidden_size`: the compiled hidden size (default: the program's minimal size).
-    - `lengths`: graph sizes (``exhaustive``: every graph on up to ``max(lengths)``
-      nodes; None or empty: the default 5 undirected, 4 directed). The paper's mechanism
-      runs on graphs of exactly ``nodes`` nodes.
+    - `lengths`: graph sizes (default 16, 64, 128; the paper's mechanism: ``nodes``);
+      for ``exhaustive``, every graph on up to ``max(lengths)`` nodes (default 5
+      undirected, 4 directed; the paper's mechanism: those on exactly ``nodes``).
     - `samples`, `seed`: graphs per length and distribution (``sampler``), and the seed.
     - `graphs`: ``"sampler"``, ``"families"`` or ``"exhaustive"``.
     - `options`: the ``CompileOptions`` (or the keywords ``max_nodes``, ``x64``, ``scale``,
@@ -517,9 +522,10 @@ def verify_algorithm(algorithm: str, hidden_size: int | None = None, lengths=(16
         options = CompileOptions(**given)
     elif CompileOptions(**given).given():
         raise ValueError("give either options=CompileOptions(...) or the option keywords, not both")
-    backend = backend_for(alg.program)
-    options.check_for(f"the {backend.name} backend ({type(alg.program).__name__} programs)", backend.options)
+    backend_for(alg.program).check(options)
     derive_seed(seed)  # a clear error for a seed out of range
+    if lengths is None and graphs != "exhaustive":
+        lengths = [options.nodes] if options.mechanism == "paper" else [16, 64, 128]
     lengths = list(lengths) if lengths is not None else []
     if graphs != "exhaustive" and not lengths:
         raise ValueError(f"--lengths: give the graph sizes for {graphs} graphs")
@@ -558,13 +564,8 @@ def verify(model, *, graphs: str = "sampler", lengths=None, samples: int | None 
         x64 = any(getattr(x, "dtype", None) == np.float64 for x in jax.tree.leaves(model))
         options = (CompileOptions(mechanism="paper", nodes=config.nb_nodes, x64=x64) if config.use_pre_att_bias
                    else CompileOptions(x64=x64))
-    if lengths is None:
-        if graphs == "exhaustive":
-            lengths = [options.nodes] if options.mechanism == "paper" else []
-        elif options.mechanism == "paper":
-            lengths = [options.nodes]
-        else:
-            lengths = [n for n in (16, 64, 128) if n <= options.graph_size] or [options.graph_size]
+    if lengths is None and graphs != "exhaustive" and options.mechanism == "general":
+        lengths = [n for n in (16, 64, 128) if n <= options.graph_size] or [options.graph_size]
     return verify_algorithm(config.algorithm, config.hidden_size, lengths, 64 if samples is None else samples, seed,
                             graphs=graphs, options=options, batch_size=batch_size, model=model)
 
@@ -673,10 +674,8 @@ def main(args) -> int:
 
     options = options_from_flags(args)
     with jax.enable_x64(options.x64):  # float64 for this run only, no global switch
-        lengths = args.lengths if args.lengths is not None else ([options.nodes] if options.mechanism == "paper"
-                                                                 else [16, 64, 128])
-        report = verify_algorithm(args.algo, args.hidden_size, lengths if args.graphs != "exhaustive" else
-                                  (args.lengths or []), args.samples, args.seed, graphs=args.graphs, options=options)
+        report = verify_algorithm(args.algo, args.hidden_size, args.lengths, args.samples, args.seed,
+                                  graphs=args.graphs, options=options)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         print()

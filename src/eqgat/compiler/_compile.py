@@ -92,6 +92,12 @@ class Backend:
     program_type: type
     options: frozenset[str]
     compile: Callable[[Any, int | None, CompileOptions], Artifact]
+    about: str = ""  # what it writes, in a few words (said when it refuses an option)
+
+    def check(self, options: CompileOptions) -> None:
+        """A ``ValueError`` naming each option of ``options`` this backend does not take."""
+        about = f": {self.about}" if self.about else ""
+        options.check_for(f"the {self.name} backend ({self.program_type.__name__} programs{about})", self.options)
 
 
 BACKENDS: dict[type, Backend] = {}
@@ -117,7 +123,7 @@ def compile_artifact(program: Any, hidden_size: int | None = None, options: Comp
     (``python -m eqgat compile`` saves ``artifact.info`` beside the weights)."""
     options = CompileOptions() if options is None else options
     backend = backend_for(program)
-    options.check_for(f"the {backend.name} backend ({type(program).__name__} programs)", backend.options)
+    backend.check(options)
     return backend.compile(program, hidden_size, options)
 
 

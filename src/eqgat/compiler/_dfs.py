@@ -557,4 +557,5 @@ def _compile_backend(program: DepthFirst, hidden_size: int | None, options: Comp
     return Artifact(model, info, summary)
 
 
-register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes"}), _compile_backend))
+register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes"}), _compile_backend,
+                         about="float32, full attention, its own constants and mechanism"))

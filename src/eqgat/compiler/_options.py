@@ -72,7 +72,7 @@ class CompileOptions:
     """
 
     max_nodes: int | None = None
-    scale: float | None = None
+    scale: int | float | None = None
     mechanism: str = "general"
     nodes: int | None = None
     x64: bool = False
