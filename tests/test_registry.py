@@ -2,8 +2,6 @@
 Bellman-Ford with probe names and a NumPy reference of its own, taken through the whole
 research loop by public names only (compile, verify, train, score, a landscape)."""
 
-import json
-
 import jax
 import numpy as np
 import pytest
@@ -129,8 +127,10 @@ def test_landscape_surface(tmp_path):
     loss, score = np.asarray(grids["loss"]), np.asarray(grids["score"])
     assert loss.shape == (3, 3) and np.isfinite(loss).all()
     assert score[1, 1] == 1.0  # the centre is the compiled model: exact
-    meta = json.loads(str(np.load(tmp_path / "s.npz", allow_pickle=False)["meta"]))
-    assert meta["algorithm"] == NAME
+    import landscape
+
+    saved = landscape.load(tmp_path / "s.npz")
+    assert saved.meta["algorithm"] == NAME and np.array_equal(saved.metrics["loss"], loss)
 
 
 def test_conflicting_registration_names_what_differs():
