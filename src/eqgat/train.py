@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ._checkpoint import load, model_config, read_meta, save
 from ._config import ModelConfig
-from .data import MAX_SEED, Batch
+from .data import MAX_SEED, Batch, evaluation_batch
 from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
@@ -366,13 +366,13 @@ def eval_split(cfg: TrainConfig, split: str) -> str:
 
 
 def eval_batch(cfg: TrainConfig, split: str):
-    """The batch of ``eval_split(cfg, split)``."""
-    from .data import clrs30_split, sample_graphs
-
+    """The batch of ``eval_split(cfg, split)`` (``eqgat.data.evaluation_batch``): the
+    CLRS-30 split at ``eval_length``, or for a model with B, 32 graphs of its size drawn
+    with the split's sampler seed."""
     n = eval_length(cfg, split)
     if cfg.model.use_pre_att_bias:
-        return sample_graphs(cfg.algo, n, seed=CLRS30[split]["seed"])
-    return clrs30_split(cfg.algo, split, length=n)
+        return evaluation_batch(cfg.algo, "sampler", length=n, seed=CLRS30[split]["seed"])
+    return evaluation_batch(cfg.algo, split, length=n)
 
 
 def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: bool = True) -> None:
@@ -418,15 +418,14 @@ def save_trajectory(path: Path, snapshots: list) -> None:
 
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
-    (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import clrs30_split, sample_graphs
-
+    (n=64) or, for another ``length``, on 32 test-distribution graphs of that size drawn
+    with the test split's sampler seed (``eqgat.data.evaluation_batch``)."""
     meta = read_meta(path)
     model = load(path)
-    if length == 64 or split == "test":
-        batch = clrs30_split(model.algorithm, "test")
+    if length == CLRS30["test"]["length"] or split == "test":
+        batch = evaluation_batch(model.algorithm, "test")
     else:
-        batch = sample_graphs(model.algorithm, length, seed=3)
+        batch = evaluation_batch(model.algorithm, "sampler", length=length, seed=CLRS30["test"]["seed"])
     score = output_score(model, predict(model, batch), batch)
     return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
             "source": meta["info"].get("source"), "model": model_config(model)}
