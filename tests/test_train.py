@@ -12,7 +12,7 @@ import eqgat
 from eqgat import programs
 from eqgat._evaluate import output_score, predict
 from eqgat.data import Sampler
-from eqgat.train import TrainConfig, evaluate_checkpoint, train, unstack
+from eqgat.train import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
 
 SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
 
@@ -101,8 +101,30 @@ def test_compiled_model_as_training_initialisation(tmp_path):
         train(TrainConfig(algo="bfs", steps=1, train_lengths=(6,), init=str(path)), test=False, progress=False)
     # --init never silently trains another architecture than the one asked for
     with pytest.raises(ValueError, match="hidden_size is 6 there, 128 here"):
-        TrainConfig(algo="bellman_ford", init=str(path), model=eqgat.ModelConfig("bellman_ford", 128, use_ln=False,
-                                                                             use_edge_info=True))
+        resolve_init(TrainConfig(algo="bellman_ford", init=str(path),
+                                 model=eqgat.ModelConfig("bellman_ford", 128, use_ln=False, use_edge_info=True)))
+    assert resolve_init(TrainConfig(algo="bellman_ford", init=str(path))).model == eqgat.load(path).config
+
+
+def test_train_config_is_frozen_and_reads_no_file_until_resolved(tmp_path):
+    import dataclasses
+
+    cfg = TrainConfig(algo="bfs", train_lengths=[5, 6])
+    assert cfg.train_lengths == (5, 6) and cfg.model is None and cfg.architecture == eqgat.ModelConfig("bfs")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.steps = 3
+    assert resolve_init(cfg).model == eqgat.ModelConfig("bfs")  # resolved: the architecture is written down
+    missing = tmp_path / "missing.eqx"
+    later = TrainConfig(algo="bfs", init=str(missing))  # constructing reads nothing
+    with pytest.raises(ValueError, match="resolve_init"):
+        later.architecture
+    with pytest.raises(FileNotFoundError, match=f"no checkpoint at {missing}"):
+        resolve_init(later)
+    with pytest.raises(FileNotFoundError, match="missing.eqx"):
+        train(later, test=False, progress=False)
+    # a config read back from JSON (write_results' format) is the same config
+    saved = json.loads(json.dumps(dataclasses.asdict(resolve_init(cfg))))
+    assert "extra" not in saved and TrainConfig(**saved) == resolve_init(cfg)
 
 
 def test_init_cli_records_the_checkpoints_architecture_and_refuses_other_flags(tmp_path, capsys):

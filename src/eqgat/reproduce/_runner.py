@@ -74,7 +74,7 @@ def settings(exp: Experiment, profile: Profile) -> dict:
         config = stability_config(exp, profile).settings()
     else:
         config = dataclasses.asdict(train_config(exp, profile))
-        for k in ("seed", "seeds", "extra"):
+        for k in ("seed", "seeds"):
             config.pop(k)
     return json.loads(json.dumps({"experiment": exp.key, "kind": exp.kind, "profile": profile.name,
                                   "config": config}))
