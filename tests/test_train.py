@@ -127,6 +127,47 @@ def test_train_config_is_frozen_and_reads_no_file_until_resolved(tmp_path):
     assert "extra" not in saved and TrainConfig(**saved) == resolve_init(cfg)
 
 
+def _flag_defaults(parser, command: str) -> dict:
+    """dest -> (default, help) of ``command``'s options."""
+    import argparse
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    return {a.dest: (a.default, a.help) for a in sub._actions}, " ".join(sub.format_help().split())
+
+
+def test_train_and_stability_flags_show_trainconfigs_defaults():
+    import dataclasses
+
+    from eqgat.cli import build_parser as eqgat_parser
+    from eqgat._flags import TRAIN_FLAGS, shown_default
+    from landscape.cli import build_parser as landscape_parser
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    train_flags, train_help = _flag_defaults(eqgat_parser(), "train")
+    stab_flags, stab_help = _flag_defaults(landscape_parser(), "stability")
+    shared = set(train_flags) & set(stab_flags) & set(fields) - {"algo"}  # --algo: each command's own choices
+    assert shared == {"steps", "lr", "batch_size", "train_lengths", "test_length", "seed"}
+    assert set(fields) - {"algo", "model", "grad_clip"} <= set(train_flags)  # every setting but these has a flag
+    for name in set(train_flags) & set(fields) - {"algo"}:
+        default = fields[name].default
+        assert train_flags[name][0] == default, name
+        if name in shared:
+            assert stab_flags[name][0] == default, name
+        if default is not None and name != "random_pos":
+            shown = f"(default: {shown_default(default)})"
+            assert shown in train_flags[name][1], name
+            assert name not in shared or shown in stab_flags[name][1], name
+    assert "--train-lengths TRAIN_LENGTHS" in train_help and "(default: 4,7,11,13,16)" in stab_help
+    assert all(flag in train_help for flag, _, _ in TRAIN_FLAGS.values())
+    # the parsed flags build the same config as TrainConfig's defaults
+    from eqgat._flags import train_from_flags
+
+    args = eqgat_parser().parse_args(["train", "--algo", "bfs"])
+    assert train_from_flags(args, algo="bfs") == TrainConfig(algo="bfs")
+    args = landscape_parser().parse_args(["stability", "--algo", "bfs", "--lr", "0.001", "--train-lengths", "5,6"])
+    assert train_from_flags(args, algo="bfs") == TrainConfig(algo="bfs", lr=1e-3, train_lengths=(5, 6))
+
+
 def test_init_cli_records_the_checkpoints_architecture_and_refuses_other_flags(tmp_path, capsys):
     from eqgat.cli import main
 

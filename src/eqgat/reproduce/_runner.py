@@ -61,10 +61,9 @@ def stability_config(exp: Experiment, profile: Profile):
     protocol: table 4 from the compiled model at hidden 128)."""
     from ..stability import StabilityConfig
 
-    cfg = train_config(exp, profile)
-    return StabilityConfig(algo=exp.algo, runs=profile.seeds_for(exp), steps=cfg.steps,
-                           hidden_size=cfg.model.hidden_size, lr=cfg.lr, batch_size=cfg.batch_size,
-                           train_lengths=cfg.train_lengths, test_length=cfg.test_length, seed=0)
+    cfg = train_config(exp, profile)  # seed 0 (the first run); the sweep sets the seed count itself
+    return StabilityConfig(dataclasses.replace(cfg, model=None), runs=profile.seeds_for(exp),
+                           hidden_size=cfg.model.hidden_size)
 
 
 def settings(exp: Experiment, profile: Profile) -> dict:
