@@ -160,8 +160,8 @@ def finished_records(exp: Experiment, profile: Profile, out: Path) -> list[dict]
     timing = folder / "timing.json"
     spent = json.loads(timing.read_text()) if timing.exists() else {}
     cfg = stability_config(exp, profile)
-    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.steps, "test_split": saved["test_split"]}
-            for r in saved["runs"] if r["seed"] < cfg.seed + cfg.runs]
+    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.train.steps, "test_split": saved["test_split"]}
+            for r in saved["runs"] if r["seed"] < cfg.train.seed + cfg.runs]
 
 
 def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool, workers: int) -> list[dict]:
