@@ -267,3 +267,27 @@ def test_dfs_batch_whose_gradient_was_nan_everywhere():
     np.testing.assert_array_equal(node_max(h), jnp.max(h, axis=0))  # the same value as jnp.max
     g = jax.grad(lambda h: jnp.sum(node_max(h)))(h)
     np.testing.assert_array_equal(g, jax.nn.one_hot(jnp.argmax(h, 0), 7).T)
+
+
+def test_every_evaluation_batch_is_one_named_choice():
+    """train's, evaluate_checkpoint's, the landscapes' and faithfulness' batches are
+    ``data.evaluation_batch``'s, and the same graphs as before it existed."""
+    from eqgat.data import clrs30_split, evaluation_batch, sample_graphs
+    from eqgat.faithfulness import eval_graphs
+    from eqgat.landscapes import landscape_batch
+    from eqgat.train import eval_batch
+
+    def same(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
+
+    assert same(evaluation_batch("bfs", "val", length=6), clrs30_split("bfs", "val", length=6))
+    assert same(eval_batch(TrainConfig(algo="bfs", test_length=6), "test"), clrs30_split("bfs", "test", length=6))
+    bias = TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8, use_pre_att_bias=True, nb_nodes=5), train_lengths=(5,))
+    assert same(eval_batch(bias, "val"), sample_graphs("bfs", 5, seed=2))  # the val split's seed
+    assert same(landscape_batch("bfs", batch_size=4, seed=1), sample_graphs("bfs", 16, 4, seed=1).trimmed())
+    assert same(eval_graphs("bfs", "sampler", length=6, samples=3, seed=5), sample_graphs("bfs", 6, 3, seed=5))
+    assert same(eval_graphs("bfs", "sampler"), sample_graphs("bfs", 16, 32, seed=0))
+    with pytest.raises(ValueError, match="own sample count and seed"):
+        evaluation_batch("bfs", "test", seed=3)
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        evaluation_batch("bfs", "dev")
