@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import eqgat  # noqa: E402
 import landscape  # noqa: E402
 from eqgat import programs  # noqa: E402
-from eqgat.landscapes import eval_batch, metrics_on  # noqa: E402
+from eqgat.landscapes import landscape_batch, metrics_on  # noqa: E402
 from landscape._surface import evaluate_surface, grid_axes  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--chunk", type=int, default=16)
     args = ap.parse_args()
     model = eqgat.compile_program(programs.bfs, 4)
-    batch = eval_batch("bfs")
+    batch = landscape_batch("bfs")
     metrics = metrics_on(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))

@@ -58,11 +58,11 @@ def grid_case(chunk: int):
     import eqgat
     import landscape
     from eqgat import programs
-    from eqgat.landscapes import eval_batch, metrics_on
+    from eqgat.landscapes import landscape_batch, metrics_on
     from eqgat._model import batch_steps
 
     model = eqgat.compile_program(programs.bfs, 4)
-    batch = eval_batch("bfs")
+    batch = landscape_batch("bfs")
     metrics = metrics_on(batch)
     d1, d2 = (landscape.random_direction(model, jax.random.key(k)) for k in (1, 2))
     params, static = eqx.partition(model, eqx.is_inexact_array)

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import eqgat  # noqa: E402
 from eqgat import programs  # noqa: E402
 from eqgat.compiler import compile_stages  # noqa: E402
-from eqgat.landscapes import eval_batch, metrics_on, surface_around  # noqa: E402
+from eqgat.landscapes import landscape_batch, metrics_on, surface_around  # noqa: E402
 from landscape import along, random_direction  # noqa: E402
 from eqgat import verify_algorithm as verify  # noqa: E402
 
@@ -59,7 +59,7 @@ def main():
             row[f"{span}_score_100_fraction"] = float(np.mean(g["score"] >= 1.0 - 1e-9))
         # along d1 (the surface's first direction, key 0 split in two as surface_around does)
         d1 = random_direction(model, jax.random.split(jax.random.key(0))[0], bias="zero")
-        metrics = eqx.filter_jit(metrics_on(eval_batch("bfs")))
+        metrics = eqx.filter_jit(metrics_on(landscape_batch("bfs")))
         radii = np.logspace(-6, 0, 25)
         line = []
         for r in radii:

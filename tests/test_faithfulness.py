@@ -75,8 +75,9 @@ def test_correlation_interval():
 
 def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
     from eqgat.stability import StabilityConfig, run
+    from eqgat.train import TrainConfig
 
-    cfg = StabilityConfig("bfs", runs=2, steps=0, test_length=16)
+    cfg = StabilityConfig(TrainConfig("bfs", steps=0, test_length=16), runs=2)
     s = run(cfg, tmp_path, parallel=2, progress=False)
     assert s["test_mean"] == 100.0 and s["relative_distance_mean"] == 0.0
     saved = json.loads((tmp_path / "stability.json").read_text())
@@ -86,7 +87,30 @@ def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
     assert run(cfg, tmp_path, parallel=2, progress=False) == s
     # a resume under other settings is refused, naming each setting that differs
     with pytest.raises(ValueError, match=r"lr: 0.0001 there, 0.001 now; steps: 0 there, 5 now"):
-        run(StabilityConfig("bfs", runs=2, steps=5, lr=1e-3, test_length=16), tmp_path, parallel=2, progress=False)
+        run(StabilityConfig(TrainConfig("bfs", steps=5, lr=1e-3, test_length=16), runs=2), tmp_path, parallel=2, progress=False)
+    # one setting changed: the refusal names it alone, before any training
+    with pytest.raises(ValueError, match=r"\(lr: 0.0001 there, 0.001 now\)"):
+        run(StabilityConfig(TrainConfig("bfs", steps=0, lr=1e-3, test_length=16), runs=2), tmp_path, parallel=2,
+            progress=False)
+
+
+def test_stability_config_holds_a_train_config_and_records_flat_settings():
+    from eqgat.stability import StabilityConfig
+    from eqgat.train import TrainConfig
+
+    cfg = StabilityConfig(TrainConfig("bfs", steps=7, lr=1e-3), runs=3, noise=0.1, hidden_size=8)
+    # the keys of sweeps already on disk, in their order (scale only when set)
+    assert list(cfg.settings()) == ["algo", "steps", "hidden_size", "lr", "batch_size", "train_lengths",
+                                    "test_length", "noise", "seed", "every"]
+    assert cfg.settings()["lr"] == 1e-3 and cfg.settings()["steps"] == 7
+    # another training setting is recorded only when it is not its default
+    assert StabilityConfig(TrainConfig("bfs", regularization_weight=0.5)).settings()["regularization_weight"] == 0.5
+    run = cfg.run_config("c.eqx", [4, 5])
+    assert (run.seed, run.seeds, run.init, run.init_noise, run.val_every, run.lr) == (4, 2, "c.eqx", 0.1, 0, 1e-3)
+    with pytest.raises(ValueError, match="sets train.init itself"):
+        StabilityConfig(TrainConfig("bfs", init="x.eqx"))
+    with pytest.raises(ValueError, match="no compiled program"):
+        StabilityConfig(TrainConfig("dfs"))
 
 
 def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
@@ -94,22 +118,24 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
     saved without it resumes, one at another scale is refused by name."""
     from eqgat import load
     from eqgat.stability import StabilityConfig, run
+    from eqgat.train import TrainConfig
 
-    assert "scale" not in StabilityConfig("bfs").settings()  # sweeps saved before scale existed resume
+    assert "scale" not in StabilityConfig(TrainConfig("bfs")).settings()  # sweeps saved before scale existed resume
     with pytest.raises(ValueError, match="scale must be >= 1"):
-        StabilityConfig("bfs", scale=0.5)
-    s = run(StabilityConfig("bfs", runs=1, steps=0, test_length=8, scale=1), tmp_path / "s1", parallel=1, progress=False)
-    run(StabilityConfig("bfs", runs=1, steps=0, test_length=8), tmp_path / "s0", parallel=1, progress=False)
+        StabilityConfig(TrainConfig("bfs"), scale=0.5)
+    s = run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=1, scale=1), tmp_path / "s1", parallel=1, progress=False)
+    run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=1), tmp_path / "s0", parallel=1, progress=False)
     big = lambda p: max(float(np.abs(np.asarray(x)).max()) for x in jax.tree.leaves(eqx.filter(load(p), eqx.is_inexact_array)))  # noqa: E731
     assert s["test_mean"] == 100.0 and big(tmp_path / "s1" / "compiled.eqx") < big(tmp_path / "s0" / "compiled.eqx")
     with pytest.raises(ValueError, match="scale: 1 there, 2 now"):
-        run(StabilityConfig("bfs", runs=1, steps=0, test_length=8, scale=2), tmp_path / "s1", parallel=1, progress=False)
+        run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=1, scale=2), tmp_path / "s1", parallel=1, progress=False)
 
 
 def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
     from eqgat.stability import StabilityConfig, run
+    from eqgat.train import TrainConfig
 
-    s = run(StabilityConfig("bfs", runs=2, steps=0, noise=0.01, hidden_size=8, test_length=8), tmp_path,
+    s = run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=2, noise=0.01, hidden_size=8), tmp_path,
             parallel=2, progress=False)
     runs = json.loads((tmp_path / "stability.json").read_text())["runs"]
     d = [r["relative_distance"] for r in runs]

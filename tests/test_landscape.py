@@ -65,10 +65,10 @@ def test_quadratic_surface_matches_the_analytic_values_on_a_non_square_grid():
 @pytest.mark.parametrize("algo,span", [("bfs", 0.5), ("dfs_light", 1e-7)])
 def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own(algo, span):
     from eqgat.compiler import compile_algorithm
-    from eqgat.landscapes import eval_batch, metrics_on
+    from eqgat.landscapes import landscape_batch, metrics_on
 
     model = compile_algorithm(algo, 4 if algo == "bfs" else None)
-    batch = eval_batch(algo) if algo == "bfs" else eval_batch(algo, batch_size=8)
+    batch = landscape_batch(algo) if algo == "bfs" else landscape_batch(algo, batch_size=8)
     metrics = metrics_on(batch)
     d1 = landscape.random_direction(model, jax.random.key(1))
     d2 = landscape.random_direction(model, jax.random.key(2))
@@ -139,13 +139,13 @@ def test_plane_surface_is_exact_at_a_compiled_model_and_two_small_ones():
     # the compiled model's ~1e9 weights: θ0 + a·d1 + b·d2 in float32 would miss the other
     # two models by rounding; the anchored evaluation hits all three
     from eqgat._checkpoint import model_config, model_from_config
-    from eqgat.landscapes import eval_batch, metrics_on
+    from eqgat.landscapes import landscape_batch, metrics_on
 
     compiled = eqgat.compile_program(programs.bfs, 4)
     learned, init = (model_from_config(model_config(compiled), key=jax.random.key(k)) for k in (1, 2))
     pl = landscape.plane(compiled, learned, init)
     assert pl.coords[2][1] == 1.0  # Gram-Schmidt in float64: a real orthogonal component
-    metrics = metrics_on(eval_batch("bfs", batch_size=4))
+    metrics = metrics_on(landscape_batch("bfs", batch_size=4))
     a = np.array([0.0, 1.0, pl.coords[2][0]])
     b = np.array([0.0, pl.coords[2][1]])
     grid = evaluate_surface(compiled, metrics, pl.d1, pl.d2, a, b, progress=False, anchors=(learned, init, pl.weights))

@@ -12,7 +12,7 @@ import eqgat
 from eqgat import programs
 from eqgat._evaluate import output_score, predict
 from eqgat.data import Sampler
-from eqgat.train import TrainConfig, evaluate_checkpoint, train, unstack
+from eqgat.train import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
 
 SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
 
@@ -101,8 +101,71 @@ def test_compiled_model_as_training_initialisation(tmp_path):
         train(TrainConfig(algo="bfs", steps=1, train_lengths=(6,), init=str(path)), test=False, progress=False)
     # --init never silently trains another architecture than the one asked for
     with pytest.raises(ValueError, match="hidden_size is 6 there, 128 here"):
-        TrainConfig(algo="bellman_ford", init=str(path), model=eqgat.ModelConfig("bellman_ford", 128, use_ln=False,
-                                                                             use_edge_info=True))
+        resolve_init(TrainConfig(algo="bellman_ford", init=str(path),
+                                 model=eqgat.ModelConfig("bellman_ford", 128, use_ln=False, use_edge_info=True)))
+    assert resolve_init(TrainConfig(algo="bellman_ford", init=str(path))).model == eqgat.load(path).config
+
+
+def test_train_config_is_frozen_and_reads_no_file_until_resolved(tmp_path):
+    import dataclasses
+
+    cfg = TrainConfig(algo="bfs", train_lengths=[5, 6])
+    assert cfg.train_lengths == (5, 6) and cfg.model is None and cfg.architecture == eqgat.ModelConfig("bfs")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.steps = 3
+    assert resolve_init(cfg).model == eqgat.ModelConfig("bfs")  # resolved: the architecture is written down
+    missing = tmp_path / "missing.eqx"
+    later = TrainConfig(algo="bfs", init=str(missing))  # constructing reads nothing
+    with pytest.raises(ValueError, match="resolve_init"):
+        later.architecture
+    with pytest.raises(FileNotFoundError, match=f"no checkpoint at {missing}"):
+        resolve_init(later)
+    with pytest.raises(FileNotFoundError, match="missing.eqx"):
+        train(later, test=False, progress=False)
+    # a config read back from JSON (write_results' format) is the same config
+    saved = json.loads(json.dumps(dataclasses.asdict(resolve_init(cfg))))
+    assert "extra" not in saved and TrainConfig(**saved) == resolve_init(cfg)
+
+
+def _flag_defaults(parser, command: str) -> dict:
+    """dest -> (default, help) of ``command``'s options."""
+    import argparse
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    return {a.dest: (a.default, a.help) for a in sub._actions}, " ".join(sub.format_help().split())
+
+
+def test_train_and_stability_flags_show_trainconfigs_defaults():
+    import dataclasses
+
+    from eqgat.cli import build_parser as eqgat_parser
+    from eqgat.flags import TRAIN_FLAGS, shown_default
+    from landscape.cli import build_parser as landscape_parser
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    train_flags, train_help = _flag_defaults(eqgat_parser(), "train")
+    stab_flags, stab_help = _flag_defaults(landscape_parser(), "stability")
+    shared = set(train_flags) & set(stab_flags) & set(fields) - {"algo"}  # --algo: each command's own choices
+    assert shared == {"steps", "lr", "batch_size", "train_lengths", "test_length", "seed"}
+    assert set(fields) - {"algo", "model", "grad_clip"} <= set(train_flags)  # every setting but these has a flag
+    for name in set(train_flags) & set(fields) - {"algo"}:
+        default = fields[name].default
+        assert train_flags[name][0] == default, name
+        if name in shared:
+            assert stab_flags[name][0] == default, name
+        if default is not None and name != "random_pos":
+            shown = f"(default: {shown_default(default)})"
+            assert shown in train_flags[name][1], name
+            assert name not in shared or shown in stab_flags[name][1], name
+    assert "--train-lengths TRAIN_LENGTHS" in train_help and "(default: 4,7,11,13,16)" in stab_help
+    assert all(flag in train_help for flag, _, _ in TRAIN_FLAGS.values())
+    # the parsed flags build the same config as TrainConfig's defaults
+    from eqgat.flags import train_from_flags
+
+    args = eqgat_parser().parse_args(["train", "--algo", "bfs"])
+    assert train_from_flags(args, algo="bfs") == TrainConfig(algo="bfs")
+    args = landscape_parser().parse_args(["stability", "--algo", "bfs", "--lr", "0.001", "--train-lengths", "5,6"])
+    assert train_from_flags(args, algo="bfs") == TrainConfig(algo="bfs", lr=1e-3, train_lengths=(5, 6))
 
 
 def test_init_cli_records_the_checkpoints_architecture_and_refuses_other_flags(tmp_path, capsys):
@@ -204,3 +267,27 @@ def test_dfs_batch_whose_gradient_was_nan_everywhere():
     np.testing.assert_array_equal(node_max(h), jnp.max(h, axis=0))  # the same value as jnp.max
     g = jax.grad(lambda h: jnp.sum(node_max(h)))(h)
     np.testing.assert_array_equal(g, jax.nn.one_hot(jnp.argmax(h, 0), 7).T)
+
+
+def test_every_evaluation_batch_is_one_named_choice():
+    """train's, evaluate_checkpoint's, the landscapes' and faithfulness' batches are
+    ``data.evaluation_batch``'s, and the same graphs as before it existed."""
+    from eqgat.data import clrs30_split, evaluation_batch, sample_graphs
+    from eqgat.faithfulness import eval_graphs
+    from eqgat.landscapes import landscape_batch
+    from eqgat.train import eval_batch
+
+    def same(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
+
+    assert same(evaluation_batch("bfs", "val", length=6), clrs30_split("bfs", "val", length=6))
+    assert same(eval_batch(TrainConfig(algo="bfs", test_length=6), "test"), clrs30_split("bfs", "test", length=6))
+    bias = TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8, use_pre_att_bias=True, nb_nodes=5), train_lengths=(5,))
+    assert same(eval_batch(bias, "val"), sample_graphs("bfs", 5, seed=2))  # the val split's seed
+    assert same(landscape_batch("bfs", batch_size=4, seed=1), sample_graphs("bfs", 16, 4, seed=1).trimmed())
+    assert same(eval_graphs("bfs", "sampler", length=6, samples=3, seed=5), sample_graphs("bfs", 6, 3, seed=5))
+    assert same(eval_graphs("bfs", "sampler"), sample_graphs("bfs", 16, 32, seed=0))
+    with pytest.raises(ValueError, match="own sample count and seed"):
+        evaluation_batch("bfs", "test", seed=3)
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        evaluation_batch("bfs", "dev")

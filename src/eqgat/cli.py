@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-
-
 from ._argtypes import ints as _ints
 from ._argtypes import natural as _natural
 from ._argtypes import positive as _positive
@@ -86,26 +84,12 @@ def cmd_demo(args) -> int:
 
 def add_train_commands(sub) -> None:
     from ._config import add_flags
+    from .flags import add_train_flags
 
     p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
     p.add_argument("--algo", required=True, choices=_choices(sampled=True))
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--seeds", type=_positive, default=1, help="independent initialisations, trained at once")
-    p.add_argument("--seed", type=_seed, default=0, help="first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
-    p.add_argument("--train-lengths", type=_ints, default=[4, 7, 11, 13, 16])
-    p.add_argument("--batch-size", type=_positive, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--regularization-weight", type=float, default=0.0)
+    add_train_flags(p.add_argument_group("training (TrainConfig)"))
     add_flags(p)
-    p.add_argument("--no-random-pos", action="store_true")
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--val-length", type=_positive, default=None,
-                   help="graph size of the validation split (default: CLRS-30's 16; a model with B validates at its own n)")
-    p.add_argument("--test-length", type=_positive, default=None,
-                   help="graph size of the test split (default: CLRS-30's 64; a model with B tests at its own n)")
-    p.add_argument("--init", help="start from this checkpoint (e.g. a compiled model)")
-    p.add_argument("--init-noise", type=float, default=0.0, metavar="SIGMA",
-                   help="perturb the --init weights by SIGMA x a filter-normalised Gaussian direction (key: the seed)")
     p.add_argument("--trajectory-every", type=int, default=0,
                    help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
@@ -129,23 +113,16 @@ def add_train_commands(sub) -> None:
 def _cmd_train(args) -> int:
     import numpy as np
 
-    from ._checkpoint import read_meta
-    from ._config import ModelConfig, from_flags, given_flags
-    from .train import TrainConfig, eval_split, train
+    from ._config import from_flags, given_flags
+    from .flags import train_from_flags
+    from .train import eval_split, init_architecture, resolve_init, train
 
-    lengths = tuple(args.train_lengths)
-    given = given_flags(args)
-    if args.init and not given:
+    if args.init and not given_flags(args):
         model = None  # the checkpoint's own architecture
     else:
-        base = ModelConfig.from_dict(read_meta(args.init)["model"]) if args.init else None
-        model = from_flags(args.algo, args, nb_nodes=lengths[0], defaults=base)
-    cfg = TrainConfig(
-        algo=args.algo, train_lengths=lengths, random_pos=not args.no_random_pos,
-        batch_size=args.batch_size, steps=args.steps, lr=args.lr, regularization_weight=args.regularization_weight,
-        model=model, seed=args.seed, seeds=args.seeds, val_every=args.val_every, init=args.init,
-        val_length=args.val_length, test_length=args.test_length, init_noise=args.init_noise,
-    )
+        base = init_architecture(args.init) if args.init else None
+        model = from_flags(args.algo, args, nb_nodes=args.train_lengths[0], defaults=base)
+    cfg = resolve_init(train_from_flags(args, algo=args.algo, model=model))
     import jax
 
     from landscape.devices import initialize_processes

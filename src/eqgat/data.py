@@ -281,6 +281,50 @@ def sample(algorithm: str, nb_nodes: int, batch_size: int = 32, *, seed: int) ->
 sample_graphs = sample
 
 
+#: What an evaluation batch can be drawn from: dm-clrs' CLRS-30 splits, or ``sampler``:
+#: fresh test-distribution graphs (edge probability 0.5, ids i/n).
+EVAL_SPLITS = (*CLRS30, "sampler")
+
+#: Graph size and count of ``sampler`` evaluation batches unless asked otherwise.
+SAMPLER_DEFAULTS = {"length": 16, "samples": 32, "seed": 0}
+
+
+def evaluation_batch(algorithm: str, split: str = "test", *, length: int | None = None,
+                     samples: int | None = None, seed: int | None = None) -> Batch:
+    """The one way eqgat chooses the graphs a model is evaluated on.
+
+    A CLRS-30 split ('train', 'val' or 'test') is regenerated with dm-clrs' own sampler
+    seed and sample count (``clrs30_split``), at its own graph size or ``length``;
+    ``samples`` and ``seed`` are the split's own and cannot be given. ``split="sampler"``
+    draws ``samples`` test-distribution graphs of ``length`` nodes with sampler seed
+    ``seed`` (``sample_graphs``; defaults in ``SAMPLER_DEFAULTS``: 32 graphs of 16 nodes,
+    seed 0). The same arguments always give the same batch.
+
+    **Arguments:**
+
+    - ``algorithm``: the CLRS algorithm.
+    - ``split``: one of ``EVAL_SPLITS``.
+    - ``length``: the graph size (default: the split's own; ``sampler``: 16).
+    - ``samples``: graphs in a ``sampler`` batch (default 32).
+    - ``seed``: the ``sampler``'s seed (default 0; e.g. ``CLRS30["test"]["seed"]`` for
+      graphs drawn like the test split's at another size).
+
+    **Returns:**
+
+    A ``Batch`` (time axis padded to the algorithm's bucket for that size).
+    """
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
+    if split in CLRS30:
+        if samples is not None or seed is not None:
+            raise ValueError(f"the CLRS-30 {split} split has its own sample count and seed: give samples and seed "
+                             "only with split='sampler'")
+        return clrs30_split(algorithm, split, length=length)
+    return sample_graphs(algorithm, SAMPLER_DEFAULTS["length"] if length is None else length,
+                         SAMPLER_DEFAULTS["samples"] if samples is None else samples,
+                         seed=SAMPLER_DEFAULTS["seed"] if seed is None else seed)
+
+
 def check_graph(A: Any, *, weighted: bool = False) -> np.ndarray:
     """``A`` as a float32 n×n array, or a ``ValueError`` saying what is wrong with it."""
     A = np.asarray(A, dtype=np.float64)

@@ -22,6 +22,7 @@ import jax
 import numpy as np
 
 from ._decoders import postprocess
+from .data import EVAL_SPLITS, evaluation_batch
 from ._evaluate import predict
 from ._model import Model
 from ._spec import Type, live_steps
@@ -161,19 +162,16 @@ def correlation(x, y) -> dict:
 
 #: What faithfulness can be scored on: dm-clrs' CLRS-30 splits (at their own graph size
 #: or ``length``), or ``sampler``: fresh test-distribution graphs (p = 0.5, ids i/n).
-SPLITS = ("train", "val", "test", "sampler")
+SPLITS = EVAL_SPLITS
 
 
 def eval_graphs(algo: str, split: str = "test", *, length: int | None = None, samples: int = 32, seed: int = 0):
-    """The graphs of ``split`` (see ``SPLITS``); ``length`` changes a split's graph size,
-    ``samples`` and ``seed`` set the ``sampler`` graphs (default 32 graphs of 16 nodes)."""
-    from .data import clrs30_split, sample_graphs
-
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    """The graphs of ``split`` (see ``SPLITS``; ``eqgat.data.evaluation_batch``):
+    ``length`` changes a split's graph size, ``samples`` and ``seed`` set the ``sampler``
+    graphs (default 32 graphs of 16 nodes) and are not used by a CLRS-30 split."""
     if split == "sampler":
-        return sample_graphs(algo, length or 16, samples, seed=seed)
-    return clrs30_split(algo, split, length=length)
+        return evaluation_batch(algo, split, length=length or None, samples=samples, seed=seed)
+    return evaluation_batch(algo, split, length=length)
 
 
 #: The compiled references φ_internal can be measured against.

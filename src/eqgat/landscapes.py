@@ -35,13 +35,14 @@ from .compiler import compile_algorithm, compiled_algorithms
 EVAL_BATCH = {"nb_nodes": 16, "batch_size": 32}
 
 
-def eval_batch(algorithm: str, *, nb_nodes: int = EVAL_BATCH["nb_nodes"],
-               batch_size: int = EVAL_BATCH["batch_size"], seed: int = 0):
-    """The evaluation batch: ``batch_size`` test-distribution graphs (ids i/n, p = 0.5)
-    from a dm-clrs sampler seeded with ``seed``, time axis cut to its longest trace."""
-    from .data import sample_graphs
+def landscape_batch(algorithm: str, *, nb_nodes: int = EVAL_BATCH["nb_nodes"],
+                    batch_size: int = EVAL_BATCH["batch_size"], seed: int = 0):
+    """The batch surfaces are drawn on: ``batch_size`` test-distribution graphs (ids i/n,
+    p = 0.5) from a dm-clrs sampler seeded with ``seed`` (``eqgat.data.evaluation_batch``'s
+    ``sampler`` split), time axis cut to its longest trace."""
+    from .data import evaluation_batch
 
-    return sample_graphs(algorithm, nb_nodes, batch_size, seed=seed).trimmed()
+    return evaluation_batch(algorithm, "sampler", length=nb_nodes, samples=batch_size, seed=seed).trimmed()
 
 
 def metrics_on(batch):
@@ -90,7 +91,7 @@ def surface_around(model: Model, source: str, algorithm: str, *, grid: tuple[int
     given) and save the surface at ``out`` with every setting; returns the grids.
     ``span`` is ``(name, (low, high))``; ``coords`` marks models at (a, b)."""
     span_name, (lo, hi) = span
-    batch = eval_batch(algorithm, seed=batch_seed)
+    batch = landscape_batch(algorithm, seed=batch_seed)
     normalization = "none (explicit directions)" if directions is not None else \
         f"filter-wise; 1-D leaves {'zeroed' if bias == 'zero' else 'normalised'}"
     if directions is None:
@@ -152,7 +153,7 @@ def compare(algorithm: str, learned: Model, learned_source: str, out: Path, *, g
     (out / "compare.json").write_text(json.dumps({
         "algorithm": algorithm, "learned": learned_source, "seed": seed, "grid": list(grid),
         "test": {"split": "CLRS-30 test (n=64)", **scores}, "plane_coords": pl.coords.tolist()}, indent=2))
-    figures["curve"] = plot_curve(ts, interpolate(compiled, learned, metrics_on(eval_batch(algorithm)), ts),
+    figures["curve"] = plot_curve(ts, interpolate(compiled, learned, metrics_on(landscape_batch(algorithm)), ts),
                                   out / f"interpolate-compiled-learned-{algorithm}.png",
                                   title=f"{algorithm}: compiled (t=0) to learned (t=1)")
     return figures
@@ -161,9 +162,9 @@ def compare(algorithm: str, learned: Model, learned_source: str, out: Path, *, g
 def test_scores(models: dict[str, Model]) -> dict[str, float]:
     """Each model's CLRS output score on the CLRS-30 test split (n = 64)."""
     from ._evaluate import output_score, predict
-    from .data import clrs30_split
+    from .data import evaluation_batch
 
-    batch = clrs30_split(next(iter(models.values())).algorithm, "test")
+    batch = evaluation_batch(next(iter(models.values())).algorithm, "test")
     return {name: output_score(m, predict(m, batch), batch) for name, m in models.items()}
 
 
@@ -213,8 +214,8 @@ def trajectory(run: Path, out: Path | None = None, *, seed: int | None = None, g
 
 
 def loss_on_eval_batch(algorithm: str, *, batch_seed: int = 0):
-    """``model -> loss``: dm-clrs' loss on the evaluation batch (``eval_batch``)."""
-    metrics = metrics_on(eval_batch(algorithm, seed=batch_seed))
+    """``model -> loss``: dm-clrs' loss on the surfaces' batch (``landscape_batch``)."""
+    metrics = metrics_on(landscape_batch(algorithm, seed=batch_seed))
     return lambda model: metrics(model)["loss"]
 
 

@@ -23,9 +23,10 @@ __all__ = ["bfs", "bellman_ford", "labelprop", "dfs_light", "LABELPROP_SPEC", "l
            "labelprop_arrays", "labelprop_batch", "graph_programs", "sequential_programs"]
 
 
-def graph_programs() -> dict[str, GraphProgram]:
-    """Every registered algorithm's ``GraphProgram``, by name (built-ins and a user's)."""
-    return {a.name: a.program for a in registered(compiled=True) if isinstance(a.program, GraphProgram)}
+def graph_programs(*, sampled: bool = False) -> dict[str, GraphProgram]:
+    """Every registered algorithm's ``GraphProgram``, by name (built-ins and a user's);
+    ``sampled``: only those of algorithms with a reference trace (trainable)."""
+    return {a.name: a.program for a in registered(compiled=True, sampled=sampled) if isinstance(a.program, GraphProgram)}
 
 
 def sequential_programs() -> dict[str, DepthFirst]:

@@ -27,41 +27,74 @@ import numpy as np
 import optax
 
 from ._settings import differences
+from .train import TrainConfig
+
+
+#: The ``TrainConfig`` fields a sweep sets itself (``StabilityConfig.run_config``): its
+#: ``train`` config leaves them at their defaults.
+_SWEEP_SETS = ("seeds", "model", "init", "init_noise")
+
+#: ``TrainConfig`` fields that do not change a run's result (validation is off in a sweep).
+_NO_EFFECT = ("val_every", "val_length")
+
+_TRAIN_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 @dataclass(frozen=True)
 class StabilityConfig:
-    """One stability sweep: runs ``seed`` .. ``seed + runs - 1`` (data orders, and noise
-    keys when ``noise`` > 0)."""
+    """One stability sweep: ``train`` (a ``TrainConfig``: algorithm, steps, lr, batch size,
+    train lengths, test length, first seed ...) run from the compiled model for runs
+    ``train.seed`` .. ``train.seed + runs - 1`` (data orders, and noise keys when
+    ``noise`` > 0). The sweep sets ``train``'s seeds, model, init and init_noise itself
+    (``run_config``), and validates nothing (``val_every`` is not used).
 
-    algo: str
+    ``hidden_size``: the compiled model's size (None: the program's minimal size; the
+    paper: 128); ``noise``: σ of each run's start (``TrainConfig.init_noise``); ``every``:
+    φ_internal every N steps (0: steps // 5); ``scale``: the compiled constants' scale
+    (``compile --scale``; None: the default)."""
+
+    train: TrainConfig
     runs: int = 4
-    steps: int = 10_000
-    hidden_size: int | None = None  # default: the program's minimal size; the paper: 128
-    lr: float = 1e-4
-    batch_size: int = 32
-    train_lengths: tuple[int, ...] = (4, 7, 11, 13, 16)
-    test_length: int | None = None  # default: CLRS-30's 64
     noise: float = 0.0
-    seed: int = 0
-    every: int = 0  # φ_internal every N steps (default: steps // 5)
-    scale: int | float | None = None  # the compiled constants' scale (``compile --scale``; None: the default)
+    every: int = 0
+    scale: int | float | None = None
+    hidden_size: int | None = None
 
     def __post_init__(self):
-        from .programs import PROGRAMS
+        from .programs import graph_programs
 
-        if self.algo not in PROGRAMS:
-            raise ValueError(f"no compiled program for {self.algo!r}; use one of {', '.join(PROGRAMS)}")
-        if self.runs < 1 or self.steps < 0 or self.noise < 0 or self.every < 0:
-            raise ValueError("runs must be >= 1; steps, noise and every >= 0")
+        if not isinstance(self.train, TrainConfig):
+            raise TypeError(f"train must be a TrainConfig, got {type(self.train).__name__}")
+        if self.train.algo not in (programs := graph_programs(sampled=True)):
+            raise ValueError(f"no compiled graph program for {self.train.algo!r}; use one of {', '.join(programs)}")
+        if set_here := [k for k in _SWEEP_SETS if getattr(self.train, k) != _TRAIN_DEFAULTS[k]]:
+            raise ValueError(f"a stability sweep sets train.{', train.'.join(set_here)} itself: leave "
+                             "them at their defaults (runs, noise and hidden_size are the sweep's)")
+        if self.runs < 1 or self.noise < 0 or self.every < 0:
+            raise ValueError("runs must be >= 1; noise and every >= 0")
         if self.scale is not None and not self.scale >= 1:
             raise ValueError(f"scale must be >= 1 (a multiple of the smallest constants), got {self.scale}")
-        object.__setattr__(self, "train_lengths", tuple(self.train_lengths))
+
+    def run_config(self, checkpoint: str | Path, group: list[int]) -> TrainConfig:
+        """The ``TrainConfig`` of the runs ``group`` (consecutive seeds) from ``checkpoint``."""
+        return dataclasses.replace(self.train, seed=group[0], seeds=len(group), init=str(checkpoint),
+                                   init_noise=self.noise, val_every=0)
 
     def settings(self) -> dict:
-        """What a resumed sweep must share with the saved one (``runs`` may grow)."""
-        return {k: v for k, v in dataclasses.asdict(self).items()
-                if k != "runs" and not (k == "scale" and v is None)}  # sweeps saved before scale existed resume
+        """What a resumed sweep must share with the saved one (``runs`` may grow), flat:
+        ``algo, steps, hidden_size, lr, batch_size, train_lengths, test_length, noise, seed,
+        every, scale`` (``scale`` only when set: sweeps saved before it existed resume),
+        then any other training setting that is not its default."""
+        t = self.train
+        out = {"algo": t.algo, "steps": t.steps, "hidden_size": self.hidden_size, "lr": t.lr,
+               "batch_size": t.batch_size, "train_lengths": t.train_lengths, "test_length": t.test_length,
+               "noise": self.noise, "seed": t.seed, "every": self.every, "scale": self.scale}
+        if self.scale is None:
+            del out["scale"]
+        for name, default in _TRAIN_DEFAULTS.items():
+            if name not in out and name not in _SWEEP_SETS + _NO_EFFECT and getattr(t, name) != default:
+                out[name] = getattr(t, name)
+        return out
 
 
 def _distance(models, compiled):
@@ -89,27 +122,28 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     after each group and return the summary."""
     from tqdm.auto import tqdm
 
-    from . import programs
+    from .algorithms import get_algorithm
     from ._checkpoint import save
     from .compiler import compile_stages
     from .data import sample_graphs
     from .faithfulness import internal
-    from .train import TrainConfig, initial_models, to_host, train, unstack
+    from .train import initial_models, to_host, train, unstack
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "stability.json"
     done = _resume(results_path, cfg)
-    stages = compile_stages(programs.PROGRAMS[cfg.algo], cfg.hidden_size, scale=cfg.scale)
+    algo = cfg.train.algo
+    stages = compile_stages(get_algorithm(algo).program, cfg.hidden_size, scale=cfg.scale)
     compiled = stages.build()
-    ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=cfg.algo,
+    ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=algo,
                 layout=stages.layout.to_dict())
-    probe = sample_graphs(cfg.algo, 16, 16, seed=10_000 + cfg.seed)
-    every = cfg.every or max(1, cfg.steps // 5)
+    probe = sample_graphs(algo, 16, 16, seed=10_000 + cfg.train.seed)
+    every = cfg.every or max(1, cfg.train.steps // 5)
     done_seeds = {r["seed"] for r in done}
-    seeds = [cfg.seed + k for k in range(cfg.runs)]
+    seeds = [cfg.train.seed + k for k in range(cfg.runs)]
     groups = [seeds[g: g + parallel] for g in range(0, cfg.runs, parallel)]
-    for group in tqdm(groups, desc=f"stability {cfg.algo}", disable=not progress, unit="group"):
+    for group in tqdm(groups, desc=f"stability {algo}", disable=not progress, unit="group"):
         if set(group) <= done_seeds:
             continue
         curve = {s: [] for s in group}
@@ -119,9 +153,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
             for k, s in enumerate(group):
                 curve[s].append({"step": step, "phi_internal": internal(unstack(models, k), compiled, probe)["mean"]})
 
-        tc = TrainConfig(algo=cfg.algo, steps=cfg.steps, seed=group[0], seeds=len(group), init=str(ckpt), lr=cfg.lr,
-                         batch_size=cfg.batch_size, train_lengths=cfg.train_lengths, test_length=cfg.test_length,
-                         init_noise=cfg.noise, val_every=0)
+        tc = cfg.run_config(ckpt, group)
         record(0, initial_models(tc))  # at the (perturbed) compiled start
         res = train(tc, test=True, progress=progress, callback=record, callback_every=every,
                     workers=workers)
@@ -136,7 +168,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
 
 def write(path: Path, cfg: StabilityConfig, done: list[dict], *, test_split: str) -> None:
     """``stability.json``: the settings, every finished run and the summary (atomically)."""
-    payload = {"algorithm": cfg.algo, "config": {**cfg.settings(), "runs": cfg.runs}, "test_split": test_split,
+    payload = {"algorithm": cfg.train.algo, "config": {**cfg.settings(), "runs": cfg.runs}, "test_split": test_split,
                "runs": sorted(done, key=lambda r: r["seed"]), "summary": summarize(done)}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2))

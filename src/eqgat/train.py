@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ._checkpoint import load, model_config, read_meta, save
 from ._config import ModelConfig
-from .data import MAX_SEED, Batch
+from .data import MAX_SEED, Batch, evaluation_batch
 from ._evaluate import output_score, output_scores, predict
 from ._losses import loss as model_loss
 from ._model import Model, batch_steps, run_batch
@@ -36,55 +36,53 @@ from ._spec import CLRS30
 from .algorithms import get_spec
 
 
-@dataclass
-class TrainConfig:
-    """Table 4 of the paper, and the flags of its other experiments. The architecture is
-    ``model`` (a ``ModelConfig``; default: table 4's, hidden 128 with layer norm), or the
-    ``init`` checkpoint's: a ``model`` that disagrees with ``init`` is an error."""
+def _setting(default, help_: str):
+    """A ``TrainConfig`` field: its default, and its help (the command-line flags'
+    ``eqgat.flags.add_train_flags``)."""
+    return field(default=default, metadata={"help": help_})
 
-    algo: str = "bfs"
-    train_lengths: tuple[int, ...] = (4, 7, 11, 13, 16)
-    random_pos: bool = True
-    batch_size: int = 32
-    steps: int = 10000
-    lr: float = 1e-4
-    grad_clip: float = 1.0
-    regularization_weight: float = 0.0
-    seed: int = 0
-    seeds: int = 1
-    val_every: int = 500
-    val_length: int | None = None  # None: CLRS-30's 16 (or nb_nodes for a model with B)
-    test_length: int | None = None  # None: CLRS-30's 64 (or nb_nodes for a model with B)
-    model: ModelConfig | None = None
-    init: str | None = None  # a checkpoint to start from (e.g. a compiled model)
-    init_noise: float = 0.0  # σ: each seed starts at init + σ·(filter-normalised Gaussian direction)
-    extra: dict = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Table 4 of the paper, and the flags of its other experiments (every field's help is
+    its ``metadata["help"]``, which the command lines show).
+
+    The architecture is ``model`` (a ``ModelConfig``), or when it is None, table 4's
+    (``ModelConfig(algo)``: hidden 128 with layer norm) or the ``init`` checkpoint's.
+    Constructing a config never reads a file: ``resolve_init`` reads ``init``'s
+    architecture (a ``model`` that disagrees with it is an error) and returns the config
+    with ``model`` filled in, as every training run does first; ``architecture`` is the
+    effective ``ModelConfig``."""
+
+    algo: str = _setting("bfs", "the CLRS algorithm")
+    # a list is stored as a tuple; a dict model (read back from JSON) as a ModelConfig
+    train_lengths: tuple[int, ...] | list[int] = _setting((4, 7, 11, 13, 16),
+                                                          "graph sizes trained on, one per step in turn")
+    random_pos: bool = _setting(True, "random node ids in training (dm-clrs' random_pos; --no-random-pos: ids i/n)")
+    batch_size: int = _setting(32, "graphs per training step")
+    steps: int = _setting(10000, "training steps")
+    lr: float = _setting(1e-4, "Adam's learning rate")
+    grad_clip: float = _setting(1.0, "global-norm gradient clipping (0: none)")
+    regularization_weight: float = _setting(0.0, "weight of the L1 regulariser sum |θ| (the author's fork's)")
+    seed: int = _setting(0, "first seed (seeds are SEED, SEED+1, ...), up to 2**63 - 1")
+    seeds: int = _setting(1, "independent initialisations, trained at once")
+    val_every: int = _setting(500, "validate every N steps (0: never)")
+    val_length: int | None = _setting(None, "graph size of the validation split (default: CLRS-30's 16; a model "
+                                            "with B validates at its own n)")
+    test_length: int | None = _setting(None, "graph size of the test split (default: CLRS-30's 64; a model with B "
+                                             "tests at its own n)")
+    model: ModelConfig | dict | None = _setting(None, "the architecture (None: table 4's ModelConfig(algo), or init's)")
+    init: str | None = _setting(None, "start from this checkpoint (e.g. a compiled model)")
+    init_noise: float = _setting(0.0, "perturb the --init weights by SIGMA x a filter-normalised Gaussian "
+                                      "direction (key: the seed)")
 
     def __post_init__(self):
         get_spec(self.algo)
-        if self.init:
-            saved = ModelConfig.from_dict(read_meta(self.init)["model"])
-            if saved.algorithm != self.algo:
-                raise ValueError(f"--init {self.init} is a {saved.algorithm} model, not {self.algo}")
-            if self.model is not None and self.model != saved:
-                diff = {k: (v, getattr(self.model, k)) for k, v in saved.to_dict().items() if getattr(self.model, k) != v}
-                raise ValueError(f"--init {self.init} has another architecture than the one asked for: "
-                                 + ", ".join(f"{k} is {a!r} there, {b!r} here" for k, (a, b) in diff.items()))
-            self.model = saved
-        if self.model is None:
-            self.model = ModelConfig(self.algo)
         if isinstance(self.model, dict):  # read back from JSON
-            self.model = ModelConfig.from_dict(self.model)
-        if self.model.algorithm != self.algo:
-            raise ValueError(f"the model config is for {self.model.algorithm}, the run for {self.algo}")
-        if self.model.use_pre_att_bias and set(self.train_lengths) != {self.model.nb_nodes}:
-            raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={self.model.nb_nodes}: "
-                             f"give --train-lengths {self.model.nb_nodes}")
-        if self.model.use_pre_att_bias:
-            for what, n in (("test", self.test_length), ("validation", self.val_length)):
-                if n is not None and n != self.model.nb_nodes:
-                    raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={self.model.nb_nodes}: "
-                                     f"the {what} length must be {self.model.nb_nodes}, got {n}")
+            object.__setattr__(self, "model", ModelConfig.from_dict(self.model))
+        object.__setattr__(self, "train_lengths", tuple(self.train_lengths))
+        if self.model is not None:
+            self._check_model(self.model)
         if any(n is not None and n < 2 for n in (self.val_length, self.test_length)):
             raise ValueError("validation and test lengths must be >= 2 nodes")
         if self.init_noise and not self.init:
@@ -93,10 +91,67 @@ class TrainConfig:
             raise ValueError(f"init_noise must be a finite σ >= 0, got {self.init_noise}")
         if self.steps < 0 or self.seeds < 1 or self.batch_size < 1:
             raise ValueError("steps must be >= 0, seeds and batch size >= 1")
-        if min(self.train_lengths) < 2:
+        if not self.train_lengths or min(self.train_lengths) < 2:
             raise ValueError("train lengths must be >= 2 nodes")
         if not 0 <= self.seed <= MAX_SEED - self.seeds + 1:
             raise ValueError(f"seeds {self.seed}..{self.seed + self.seeds - 1} must lie in [0, 2**63 - 1]")
+
+    def _check_model(self, model: ModelConfig) -> None:
+        """A ``ValueError`` if ``model`` is for another algorithm or its B (a fixed graph
+        size) disagrees with the lengths asked for."""
+        if model.algorithm != self.algo:
+            raise ValueError(f"the model config is for {model.algorithm}, the run for {self.algo}")
+        if model.use_pre_att_bias and set(self.train_lengths) != {model.nb_nodes}:
+            raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={model.nb_nodes}: "
+                             f"give --train-lengths {model.nb_nodes}")
+        if model.use_pre_att_bias:
+            for what, n in (("test", self.test_length), ("validation", self.val_length)):
+                if n is not None and n != model.nb_nodes:
+                    raise ValueError(f"use_pre_att_bias fixes the graph size to nb_nodes={model.nb_nodes}: "
+                                     f"the {what} length must be {model.nb_nodes}, got {n}")
+
+    @property
+    def architecture(self) -> ModelConfig:
+        """The effective ``ModelConfig``: ``model``, else table 4's ``ModelConfig(algo)``;
+        with an ``init`` checkpoint and no ``model``, a ``ValueError`` (the architecture is
+        the checkpoint's: ``resolve_init`` reads it)."""
+        if self.model is not None:
+            return self.model
+        if self.init:
+            raise ValueError(f"the architecture is --init {self.init}'s: resolve_init(config) reads it")
+        return ModelConfig(self.algo)
+
+
+def init_architecture(path: str | Path) -> ModelConfig:
+    """The ``ModelConfig`` stored with the checkpoint at ``path`` (``FileNotFoundError`` or
+    ``ValueError`` naming ``path`` when there is no eqgat checkpoint there)."""
+    return ModelConfig.from_dict(read_meta(path)["model"])
+
+
+def resolve_init(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with its architecture settled: the ``init`` checkpoint's (read here, the one
+    place a ``TrainConfig`` reads a file), else ``cfg.architecture``.
+
+    **Arguments:**
+
+    - ``cfg``: a ``TrainConfig``; with ``init``, its ``model`` (if given) must be the
+      checkpoint's, and the checkpoint must be a model of ``cfg.algo``.
+
+    **Returns:**
+
+    A new ``TrainConfig`` whose ``model`` is set (the same settings otherwise); every
+    training run starts from it (``train``), so its results record the architecture.
+    """
+    if not cfg.init:
+        return cfg if cfg.model is not None else dataclasses.replace(cfg, model=cfg.architecture)
+    saved = init_architecture(cfg.init)
+    if saved.algorithm != cfg.algo:
+        raise ValueError(f"--init {cfg.init} is a {saved.algorithm} model, not {cfg.algo}")
+    if cfg.model is not None and cfg.model != saved:
+        diff = {k: (v, getattr(cfg.model, k)) for k, v in saved.to_dict().items() if getattr(cfg.model, k) != v}
+        raise ValueError(f"--init {cfg.init} has another architecture than the one asked for: "
+                         + ", ".join(f"{k} is {a!r} there, {b!r} here" for k, (a, b) in diff.items()))
+    return dataclasses.replace(cfg, model=saved)
 
 
 def model_key(seed: int) -> jax.Array:
@@ -113,7 +168,7 @@ def init_model(cfg: TrainConfig, seed: int) -> Model:
     ``cfg.init``'s, moved by ``cfg.init_noise`` σ along a filter-normalised Gaussian
     direction drawn from ``model_key(seed)`` (1-D leaves, biases, unperturbed)."""
     if not cfg.init:
-        return Model(cfg.model, key=model_key(seed))
+        return Model(cfg.architecture, key=model_key(seed))
     model = load(cfg.init)
     if cfg.init_noise:
         from landscape import along, random_direction
@@ -235,7 +290,9 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     of the seeds and process 0 writes every result (``train_processes``). The seed axis is
     spread over at most ``devices`` local devices (default: all that divide the seeds);
     results agree across device counts to float rounding. ``workers`` processes draw the
-    training batches ahead of the steps (``eqgat._batches``; the same batches as 0)."""
+    training batches ahead of the steps (``eqgat._batches``; the same batches as 0). The
+    run starts by settling the architecture (``resolve_init``)."""
+    cfg = resolve_init(cfg)
     if jax.process_count() > 1:
         if trajectory_every or callback is not None:
             raise ValueError("trajectories and callbacks need a single process")
@@ -252,6 +309,7 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
     test scores, which each process computes for its own seeds."""
     from landscape.devices import gather_processes
 
+    cfg = resolve_init(cfg)
     P, k = jax.process_count(), jax.process_index()
     if cfg.seeds % P:
         raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
@@ -285,6 +343,7 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
     """``train`` in this process."""
     from ._batches import SeedBatches
 
+    cfg = resolve_init(cfg)
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     from landscape.devices import devices_used, mesh_for, shard_leading
 
@@ -350,8 +409,8 @@ def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajecto
 def eval_length(cfg: TrainConfig, split: str) -> int:
     """The graph size ``split`` ('val' or 'test') evaluates at: a model with B evaluates at
     its own ``nb_nodes``; otherwise ``val_length`` and ``test_length`` (default CLRS-30's)."""
-    if cfg.model.use_pre_att_bias:
-        return cfg.model.nb_nodes
+    if cfg.architecture.use_pre_att_bias:
+        return cfg.architecture.nb_nodes
     n = cfg.val_length if split == "val" else cfg.test_length
     return CLRS30[split]["length"] if n is None else n
 
@@ -359,7 +418,7 @@ def eval_length(cfg: TrainConfig, split: str) -> int:
 def eval_split(cfg: TrainConfig, split: str) -> str:
     """What ``split`` ('val' or 'test') evaluates on, in words."""
     n = eval_length(cfg, split)
-    if cfg.model.use_pre_att_bias:
+    if cfg.architecture.use_pre_att_bias:
         return f"32 test-distribution graphs of {n} nodes (use_pre_att_bias fixes n)"
     if n == CLRS30[split]["length"]:
         return f"CLRS-30 {split} split (n={n})"
@@ -367,13 +426,13 @@ def eval_split(cfg: TrainConfig, split: str) -> str:
 
 
 def eval_batch(cfg: TrainConfig, split: str):
-    """The batch of ``eval_split(cfg, split)``."""
-    from .data import clrs30_split, sample_graphs
-
+    """The batch of ``eval_split(cfg, split)`` (``eqgat.data.evaluation_batch``): the
+    CLRS-30 split at ``eval_length``, or for a model with B, 32 graphs of its size drawn
+    with the split's sampler seed."""
     n = eval_length(cfg, split)
-    if cfg.model.use_pre_att_bias:
-        return sample_graphs(cfg.algo, n, seed=CLRS30[split]["seed"])
-    return clrs30_split(cfg.algo, split, length=n)
+    if cfg.architecture.use_pre_att_bias:
+        return evaluation_batch(cfg.algo, "sampler", length=n, seed=CLRS30[split]["seed"])
+    return evaluation_batch(cfg.algo, split, length=n)
 
 
 def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: bool = True) -> None:
@@ -419,15 +478,14 @@ def save_trajectory(path: Path, snapshots: list) -> None:
 
 def evaluate_checkpoint(path: str | Path, length: int = 64, split: str | None = None) -> dict:
     """Reload a checkpoint (trained or compiled) and score it on the CLRS-30 test split
-    (n=64) or, for another ``length``, on 32 test-distribution graphs of that size."""
-    from .data import clrs30_split, sample_graphs
-
+    (n=64) or, for another ``length``, on 32 test-distribution graphs of that size drawn
+    with the test split's sampler seed (``eqgat.data.evaluation_batch``)."""
     meta = read_meta(path)
     model = load(path)
-    if length == 64 or split == "test":
-        batch = clrs30_split(model.algorithm, "test")
+    if length == CLRS30["test"]["length"] or split == "test":
+        batch = evaluation_batch(model.algorithm, "test")
     else:
-        batch = sample_graphs(model.algorithm, length, seed=3)
+        batch = evaluation_batch(model.algorithm, "sampler", length=length, seed=CLRS30["test"]["seed"])
     score = output_score(model, predict(model, batch), batch)
     return {"checkpoint": str(path), "algorithm": model.algorithm, "length": length, "score": score,
             "source": meta["info"].get("source"), "model": model_config(model)}

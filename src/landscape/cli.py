@@ -146,16 +146,18 @@ def add_curvature_commands(sub) -> None:
 
 
 def add_stability_command(sub) -> None:
+    # the training flags are generated from eqgat's TrainConfig (eqgat.flags), so they
+    # show its defaults; building them imports eqgat.train (and so jax)
+    from eqgat.flags import add_train_flags
+    from eqgat.programs import graph_programs
+
     p = sub.add_parser("stability", help="retrain from the compiled solution with R data orders (table 12)")
-    p.add_argument("--algo", required=True, choices=["bfs", "bellman_ford"])
+    p.add_argument("--algo", required=True, choices=list(graph_programs(sampled=True)))
     p.add_argument("--runs", type=_positive, default=4)
-    p.add_argument("--steps", type=int, default=10_000, help="training steps per run (the paper: 10,000)")
+    add_train_flags(p, ("steps",), descriptions={"steps": "training steps per run (the paper: 10,000)"})
     p.add_argument("--hidden-size", type=_positive, default=None,
                    help="compiled at this size, the program's slots first (default: its minimal size; the paper: 128)")
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--batch-size", type=_positive, default=32)
-    p.add_argument("--train-lengths", type=_lengths, default=(4, 7, 11, 13, 16))
-    p.add_argument("--test-length", type=_positive, default=None, help="default: CLRS-30's 64")
+    add_train_flags(p, ("lr", "batch_size", "train_lengths", "test_length"))
     p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
                    help="start each run at compiled + SIGMA x a filter-normalised Gaussian direction (key: the run's seed)")
     p.add_argument("--every", type=int, default=0, help="φ_internal every N steps (default steps/5)")
@@ -163,7 +165,7 @@ def add_stability_command(sub) -> None:
     p.add_argument("--scale", type=float, default=None, metavar="S",
                    help="compile with the constants' scale S >= 1 (eqgat compile --scale; default: eqgat.CONSTANTS)")
     p.add_argument("--workers", type=int, default=0, help="processes drawing the training batches (0: this one)")
-    p.add_argument("--seed", type=int, default=0, help="first run's seed (data order and noise key)")
+    add_train_flags(p, ("seed",), descriptions={"seed": "first run's seed (data order and noise key)"})
     p.add_argument("--out", default=None)
     p.set_defaults(fn=cmd_stability)
 
@@ -175,19 +177,12 @@ def _positive(text: str) -> int:
     return v
 
 
-def _lengths(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"lengths must be comma-separated integers, got {text!r}") from None
-
-
 def cmd_stability(args) -> int:
+    from eqgat.flags import train_from_flags
     from eqgat.stability import StabilityConfig, run
 
-    cfg = StabilityConfig(args.algo, runs=args.runs, steps=args.steps, hidden_size=args.hidden_size, lr=args.lr,
-                          batch_size=args.batch_size, train_lengths=args.train_lengths, test_length=args.test_length,
-                          noise=args.noise, seed=args.seed, every=args.every, scale=args.scale)
+    cfg = StabilityConfig(train_from_flags(args, algo=args.algo), runs=args.runs, noise=args.noise, every=args.every,
+                          scale=args.scale, hidden_size=args.hidden_size)
     out = Path(args.out or f"out/stability-{args.algo}")
     s = run(cfg, out, parallel=args.parallel, workers=args.workers)
     print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f} ± "

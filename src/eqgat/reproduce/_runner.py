@@ -61,10 +61,9 @@ def stability_config(exp: Experiment, profile: Profile):
     protocol: table 4 from the compiled model at hidden 128)."""
     from ..stability import StabilityConfig
 
-    cfg = train_config(exp, profile)
-    return StabilityConfig(algo=exp.algo, runs=profile.seeds_for(exp), steps=cfg.steps,
-                           hidden_size=cfg.model.hidden_size, lr=cfg.lr, batch_size=cfg.batch_size,
-                           train_lengths=cfg.train_lengths, test_length=cfg.test_length, seed=0)
+    cfg = train_config(exp, profile)  # seed 0 (the first run); the sweep sets the seed count itself
+    return StabilityConfig(dataclasses.replace(cfg, model=None), runs=profile.seeds_for(exp),
+                           hidden_size=cfg.model.hidden_size)
 
 
 def settings(exp: Experiment, profile: Profile) -> dict:
@@ -74,7 +73,7 @@ def settings(exp: Experiment, profile: Profile) -> dict:
         config = stability_config(exp, profile).settings()
     else:
         config = dataclasses.asdict(train_config(exp, profile))
-        for k in ("seed", "seeds", "extra"):
+        for k in ("seed", "seeds"):
             config.pop(k)
     return json.loads(json.dumps({"experiment": exp.key, "kind": exp.kind, "profile": profile.name,
                                   "config": config}))
@@ -161,8 +160,8 @@ def finished_records(exp: Experiment, profile: Profile, out: Path) -> list[dict]
     timing = folder / "timing.json"
     spent = json.loads(timing.read_text()) if timing.exists() else {}
     cfg = stability_config(exp, profile)
-    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.steps, "test_split": saved["test_split"]}
-            for r in saved["runs"] if r["seed"] < cfg.seed + cfg.runs]
+    return [{**r, **spent.get(str(r["seed"]), {}), "steps": cfg.train.steps, "test_split": saved["test_split"]}
+            for r in saved["runs"] if r["seed"] < cfg.train.seed + cfg.runs]
 
 
 def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool, workers: int) -> list[dict]:
