@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from eqgat import interop
 from eqgat._spec import CLRS30
 from eqgat.data import clrs30_split
-from eqgat.train import TrainConfig, evaluate_models, make_step, optimizer, stack
+from eqgat.training import TrainConfig, evaluate_models, make_step, optimizer, stack
 
 ALGO = "bfs"
 

@@ -32,7 +32,7 @@ def train_case(steps: int):
     """The table-4 BFS step (hidden 128, batch 32, n = 16), compiled, and its inputs."""
     from eqgat.data import Sampler
     from eqgat._model import batch_steps
-    from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack
+    from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
 
     cfg = TrainConfig(algo="bfs", seeds=1)
     opt = optimizer(cfg)

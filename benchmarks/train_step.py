@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from eqgat._model import batch_steps
-from eqgat.train import TrainConfig, init_model, make_step, optimizer, stack
+from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
 
 ALGO = "bfs"
 

@@ -7,7 +7,7 @@ import pytest
 
 from eqgat._batches import SeedBatches, _chunks
 from eqgat.data import Sampler, derive_seed
-from eqgat.train import TrainConfig, train
+from eqgat.training import TrainConfig, train
 
 
 def _leaves(batch):

@@ -75,7 +75,7 @@ def test_correlation_interval():
 
 def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
     from eqgat.stability import StabilityConfig, run
-    from eqgat.train import TrainConfig
+    from eqgat.training import TrainConfig
 
     cfg = StabilityConfig(TrainConfig("bfs", steps=0, test_length=16), runs=2)
     s = run(cfg, tmp_path, parallel=2, progress=False)
@@ -96,7 +96,7 @@ def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
 
 def test_stability_config_holds_a_train_config_and_records_flat_settings():
     from eqgat.stability import StabilityConfig
-    from eqgat.train import TrainConfig
+    from eqgat.training import TrainConfig
 
     cfg = StabilityConfig(TrainConfig("bfs", steps=7, lr=1e-3), runs=3, noise=0.1, hidden_size=8)
     # the keys of sweeps already on disk, in their order (scale only when set)
@@ -118,7 +118,7 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
     saved without it resumes, one at another scale is refused by name."""
     from eqgat import load
     from eqgat.stability import StabilityConfig, run
-    from eqgat.train import TrainConfig
+    from eqgat.training import TrainConfig
 
     assert "scale" not in StabilityConfig(TrainConfig("bfs")).settings()  # sweeps saved before scale existed resume
     with pytest.raises(ValueError, match="scale must be >= 1"):
@@ -133,7 +133,7 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
 
 def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
     from eqgat.stability import StabilityConfig, run
-    from eqgat.train import TrainConfig
+    from eqgat.training import TrainConfig
 
     s = run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=2, noise=0.01, hidden_size=8), tmp_path,
             parallel=2, progress=False)

@@ -65,7 +65,7 @@ def test_dfs_light_backtracks_to_a_branch():
 
 @pytest.mark.parametrize("algo", ["bfs_seq", "dfs_light"])
 def test_sampled_data_follow_the_reference_and_train(algo, tmp_path):
-    from eqgat.train import TrainConfig, train
+    from eqgat.training import TrainConfig, train
 
     arrays = data.Sampler(algo, 7, 6, seed=1).next_arrays()
     for g in range(6):

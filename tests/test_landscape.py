@@ -168,7 +168,7 @@ def test_bad_spans_and_grids_are_clear_errors():
 
 
 def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
-    from eqgat.train import TrainConfig, train
+    from eqgat.training import TrainConfig, train
     from eqgat.landscapes import load_trajectory
     from landscape.cli import main
 

@@ -12,7 +12,7 @@ import eqgat
 from eqgat import programs
 from eqgat._evaluate import output_score, predict
 from eqgat.data import Sampler
-from eqgat.train import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
+from eqgat.training import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
 
 SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
 
@@ -237,7 +237,7 @@ def test_test_length_and_non_finite_steps(tmp_path):
                       val_every=0, regularization_weight=float("inf"))
     res = train(cfg, test=False, progress=False)
     assert res.skipped == [3]
-    start = eqgat.Model(cfg.model, key=eqgat.train.model_key(0))
+    start = eqgat.Model(cfg.model, key=eqgat.training.model_key(0))
     for a, b in zip(jax.tree.leaves(eqx.filter(res.models, eqx.is_inexact_array)),
                     jax.tree.leaves(eqx.filter(start, eqx.is_inexact_array))):
         np.testing.assert_array_equal(a[0], b)
@@ -275,7 +275,7 @@ def test_every_evaluation_batch_is_one_named_choice():
     from eqgat.data import clrs30_split, evaluation_batch, sample_graphs
     from eqgat.faithfulness import eval_graphs
     from eqgat.landscapes import landscape_batch
-    from eqgat.train import eval_batch
+    from eqgat.training import eval_batch
 
     def same(a, b):
         return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))

@@ -57,6 +57,9 @@ from .compiler import compile_program as compile_program
 from .compiler import minimal_hidden_size as minimal_hidden_size
 from . import lang as lang
 from . import programs as programs
+from .training import TrainConfig as TrainConfig
+from .training import TrainResult as TrainResult
+from .training import train as train
 from .verification import VerifyReport as VerifyReport
 from .verification import verify as verify
 from .verification import verify_algorithm as verify_algorithm

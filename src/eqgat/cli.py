@@ -115,7 +115,7 @@ def _cmd_train(args) -> int:
 
     from ._config import from_flags, given_flags
     from .flags import train_from_flags
-    from .train import eval_split, init_architecture, resolve_init, train
+    from .training import eval_split, init_architecture, resolve_init, train
 
     if args.init and not given_flags(args):
         model = None  # the checkpoint's own architecture
@@ -151,7 +151,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .train import evaluate_checkpoint
+    from .training import evaluate_checkpoint
 
     for path in args.checkpoint:
         r = evaluate_checkpoint(path, args.length)

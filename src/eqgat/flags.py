@@ -4,7 +4,7 @@ As ``eqgat._config`` generates the architecture flags from ``ModelConfig``, the 
 flags (``--steps``, ``--lr``, ``--batch-size``, ...) are generated here from
 ``TrainConfig``'s fields: their defaults and help are the fields' own, so every command
 that trains (``python -m eqgat train``, ``python -m landscape stability``) shows the same
-defaults. This module imports only ``argparse``; ``eqgat.train`` (and so jax) is imported
+defaults. This module imports only ``argparse``; ``eqgat.training`` (and so jax) is imported
 when the flags are added.
 """
 
@@ -47,7 +47,7 @@ def add_train_flags(parser, names: tuple[str, ...] | None = None, *,
     ``TRAIN_FLAGS``) to ``parser`` (a parser or argument group), with the fields'
     defaults and help (``descriptions`` replaces a field's description for this command; the
     default shown is always the field's)."""
-    from .train import TrainConfig
+    from .training import TrainConfig
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     for name in TRAIN_FLAGS if names is None else names:
@@ -67,8 +67,8 @@ def add_train_flags(parser, names: tuple[str, ...] | None = None, *,
 def train_from_flags(args: argparse.Namespace, **fields: Any):
     """The ``TrainConfig`` of the parsed flags (every ``TRAIN_FLAGS`` field ``args``
     has), with ``fields`` (e.g. ``algo``, ``model``) given by the command itself. It is
-    not resolved: ``eqgat.train.resolve_init`` reads an ``--init`` checkpoint."""
-    from .train import TrainConfig
+    not resolved: ``eqgat.training.resolve_init`` reads an ``--init`` checkpoint."""
+    from .training import TrainConfig
 
     given = {name: getattr(args, name) for name in TRAIN_FLAGS if hasattr(args, name)}
     return TrainConfig(**{**given, **fields})

@@ -27,7 +27,7 @@ import numpy as np
 import optax
 
 from ._settings import differences
-from .train import TrainConfig
+from .training import TrainConfig
 
 
 #: The ``TrainConfig`` fields a sweep sets itself (``StabilityConfig.run_config``): its
@@ -118,7 +118,7 @@ def _resume(path: Path, cfg: StabilityConfig) -> list[dict]:
 
 def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True, workers: int = 0) -> dict:
     """Train ``cfg.runs`` runs from the compiled model, ``parallel`` at a time (``workers``
-    processes drawing their batches: ``eqgat.train.train``); write ``out/stability.json``
+    processes drawing their batches: ``eqgat.training.train``); write ``out/stability.json``
     after each group and return the summary."""
     from tqdm.auto import tqdm
 
@@ -127,7 +127,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     from .compiler import compile_stages
     from .data import sample_graphs
     from .faithfulness import internal
-    from .train import initial_models, to_host, train, unstack
+    from .training import initial_models, to_host, train, unstack
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

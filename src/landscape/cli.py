@@ -54,7 +54,7 @@ def cmd_compare(args) -> int:
     if args.learned:
         learned, source = resolve_model(args.learned, args.algo)
     else:
-        from eqgat.train import TrainConfig, train, unstack
+        from eqgat.training import TrainConfig, train, unstack
 
         compiled, _ = resolve_model("compiled", args.algo)
         print(f"no --learned given: training the compiled architecture for {args.steps} steps (seed {args.seed}) ...")
@@ -147,7 +147,7 @@ def add_curvature_commands(sub) -> None:
 
 def add_stability_command(sub) -> None:
     # the training flags are generated from eqgat's TrainConfig (eqgat.flags), so they
-    # show its defaults; building them imports eqgat.train (and so jax)
+    # show its defaults; building them imports eqgat.training (and so jax)
     from eqgat.flags import add_train_flags
     from eqgat.programs import graph_programs
 

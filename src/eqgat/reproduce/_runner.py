@@ -4,7 +4,7 @@ Each experiment has one folder, ``OUT/runs/<key>/``, shared by every entry that 
 ``settings.json`` (the profile and every training setting), then per finished seed
 ``seed{s}.eqx`` (+ ``.json``: the checkpoint's settings) and ``seed{s}.json`` (test score,
 seconds, device). Seeds are trained ``profile.parallel`` at a time in one vmapped program
-(seed ``s`` trains exactly what it trains alone: ``eqgat.train``); each group's
+(seed ``s`` trains exactly what it trains alone: ``eqgat.training``); each group's
 checkpoints are written before its test is scored. A folder made under other settings is
 refused, naming each setting that differs. Stability experiments run
 ``eqgat.stability.run`` in their folder (it resumes and refuses the same way).
@@ -37,7 +37,7 @@ def train_config(exp: Experiment, profile: Profile, *, seed: int = 0, seeds: int
     """The ``TrainConfig`` of ``exp`` under ``profile``: table 4 with the experiment's
     changes, the profile's seeds, steps, hidden size, batch and (smoke) graph size."""
     from .._config import ModelConfig
-    from ..train import TrainConfig
+    from ..training import TrainConfig
 
     table4 = TrainConfig(algo=exp.algo)
     train = dict(exp.train)
@@ -124,7 +124,7 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
     check_settings(folder, settings(exp, profile))
     if exp.kind == "stability":
         return _run_stability(exp, profile, folder, progress=progress, workers=workers)
-    from ..train import eval_batch, evaluate_models, train, write_results
+    from ..training import eval_batch, evaluate_models, train, write_results
 
     seeds = profile.seeds_for(exp)
     done = seed_records(folder, seeds)

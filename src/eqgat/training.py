@@ -284,14 +284,32 @@ class TrainResult:
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True, progress: bool = True,
           trajectory_every: int = 0, callback=None, callback_every: int = 0, devices: int | None = None,
           workers: int = 0) -> TrainResult:
-    """Train ``cfg.seeds`` seeds at once; save checkpoints and per-seed results in ``out``.
-    ``callback(step, stacked_models)`` runs every ``callback_every`` steps. In a run of
-    several processes (``landscape.devices.initialize_processes``) each trains its block
-    of the seeds and process 0 writes every result (``train_processes``). The seed axis is
-    spread over at most ``devices`` local devices (default: all that divide the seeds);
-    results agree across device counts to float rounding. ``workers`` processes draw the
-    training batches ahead of the steps (``eqgat._batches``; the same batches as 0). The
-    run starts by settling the architecture (``resolve_init``)."""
+    """Train ``cfg.seeds`` seeds of any registered algorithm at once (one vmapped step),
+    at the paper's table-4 settings unless ``cfg`` says otherwise.
+
+    **Arguments:**
+
+    - `cfg`: the ``TrainConfig`` (algorithm, steps, lr, batch size, lengths, seeds,
+      architecture or ``init`` checkpoint). The run starts by settling the architecture
+      (``resolve_init``).
+    - `out`: a folder for ``seed{s}.eqx`` checkpoints (+ JSON), per-seed results and
+      ``summary.json``; None writes nothing.
+    - `test`: score every seed on the test split at the end (``result.test_scores``).
+    - `progress`: show a progress bar.
+    - `trajectory_every`: save the parameters every N steps (``trajectory.npz``).
+    - `callback`, `callback_every`: ``callback(step, stacked_models)`` every N steps.
+    - `devices`: spread the seed axis over at most this many local devices (default: all
+      that divide the seeds; results agree across device counts to float rounding).
+    - `workers`: processes drawing the training batches ahead of the steps (the same
+      batches as 0).
+
+    **Returns:**
+
+    A ``TrainResult``: the stacked models, losses ``[steps, seeds]``, validation and test
+    scores, skipped steps. In a run of several processes
+    (``landscape.devices.initialize_processes``) each trains its block of the seeds and
+    process 0 writes every result (``train_processes``).
+    """
     cfg = resolve_init(cfg)
     if jax.process_count() > 1:
         if trajectory_every or callback is not None:
