@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from eqgat import interop
-from eqgat._spec import CLRS30
+from eqgat.data import CLRS30
 from eqgat.data import clrs30_split
 from eqgat.training import TrainConfig, evaluate_models, make_step, optimizer, stack
 

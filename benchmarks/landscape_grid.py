@@ -57,7 +57,7 @@ def main():
     t_loop = time.perf_counter() - t0
 
     # one point alone, in one XLA program: lax.map runs the points of a chunk one by one
-    from eqgat._model import batch_steps
+    from eqgat import batch_steps
 
     def at(c):
         return metrics(eqx.combine(jax.tree.map(lambda x, u, v: x + c[0] * u + c[1] * v, params, d1, d2), static))

@@ -31,7 +31,7 @@ from _flops import device_name, flops, matmul_gflops  # noqa: E402
 def train_case(steps: int):
     """The table-4 BFS step (hidden 128, batch 32, n = 16), compiled, and its inputs."""
     from eqgat.data import Sampler
-    from eqgat._model import batch_steps
+    from eqgat import batch_steps
     from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
 
     cfg = TrainConfig(algo="bfs", seeds=1)
@@ -59,7 +59,7 @@ def grid_case(chunk: int):
     import landscape
     from eqgat import programs
     from eqgat.landscapes import landscape_batch, metrics_on
-    from eqgat._model import batch_steps
+    from eqgat import batch_steps
 
     model = eqgat.compile_program(programs.bfs, 4)
     batch = landscape_batch("bfs")

@@ -22,7 +22,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from eqgat._model import batch_steps
+from eqgat import batch_steps
 from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
 
 ALGO = "bfs"

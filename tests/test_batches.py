@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from eqgat._batches import SeedBatches, _chunks
+from eqgat.batches import SeedBatches, chunks
 from eqgat.data import Sampler, derive_seed
 from eqgat.training import TrainConfig, train
 
@@ -15,9 +15,9 @@ def _leaves(batch):
 
 
 def test_chunks_cover_seeds_in_order():
-    assert _chunks([5, 6, 7, 8, 9], 2) == [[5, 6], [7, 8, 9]]
-    assert sum(_chunks(list(range(7)), 3), []) == list(range(7))
-    assert _chunks([1, 2], 8) == [[1], [2]]
+    assert chunks([5, 6, 7, 8, 9], 2) == [[5, 6], [7, 8, 9]]
+    assert sum(chunks(list(range(7)), 3), []) == list(range(7))
+    assert chunks([1, 2], 8) == [[1], [2]]
 
 
 def test_workers_draw_what_one_process_draws():
@@ -54,7 +54,7 @@ def test_training_with_workers_equals_training_without():
 
 
 def test_compiled_programs_are_released_when_maps_crowd():
-    from eqgat._maps import memory_maps, release_if_crowded
+    from eqgat.mmaps import memory_maps, release_if_crowded
 
     n = memory_maps()
     assert n is None or n > 0

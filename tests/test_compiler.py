@@ -9,8 +9,7 @@ import pytest
 
 import eqgat
 from eqgat import data, lang, programs
-from eqgat._evaluate import matches, output_score, predict
-from eqgat._spec import live_steps
+from eqgat import live_steps, matches, output_score, predict
 from eqgat import verify_algorithm as verify
 
 BF_TIE_GRAPHS = {

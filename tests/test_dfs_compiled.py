@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from eqgat import ModelConfig, Model
-from eqgat._evaluate import matches, predict
-from eqgat._spec import live_steps
+from eqgat import live_steps, matches, predict
 from eqgat.compiler import MARGIN, compile_dfs_light
-from eqgat.compiler._dfs import minimal_hidden_size, read_state
+from eqgat.compiler import dfs_state as read_state
 from eqgat.data import concat, graph_arrays, to_batch
 from eqgat.families import DIRECTED_FAMILIES, directed_families
 from eqgat import verify_algorithm as verify
@@ -128,7 +127,7 @@ def test_full_attention_is_needed(model):
 
 def test_hidden_size_checked():
     with pytest.raises(ValueError, match="multiple of 4"):
-        compile_dfs_light(minimal_hidden_size() + 2)
+        compile_dfs_light(eqgat.minimal_hidden_size(eqgat.programs.dfs_light) + 2)
     with pytest.raises(ValueError, match="at least"):
         compile_dfs_light(8)
     big = compile_dfs_light(128, max_nodes=16)

@@ -11,8 +11,7 @@ import pytest
 import eqgat
 from eqgat import data, programs
 from eqgat.compiler import MARGIN, analyse, constants
-from eqgat._evaluate import matches, predict
-from eqgat._spec import live_steps
+from eqgat import live_steps, matches, predict
 from eqgat.families import FAMILIES, exhaustive, families
 from eqgat import verify_algorithm as verify
 

@@ -38,10 +38,10 @@ def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
 
 
 def test_time_bins_never_leave_the_first_bin_empty():
-    from eqgat.faithfulness import _time_bins
+    from eqgat.faithfulness import time_bins
 
     batch = _batch()
-    bidx = _time_bins(batch, 16)
+    bidx = time_bins(batch, 16)
     L = np.asarray(batch.length).astype(int)
     for g in range(batch.batch_size):  # every trace: first step in bin 0, last in bin 15 (a one-step trace: 0)
         live = bidx[g][bidx[g] >= 0]

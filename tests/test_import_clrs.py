@@ -10,7 +10,7 @@ import pytest
 
 import eqgat
 from eqgat import data, interop
-from eqgat._decoders import postprocess
+from eqgat import postprocess
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fork-gatv2-bellman_ford-n8"
 TOL = 1e-4

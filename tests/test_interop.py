@@ -87,7 +87,7 @@ def test_spec_tables_match_dm_clrs(algo):
 
 
 def test_clrs30_constants_match():
-    from eqgat._spec import CLRS30
+    from eqgat.data import CLRS30
 
     assert CLRS30 == {k: dict(v) for k, v in clrs.CLRS30.items()}
 

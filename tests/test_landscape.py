@@ -123,7 +123,7 @@ def test_resume_after_interruption_gives_the_same_file(tmp_path):
 
 def test_plane_through_three_models_places_each_model():
     # random models: the directions and coordinates reproduce each model
-    from eqgat._checkpoint import model_config, model_from_config
+    from eqgat import model_config, model_from_config
 
     cfg = model_config(eqgat.compile_program(programs.bfs, 4))
     compiled, learned, init = (model_from_config(cfg, key=jax.random.key(k)) for k in range(3))
@@ -138,7 +138,7 @@ def test_plane_through_three_models_places_each_model():
 def test_plane_surface_is_exact_at_a_compiled_model_and_two_small_ones():
     # the compiled model's ~1e9 weights: θ0 + a·d1 + b·d2 in float32 would miss the other
     # two models by rounding; the anchored evaluation hits all three
-    from eqgat._checkpoint import model_config, model_from_config
+    from eqgat import model_config, model_from_config
     from eqgat.landscapes import landscape_batch, metrics_on
 
     compiled = eqgat.compile_program(programs.bfs, 4)

@@ -7,8 +7,7 @@ import jax
 import numpy as np
 
 from eqgat import locality as L
-from eqgat._config import ModelConfig
-from eqgat._model import Model
+from eqgat import Model, ModelConfig
 from eqgat.data import concat, graph_arrays, to_batch
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import eqgat
 from eqgat import programs
-from eqgat._evaluate import predict
+from eqgat import predict
 from eqgat.compiler import MARGIN, compile_stages
 from eqgat.data import graph_arrays, to_batch
 from eqgat import verify_algorithm as verify

@@ -10,7 +10,7 @@ import pytest
 
 from eqgat.cli import main
 from eqgat.reproduce import ENTRIES, PROFILES, reproduce
-from eqgat.reproduce._report import fmt
+from eqgat.reproduce import fmt
 
 #: The issue's list: tables 2, 3, 5, 7-13 and figures 1-5.
 NAMES = ["table2", "table3", "table5"] + [f"table{k}" for k in range(7, 14)] + [f"figure{k}" for k in range(1, 6)]

@@ -10,7 +10,7 @@ import pytest
 
 import eqgat
 from eqgat import programs
-from eqgat._evaluate import output_score, predict
+from eqgat import output_score, predict
 from eqgat.data import Sampler
 from eqgat.training import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
 
@@ -252,7 +252,7 @@ def test_dfs_batch_whose_gradient_was_nan_everywhere():
     import clrs
 
     from eqgat import data
-    from eqgat._decoders import node_max
+    from eqgat import node_max
 
     sampler, _ = clrs.build_sampler("dfs", num_samples=-1, length=7, seed=4, p=(0.5,))
     fb = sampler.next(4)

@@ -12,7 +12,8 @@ import eqgat
 from eqgat import data, programs
 from eqgat.compiler import compile_stages
 from eqgat.cli import main
-from eqgat.verification import check_batch as _check, near_ties, verify_algorithm as verify
+from eqgat.verification import check_batch, near_ties
+from eqgat import verify_algorithm as verify
 
 
 def _two_paths(w13: float, w23: float) -> np.ndarray:
@@ -48,11 +49,11 @@ def test_a_near_tie_miss_passes_and_any_other_miss_fails():
     comp = compile_stages(programs.bellman_ford)
     model = eqgat.compile_program(programs.bellman_ford)
     # truth: node 2's path is 1e-5 shorter; the float32 model resolves it by index (node 1)
-    ok, nt, m = _check(model, comp, _arrays(_two_paths(0.25, 0.25 - 1e-5)), np.float32)
+    ok, nt, m = check_batch(model, comp, _arrays(_two_paths(0.25, 0.25 - 1e-5)), np.float32)
     assert not ok["pi"][0] and nt[0].any() and m.near_tie_graphs == 1
     # a broken model misses where dm-clrs' values are far apart: not a near-tie
     broken = eqx.tree_at(lambda mo: mo.processor.omega, model, -model.processor.omega)
-    ok, nt, _ = _check(broken, comp, _arrays(_two_paths(0.25, 0.5)), np.float32)
+    ok, nt, _ = check_batch(broken, comp, _arrays(_two_paths(0.25, 0.5)), np.float32)
     assert not ok["pi"][0] and not nt.any()
     report = verify("bellman_ford", None, (6,), graphs="families", model=broken, max_nodes=16)
     assert not report.exact and any(r.misses for r in report.rows)

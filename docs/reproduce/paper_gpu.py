@@ -27,9 +27,7 @@ ORDER = [  # (entry, experiment): what a short budget should answer first
 
 
 def one(key: str, out: str, seeds: int, parallel: int, workers: int) -> None:
-    from eqgat.reproduce._entries import EXPERIMENTS
-    from eqgat.reproduce._profiles import get_profile
-    from eqgat.reproduce._runner import run_experiment
+    from eqgat.reproduce import EXPERIMENTS, get_profile, run_experiment
 
     profile = get_profile(args.profile).limited(seeds=seeds, parallel=parallel)
     recs = run_experiment(EXPERIMENTS[key], profile, Path(out), workers=workers)

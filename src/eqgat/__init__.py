@@ -28,8 +28,12 @@ from ._gatv2 import GATv2 as GATv2
 from ._config import ModelConfig as ModelConfig
 from ._model import Model as Model
 from ._model import Prediction as Prediction
+from ._model import batch_steps as batch_steps
 from ._model import run_batch as run_batch
+from ._decoders import node_max as node_max
 from ._spec import ALGORITHMS as ALGORITHMS
+from ._spec import CLRS30 as CLRS30
+from ._spec import live_steps as live_steps
 from ._spec import Location as Location
 from ._spec import Probe as Probe
 from ._spec import Stage as Stage
@@ -46,6 +50,9 @@ from ._losses import hint_loss as hint_loss
 from ._losses import loss as loss
 from ._losses import output_loss as output_loss
 from ._losses import prediction_losses as prediction_losses
+from ._evaluate import matches as matches
+from ._evaluate import output_score as output_score
+from ._evaluate import output_scores as output_scores
 from ._evaluate import predict as predict
 from ._evaluate import score as score
 from .data import Batch as Batch
@@ -73,4 +80,5 @@ from .compiler import constants as _constants
 CONSTANTS = _constants(_analyse(programs.bellman_ford)).describe()
 from ._checkpoint import load as load
 from ._checkpoint import model_config as model_config
+from ._checkpoint import model_from_config as model_from_config
 from ._checkpoint import save as save

@@ -30,7 +30,7 @@ from ._spec import Type, live_steps
 MARGINS = {Type.SCALAR: 0.5, Type.MASK: 0.1, Type.POINTER: 1e-6, Type.MASK_ONE: 0.1, Type.CATEGORICAL: 0.1}
 
 
-def _time_bins(batch, bins: int) -> np.ndarray:
+def time_bins(batch, bins: int) -> np.ndarray:
     """Bin index of each (graph, step): step t of a trace with L hints (L - 1 steps) sits
     at normalised time t / (L - 2) in [0, 1] (a one-step trace at 0), in bin
     min(floor(τ·bins), bins - 1): every trace's first step falls in the first bin and its
@@ -74,7 +74,7 @@ def external(model: Model, batch, *, margins=None, bins: int = 16,
     margins = {**MARGINS, **(margins or {})}
     pred = predict(model, batch)
     spec = {p.name: p for p in model.spec}
-    bidx = _time_bins(batch, bins)
+    bidx = time_bins(batch, bins)
     out = {}
     for name, logits in pred.hints.items():
         p = spec[name]
@@ -125,7 +125,7 @@ def internal(model: Model, reference: Model, batch, *, bins: int = 16) -> dict[s
     else:
         pairs = np.maximum(np.asarray(batch.inputs["adj"]), np.eye(n)[None]) > 0  # [b, n, n]
     count = pairs.sum((-1, -2))[:, None]
-    bidx = _time_bins(batch, bins)
+    bidx = time_bins(batch, bins)
     live = bidx >= 0
     refs = reference_heads(reference)
     matched, curves, steps, means, first = [], [], [], [], None

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._config import ModelConfig
+from ._quiet import quiet_clrs as quiet_clrs  # noqa: F401  (for the command lines)
 from ._decoders import postprocess
 from ._model import Model
 from ._spec import Stage

@@ -359,7 +359,7 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
                 progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0,
                 devices: int | None = None, workers: int = 0) -> TrainResult:
     """``train`` in this process."""
-    from ._batches import SeedBatches
+    from .batches import SeedBatches
 
     cfg = resolve_init(cfg)
     seeds = [cfg.seed + k for k in range(cfg.seeds)]

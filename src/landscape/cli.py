@@ -250,7 +250,7 @@ def main(argv=None) -> int:
     from ._surface import OutputExists
 
     if not args.verbose:
-        from eqgat._quiet import quiet_clrs
+        from eqgat.interop import quiet_clrs
 
         quiet_clrs()
     try:

@@ -95,7 +95,7 @@ from ._constants import constants as constants
 from ._layout import Direction as Direction
 from ._layout import Layout as Layout
 from ._layout import layout as layout
-from ._layout import minimal_hidden_size as minimal_hidden_size
+from ._algorithms import minimal_hidden_size as minimal_hidden_size
 from ._probes import compile_decoders as compile_decoders
 from ._probes import compile_encoders as compile_encoders
 from ._processor import compile_processor as compile_processor

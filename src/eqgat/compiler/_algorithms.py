@@ -2,8 +2,21 @@
 
 from .._model import Model
 from ..algorithms import get_algorithm, names
+from ..lang import DepthFirst, GraphProgram
 from ._compile import compile_program
+from ._dfs import minimal_hidden_size as _depth_first_size
+from ._layout import minimal_hidden_size as _graph_program_size
 from ._options import CompileOptions
+
+
+def minimal_hidden_size(program: GraphProgram | DepthFirst, mechanism: str = "general") -> int:
+    """The smallest hidden size ``program`` compiles to: a graph program's largest group
+    of named directions (node features, edge features, hidden slots or attention
+    features, under ``mechanism``); a ``DepthFirst`` program's four heads of its largest
+    block."""
+    if isinstance(program, DepthFirst):
+        return _depth_first_size()
+    return _graph_program_size(program, mechanism)
 
 
 def compiled_algorithms() -> list[str]:

@@ -76,12 +76,12 @@ def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None 
     if report_only:
         records = {exp.key: finished_records(exp, profile, out) for exp in entry.experiments}
     else:
-        from .._maps import release_if_crowded
+        from ..mmaps import release_if_crowded
 
         records = {}
         for exp in entry.experiments:
             records[exp.key] = run_experiment(exp, profile, out, progress=progress, devices=devices, workers=workers)
-            release_if_crowded()  # a long `reproduce all` compiles many programs (eqgat._maps)
+            release_if_crowded()  # a long `reproduce all` compiles many programs (eqgat.mmaps)
     rows = [row_result(r, summary(records[r.experiment.key]) if records[r.experiment.key] else None)
             for r in entry.rows]
     figure = None

@@ -54,7 +54,7 @@ def _worker(args: tuple, out) -> None:
         out.put(traceback.format_exc())
 
 
-def _chunks(seeds: Sequence[int], k: int) -> list[list[int]]:
+def chunks(seeds: Sequence[int], k: int) -> list[list[int]]:
     """``seeds`` in at most ``k`` contiguous, near-equal chunks (in order)."""
     k = max(1, min(k, len(seeds)))
     bounds = np.linspace(0, len(seeds), k + 1).round().astype(int)
@@ -95,7 +95,7 @@ class SeedBatches:
         saved = os.environ.get("JAX_PLATFORMS")
         os.environ["JAX_PLATFORMS"] = "cpu"  # workers draw NumPy only; they must not claim the GPU
         try:
-            for chunk in _chunks(seeds, workers):
+            for chunk in chunks(seeds, workers):
                 q = ctx.Queue(maxsize=prefetch)
                 p = ctx.Process(target=_worker, args=(args(chunk), q), daemon=True)
                 p.start()
