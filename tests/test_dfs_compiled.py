@@ -10,13 +10,13 @@ import jax
 import numpy as np
 import pytest
 
-from eqgat import ModelConfig, Model
-from eqgat import live_steps, matches, predict
+import eqgat
+from eqgat import Model, ModelConfig, live_steps, matches, predict
+from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler import dfs_state as read_state
 from eqgat.data import concat, graph_arrays, to_batch
 from eqgat.families import DIRECTED_FAMILIES, directed_families
-from eqgat import verify_algorithm as verify
 
 
 @pytest.fixture(scope="module")

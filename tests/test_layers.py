@@ -85,3 +85,33 @@ def test_library_modules_never_import_command_lines():
     graph = import_graph()
     clis = {"eqgat.cli", "eqgat.__main__", "landscape.cli", "landscape.__main__"}
     assert {m: graph[m] & clis for m in graph if m not in clis and graph[m] & clis} == {}
+
+
+def _name_comparisons(source: str, label: str, names: set[str]) -> list[str]:
+    """Comparisons (==, !=, in, not in, match/case) of a value against an algorithm name
+    in the code ``source`` (docstrings and dict keys are not comparisons)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        strings = []
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn))
+                                                 for op in node.ops):
+            for side in [node.left, *node.comparators]:
+                elts = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+                strings += [e.value for e in elts if isinstance(e, ast.Constant)]
+        elif isinstance(node, ast.MatchValue) and isinstance(node.value, ast.Constant):
+            strings.append(node.value.value)
+        found += [f"{label}:{node.lineno}: {s!r}" for s in strings if s in names]
+    return found
+
+
+def test_only_the_registry_and_the_compiler_backends_look_at_algorithm_names():
+    import eqgat
+
+    names = {a.name for a in eqgat.algorithms()}
+    allowed = (SRC / "eqgat" / "algorithms", SRC / "eqgat" / "compiler")
+    found = [hit for p in SRC.rglob("*.py") if not any(a in p.parents for a in allowed)
+             for hit in _name_comparisons(p.read_text(), str(p.relative_to(SRC)), names)]
+    assert found == []
+    # the check sees a comparison when there is one
+    code = 'def f(algo):\n    match algo:\n        case "bfs": return algo == "dfs_light" or algo in ("dfs",)\n'
+    assert len(_name_comparisons(code, "probe", names)) == 3

@@ -66,7 +66,8 @@ class StabilityConfig:
         if not isinstance(self.train, TrainConfig):
             raise TypeError(f"train must be a TrainConfig, got {type(self.train).__name__}")
         if self.train.algo not in (programs := graph_programs(sampled=True)):
-            raise ValueError(f"no compiled graph program for {self.train.algo!r}; use one of {', '.join(programs)}")
+            raise ValueError(f"no compiled program (a GraphProgram with a sampler) for {self.train.algo!r}; "
+                             f"use one of {', '.join(programs)}")
         if set_here := [k for k in _SWEEP_SETS if getattr(self.train, k) != _TRAIN_DEFAULTS[k]]:
             raise ValueError(f"a stability sweep sets train.{', train.'.join(set_here)} itself: leave "
                              "them at their defaults (runs, noise and hidden_size are the sweep's)")
