@@ -53,9 +53,13 @@ PROGRAM = GraphProgram(
     probes={"seen_h": "seen", "dist_h": "dist", "parent_h": "parent", "parent": "parent"},
 )
 
+def trace_bound(n: int) -> int:
+    return n + 1
+
+
 ALGORITHM = eqgat.register_algorithm(Algorithm(
     NAME, SPEC, reference, directed=False, weighted=True, has_source=True, program=PROGRAM,
-    trace_bound=lambda n: n + 1, doc="a renamed Bellman-Ford, registered by a test"))
+    trace_bound=trace_bound, doc="a renamed Bellman-Ford, registered by a test"))
 
 
 def test_registered_everywhere():
@@ -118,6 +122,20 @@ def test_sampled_scored_and_trained(tmp_path):
     assert result.test_scores is not None and 0.0 <= score <= 1.0
 
 
+def test_worker_processes_draw_the_new_algorithm(tmp_path):
+    # spawned workers receive the record (module-level functions pickle by reference) and
+    # draw the same batches as this process
+    from eqgat.batches import SeedBatches
+
+    here, there = (list(SeedBatches(NAME, [0, 1], [5], 2, batch_size=2, workers=w)) for w in (0, 1))
+    for a, b in zip(here, there, strict=True):
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+            np.testing.assert_array_equal(x, y)
+    eqgat.register_algorithm(ALGORITHM.replace(name="lambda_copy", program=None, trace_bound=lambda n: n + 1))
+    with pytest.raises(ValueError, match="'lambda_copy' in other processes.*no lambdas"):
+        SeedBatches("lambda_copy", [0], [5], 1, batch_size=2, workers=1)
+
+
 def test_landscape_surface(tmp_path):
     from eqgat.landscapes import surface_around
 
@@ -139,6 +157,7 @@ def test_conflicting_registration_names_what_differs():
     assert NAME in str(err.value)
     with pytest.raises(ValueError, match="spec, trace_bound"):
         eqgat.register_algorithm(ALGORITHM.replace(spec=SPEC[:-1], trace_bound=lambda n: 2 * n))
+    assert eqgat.get_algorithm(NAME) is ALGORITHM  # refused: nothing changed
     with pytest.raises(ValueError, match="already registered with other probes"):
         eqgat.register_spec("bfs", SPEC)
 

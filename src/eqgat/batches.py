@@ -11,6 +11,7 @@ process and is drawn in step order).
 
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import traceback
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .algorithms import Algorithm, get_algorithm, register_algorithm
 from .data import Arrays, Batch
 
 _POLL_S = 1.0  # how often a waiting loop checks that its workers are alive
@@ -44,10 +46,12 @@ def _draw_steps(algo, batch_size, random_pos, lengths, seeds, steps) -> Iterator
         yield _stacked([s.next_arrays() for s in samplers[lengths[i % len(lengths)]]])
 
 
-def _worker(args: tuple, out) -> None:
+def _worker(args: tuple, out, algorithm: Algorithm) -> None:
     """A worker process: its seeds' stacked batches, step by step, into ``out``; on an error
-    the traceback (as a string) instead."""
+    the traceback (as a string) instead. ``algorithm`` is registered first (a user's own
+    algorithm is not registered in a fresh process until its module is imported)."""
     try:
+        register_algorithm(algorithm)
         for arrays in _draw_steps(*args):
             out.put(arrays)
     except BaseException:  # noqa: BLE001 - reported to the training loop, which raises it
@@ -91,13 +95,20 @@ class SeedBatches:
             self._local = _draw_steps(*args(seeds))
             return
         self._local = None
+        algorithm = get_algorithm(algo)
+        try:
+            pickle.dumps(algorithm)
+        except (pickle.PicklingError, AttributeError, TypeError) as err:
+            raise ValueError(f"workers > 0 draw {algo!r} in other processes, which receive its Algorithm record by "
+                             f"pickle: define its reference and trace_bound as module-level functions (no lambdas), "
+                             f"or train with workers=0 ({err})") from None
         ctx = mp.get_context("spawn")  # never fork a process that holds JAX's threads
         saved = os.environ.get("JAX_PLATFORMS")
         os.environ["JAX_PLATFORMS"] = "cpu"  # workers draw NumPy only; they must not claim the GPU
         try:
             for chunk in chunks(seeds, workers):
                 q = ctx.Queue(maxsize=prefetch)
-                p = ctx.Process(target=_worker, args=(args(chunk), q), daemon=True)
+                p = ctx.Process(target=_worker, args=(args(chunk), q, algorithm), daemon=True)
                 p.start()
                 self._procs.append(p)
                 self._queues.append(q)

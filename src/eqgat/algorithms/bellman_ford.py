@@ -53,7 +53,13 @@ PROGRAM = GraphProgram(
         "dist + edge weight, unless its own distance is already at least as short.",
 )
 
-# at most n - 1 rounds that change state plus one that does not, and the initial state
+
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes: at most n - 1 rounds that change
+    state plus one that does not, and the initial state."""
+    return n + 1
+
+
 ALGORITHM = register_algorithm(Algorithm(
     "bellman_ford", SPEC, reference, directed=False, weighted=True, has_source=True, program=PROGRAM,
-    trace_bound=lambda n: n + 1, doc="Bellman-Ford shortest paths (dm-clrs)"))
+    trace_bound=trace_bound, doc="Bellman-Ford shortest paths (dm-clrs)"))

@@ -48,7 +48,13 @@ PROGRAM = GraphProgram(
         "visited neighbour; visited nodes keep their state.",
 )
 
-# at most n - 1 rounds that change state plus one that does not, and the initial state
+
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes: at most n - 1 rounds that change
+    state plus one that does not, and the initial state."""
+    return n + 1
+
+
 ALGORITHM = register_algorithm(Algorithm(
     "bfs", SPEC, reference, directed=False, weighted=False, has_source=True, program=PROGRAM,
-    trace_bound=lambda n: n + 1, doc="breadth-first search (dm-clrs)"))
+    trace_bound=trace_bound, doc="breadth-first search (dm-clrs)"))

@@ -40,9 +40,14 @@ def reference(A: np.ndarray, s: int) -> Trace:
     return graph_inputs(A, s), hints, {"pi": pi}
 
 
-# one hint per edge out of a reached node in each of at most n rounds: 1 + n³ bounds it,
-# far above typical traces, so batches pad to powers of two below it
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes: one hint per edge out of a reached
+    node in each of at most n rounds: 1 + n³ bounds it, far above typical traces, so
+    batches pad to powers of two below it."""
+    return 1 + n**3
+
+
 ALGORITHM = register_algorithm(Algorithm(
     "bfs_seq", SPEC, reference, directed=False, weighted=False, has_source=True,
-    trace_bound=lambda n: 1 + n**3, pad_to_bound=False, sequential=True,
+    trace_bound=trace_bound, pad_to_bound=False, sequential=True,
     doc="BFS with one hint per edge relaxation (the paper's fork)"))

@@ -71,7 +71,12 @@ def reference(A: np.ndarray, source=None) -> Trace:
     return graph_inputs(A), hints, {"pi": pi.copy()}
 
 
-# three hints per node: discovery, finish, and the push or root that reached it
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes: three hints per node: discovery,
+    finish, and the push or root that reached it."""
+    return 3 * n
+
+
 ALGORITHM = register_algorithm(Algorithm(
     "dfs", SPEC, reference, directed=True, weighted=False, has_source=False,
-    trace_bound=lambda n: 3 * n, sequential=True, doc="depth-first search with dm-clrs' nine hints"))
+    trace_bound=trace_bound, sequential=True, doc="depth-first search with dm-clrs' nine hints"))

@@ -78,7 +78,13 @@ PROGRAM = DepthFirst(
         "lowest-id white node anywhere becomes the next root.",
 )
 
-# one hint per root, two per root's start and one per push and pop: 2n + roots <= 3n
+
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes: one hint per root, two per root's
+    start and one per push and pop: 2n + roots <= 3n."""
+    return 3 * n
+
+
 ALGORITHM = register_algorithm(Algorithm(
     "dfs_light", SPEC, reference, directed=True, weighted=False, has_source=False, program=PROGRAM,
-    trace_bound=lambda n: 3 * n, sequential=True, doc="DFS with pointer and colour hints only (the paper's fork)"))
+    trace_bound=trace_bound, sequential=True, doc="DFS with pointer and colour hints only (the paper's fork)"))

@@ -61,6 +61,11 @@ def labelprop_reference(adj: np.ndarray, seeds: np.ndarray):
     return np.array(label), hints
 
 
+def trace_bound(n: int) -> int:
+    """An upper bound on the hint steps on n nodes."""
+    return n + 1
+
+
 ALGORITHM = register_algorithm(Algorithm(
-    "labelprop", SPEC, None, directed=False, program=PROGRAM, trace_bound=lambda n: n + 1,
+    "labelprop", SPEC, None, directed=False, program=PROGRAM, trace_bound=trace_bound,
     doc="nearest-seed label propagation (eqgat's own program; no sampler)"))
