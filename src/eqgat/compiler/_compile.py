@@ -15,7 +15,7 @@ from ..lang import DepthFirst, GraphProgram
 from ._analyse import Plan, analyse
 from ._constants import Constants, constants
 from ._layout import Layout, layout
-from ._options import CompileOptions, graph_size
+from ._options import CompileOptions
 from ._probes import compile_decoders, compile_encoders
 from ._paper import compile_processor_paper
 from ._processor import _write_processor, _zeros_like, compile_processor
