@@ -96,6 +96,17 @@ class Model(eqx.Module):
     def _probes(self, stage: str) -> list[Probe]:
         return [p for p in self.spec if p.stage == stage]
 
+    def _encode_inputs(self, inputs: ProbeData, n: int) -> tuple[Features, EdgeSum]:
+        """The input probes' features, and E as every linear reader of it sees it: each
+        reader projects the input encodings once per graph, here; inside the steps E is
+        that base plus each fed-back hint's term (``eqgat._edges``)."""
+        base = empty_features(n, self.hidden_size)
+        for p in self._probes(Stage.INPUT):
+            base = self.encoders[p.name](to_soft(p, inputs[p.name], n), base)
+        readers = [self.processor.W_edge] + ([self.processor.W_info] if self.processor.W_info is not None else [])
+        readers += [d.W_e for d in self.decoders.values() if isinstance(d, PointerDecoder) and not d.simplify]
+        return base, EdgeSum.over(base.E, readers)
+
     def __call__(
         self,
         inputs: ProbeData,
@@ -120,19 +131,11 @@ class Model(eqx.Module):
         n = inputs["pos"].shape[0]
         T = next(iter(hints.values())).shape[0]
         s = self.hidden_size
-        base = empty_features(n, s)
-        for p in self._probes(Stage.INPUT):
-            base = self.encoders[p.name](to_soft(p, inputs[p.name], n), base)
+        base, edges = self._encode_inputs(inputs, n)
         hint_probes = [p for p in self._probes(Stage.HINT) if p.name in self.encoders]
         truth = {p.name: jax.vmap(lambda x, p=p: to_soft(p, x, n))(hints[p.name]) for p in hint_probes}
         dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
         outs = self._probes(Stage.OUTPUT)
-
-        # every linear reader of E projects the input encodings once per graph, here;
-        # inside the steps E is that base plus each fed-back hint's term (eqgat._edges)
-        readers = [self.processor.W_edge] + ([self.processor.W_info] if self.processor.W_info is not None else [])
-        readers += [d.W_e for d in self.decoders.values() if isinstance(d, PointerDecoder) and not d.simplify]
-        edges = EdgeSum.over(base.E, readers)
 
         def encode(fed):
             feats = Features(base.V, edges, base.g, base.A)
@@ -159,15 +162,7 @@ class Model(eqx.Module):
 
         fed0 = {k: v[0] for k, v in truth.items()}
         init = (jnp.zeros((n, s)), fed0, (fed0, jnp.zeros((n, s)), jnp.zeros((n, s))))
-        body = step
-        if steps is not None:
-            ys = jax.eval_shape(step, init, 0)[1]
-
-            def skip(carry, t):
-                return carry, jax.tree.map(lambda y: jnp.zeros(y.shape, y.dtype), ys)
-
-            # an unbatched predicate stays a real branch under vmap: padding is not computed
-            body = lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)  # noqa: E731
+        body = _skipping_padding(step, init, steps)
         # the backward pass recomputes each step from its carry (jax.checkpoint, around the
         # cond so that nothing the cond closes over is stacked per step) instead of storing
         # every n x n x s intermediate: measured at table 4's settings on 2 CPU cores, the
@@ -180,6 +175,20 @@ class Model(eqx.Module):
         h_last = jnp.concatenate([feats.V, H_last, H_new_last], axis=-1)
         outputs = {p.name: self.decoders[p.name](h_last, feats.E, feats.g) for p in outs}
         return Prediction(outputs, hint_logits, alpha, hidden, logits)
+
+
+def _skipping_padding(step, init, steps):
+    """``step`` as a scan body that skips steps t >= ``steps`` (zeros for their outputs);
+    ``step`` itself when ``steps`` is None. An unbatched predicate stays a real branch
+    under vmap: padding is not computed."""
+    if steps is None:
+        return step
+    ys = jax.eval_shape(step, init, 0)[1]
+
+    def skip(carry, t):
+        return carry, jax.tree.map(lambda y: jnp.zeros(y.shape, y.dtype), ys)
+
+    return lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)
 
 
 def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:

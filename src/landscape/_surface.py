@@ -102,6 +102,69 @@ def _check_resume(partial: Path, saved: dict, now: dict) -> None:
                          "rerun with those settings, or pass force=True (--force) to restart")
 
 
+def _resumed(out: Path, settings: dict, names: list[str], values: dict[str, np.ndarray]) -> np.ndarray:
+    """The points already done in ``out``'s partial file (their values into ``values``),
+    or a ``ValueError`` naming each setting that differs from ``settings``."""
+    saved = np.load(_partial(out))
+    _check_resume(_partial(out), json.loads(str(saved["settings"])) if "settings" in saved else {}, settings)
+    for k in names:
+        values[k] = saved[f"v_{k}"]
+    return saved["done"]
+
+
+def _save_partial(out: Path, points, done, settings: dict, values: dict[str, np.ndarray]) -> None:
+    """The grid so far, written atomically (a temporary file, then a rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _partial(out).with_name(_partial(out).name + ".tmp.npz")
+    np.savez(tmp, points=points, done=done, settings=json.dumps(settings), **{f"v_{k}": v for k, v in values.items()})
+    tmp.replace(_partial(out))
+
+
+def _chunk_metrics(params, static, metrics, u, v, cs, anchored: bool):
+    """``metrics`` at each point of a chunk: model + c0·u + c1·v, or with ``anchored``
+    the combination c0·model + c1·u + c2·v of three models."""
+
+    def at(c):
+        if anchored:
+            moved = jax.tree.map(lambda x, y, z: c[0] * x + c[1] * y + c[2] * z, params, u, v)
+        else:
+            moved = jax.tree.map(lambda x, y, z: x + c[0] * y + c[1] * z, params, u, v)
+        return metrics(eqx.combine(moved, static))
+
+    return jax.vmap(at)(cs)
+
+
+def _fill(run_chunk, coef, names, values, done, chunk: int, mesh, *, stop_after, progress: bool, save) -> None:
+    """Evaluate every chunk of points not yet ``done`` into ``values``, calling ``save``
+    after each round. With several processes (jax.distributed), process k evaluates chunk
+    k of every round of P chunks and the round's values are gathered, so every process
+    holds the grid."""
+    npts = len(done)
+    P, me = jax.process_count(), jax.process_index()
+    starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
+    rounds = [starts[i : i + P] for i in range(0, len(starts), P)]
+    bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress or me != 0, desc="surface", unit="pt")
+    for c, rnd in enumerate(rounds):
+        if stop_after is not None and c >= stop_after:
+            break
+        mine = np.full((len(names), chunk), np.nan)
+        if me < len(rnd):
+            ab = coef[rnd[me] : rnd[me] + chunk]
+            pad = chunk - len(ab)
+            res = run_chunk(shard_leading(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])), mesh))  # same shape: one compile
+            mine = np.stack([np.asarray(res[k], np.float64) for k in names])
+        every = gather_processes(mine[None])  # [P, metrics, chunk]
+        for j, s in enumerate(rnd):
+            n = min(chunk, npts - s)
+            for i, k in enumerate(names):
+                values[k][s : s + n] = every[j, i, :n]
+            done[s : s + n] = True
+            bar.update(n)
+        if save is not None and me == 0:
+            save()
+    bar.close()
+
+
 def evaluate_surface(
     model: PyTree,
     metrics: Callable[[PyTree], dict[str, jax.Array]],
@@ -143,61 +206,23 @@ def evaluate_surface(
     done = np.zeros(npts, dtype=bool)
     settings = _settings(meta, names, params, d1, d2, anchors, points, chunk) if out is not None else {}
     if out is not None and resume and _partial(out).exists() and not force:
-        saved = np.load(_partial(out))
-        _check_resume(_partial(out), json.loads(str(saved["settings"])) if "settings" in saved else {}, settings)
-        done = saved["done"]
-        for k in names:
-            values[k] = saved[f"v_{k}"]
-
+        done = _resumed(out, settings, names, values)
     if anchors is None:
-        coef = points
+        coef, others = points, (d1, d2)
     else:  # (1-p-q, p, q) per point, computed in float64 so that each model's own weight is exact
-        p1, p2 = eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array)
+        others = (eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array))
         pq = ab64 @ np.asarray(anchors[2], np.float64).T
         coef = np.stack([1.0 - pq[:, 0] - pq[:, 1], pq[:, 0], pq[:, 1]], axis=1).astype(np.float32)
 
-    @eqx.filter_jit
+    @eqx.filter_jit  # per surface (its model, directions and batch are constants of it; freed with it)
     def run_chunk(cs):
-        def at(c):
-            if anchors is None:
-                moved = jax.tree.map(lambda x, u, v: x + c[0] * u + c[1] * v, params, d1, d2)
-            else:
-                moved = jax.tree.map(lambda x, y, z: c[0] * x + c[1] * y + c[2] * z, params, p1, p2)
-            return metrics(eqx.combine(moved, static))
-
-        return jax.vmap(at)(cs)
+        return _chunk_metrics(params, static, metrics, *others, cs, anchors is not None)
 
     mesh = mesh_for(chunk, "points", devices)  # each chunk's points spread over the local devices
-    # with several processes (jax.distributed), process k evaluates chunk k of every round
-    # of P chunks and the round's values are gathered, so every process holds the grid
-    P, me = jax.process_count(), jax.process_index()
-    starts = [s for s in range(0, npts, chunk) if not done[s : s + chunk].all()]
-    rounds = [starts[i : i + P] for i in range(0, len(starts), P)]
-    bar = tqdm(total=npts, initial=int(done.sum()), disable=not progress or me != 0, desc="surface", unit="pt")
+    save = None if out is None else (lambda: _save_partial(out, points, done, settings, values))
     t0 = time.time()
-    for c, rnd in enumerate(rounds):
-        if stop_after is not None and c >= stop_after:
-            break
-        mine = np.full((len(names), chunk), np.nan)
-        if me < len(rnd):
-            ab = coef[rnd[me] : rnd[me] + chunk]
-            pad = chunk - len(ab)
-            res = run_chunk(shard_leading(jnp.asarray(np.pad(ab, [(0, pad), (0, 0)])), mesh))  # same shape: one compile
-            mine = np.stack([np.asarray(res[k], np.float64) for k in names])
-        every = gather_processes(mine[None])  # [P, metrics, chunk]
-        for j, s in enumerate(rnd):
-            n = min(chunk, npts - s)
-            for i, k in enumerate(names):
-                values[k][s : s + n] = every[j, i, :n]
-            done[s : s + n] = True
-            bar.update(n)
-        if out is not None and me == 0:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = _partial(out).with_name(_partial(out).name + ".tmp.npz")
-            np.savez(tmp, points=points, done=done, settings=json.dumps(settings),
-                     **{f"v_{k}": v for k, v in values.items()})
-            tmp.replace(_partial(out))
-    bar.close()
+    _fill(run_chunk, coef, names, values, done, chunk, mesh, stop_after=stop_after, progress=progress, save=save)
+    P, me = jax.process_count(), jax.process_index()
     grid = {k: v.reshape(len(a), len(b)) for k, v in values.items()}
     if out is not None and done.all() and me == 0:
         meta = dict(meta or {})
