@@ -58,5 +58,5 @@ def test_one_two_and_four_devices_give_the_same_checkpoints_and_surfaces(tmp_pat
             # sign and move that weight by up to 2·lr per step (3 steps: 6e-4); everywhere
             # else the runs agree to float rounding (measured: 98.8% of weights within 1e-6,
             # the largest difference 1.3e-5; another seed order would differ by ~0.1)
-            diff = np.concatenate([np.abs(np.asarray(x) - np.asarray(y)).ravel() for x, y in zip(a, b)])
+            diff = np.concatenate([np.abs(np.asarray(x) - np.asarray(y)).ravel() for x, y in zip(a, b, strict=True)])
             assert diff.max() <= 2 * 1e-4 * 3 and np.mean(diff <= 1e-6) > 0.95, (d, s, diff.max())

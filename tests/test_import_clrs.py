@@ -81,8 +81,13 @@ def test_import_clrs_command_and_its_bad_input(tmp_path, capsys):
             "--nb-nodes", "8"]
     assert main(args + ["--hidden-size", "16", "--out", str(out)]) == 0
     model = eqgat.load(out)
-    assert model.config.nb_nodes == 8 and eqgat.save  # an ordinary eqgat checkpoint
+    assert model.config.nb_nodes == 8 and model.config.use_edge_info  # an ordinary eqgat checkpoint
+    capsys.readouterr()
     assert main(["evaluate", "--checkpoint", str(out), "--length", "8"]) == 0
+    # the printed score is the model's own on the evaluation graphs at n = 8 (32 graphs of the
+    # test split's sampler seed)
+    batch = eqgat.data.evaluation_batch("bellman_ford", "sampler", length=8, seed=eqgat.CLRS30["test"]["seed"])
+    assert f"score {100 * eqgat.score(model, batch):.2f}%" in capsys.readouterr().out
     # the wrong architecture: the first mismatching parameter and its shape are named
     assert main(args + ["--hidden-size", "32", "--out", str(tmp_path / "x.eqx")]) == 2
     err = capsys.readouterr().err

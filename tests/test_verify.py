@@ -119,7 +119,7 @@ def test_compile_cli_writes_max_nodes_and_minimal_size(tmp_path, capsys):
     assert "up to 32 nodes" in capsys.readouterr().out
     model = eqgat.load(out)
     ref = eqgat.compile_program(programs.bellman_ford, max_nodes=32)
-    for a, b in zip(jax.tree.leaves(model), jax.tree.leaves(ref)):
+    for a, b in zip(jax.tree.leaves(model), jax.tree.leaves(ref), strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(SystemExit):
         main(["compile", "--algo", "bfs", "--max-nodes", "0", "--out", str(out)])
@@ -149,4 +149,13 @@ def test_commands_are_quiet_unless_verbose():
     noise = ("oneDNN", "absl", "cuda", "I0000", "Sampling dataset")
     assert not any(w in quiet.stderr + quiet.stdout for w in noise), quiet.stderr
     loud = subprocess.run([sys.executable, "-m", "eqgat", "--verbose", *cmd[3:]], capture_output=True, text=True)
-    assert loud.returncode == 0 and "EXACT" in loud.stdout  # --verbose silences nothing (sampling needs no TensorFlow)
+    assert loud.returncode == 0 and "EXACT" in loud.stdout
+    # what the quiet default changes and --verbose leaves alone: absl's verbosity (dm-clrs'
+    # warnings such as "Increasing hint lengh" go through it)
+    probe = "import sys; from eqgat.cli import main; from absl import logging as l; main(sys.argv[1:]); print(l.get_verbosity())"
+    said = lambda *flags: subprocess.run([sys.executable, "-c", probe, *flags, *cmd[3:]], capture_output=True,  # noqa: E731
+                                         text=True).stdout.split()[-1]
+    from absl import logging as absl_logging
+
+    assert said() == str(absl_logging.ERROR)
+    assert said("--verbose") == str(absl_logging.WARNING)  # absl's own default, untouched
