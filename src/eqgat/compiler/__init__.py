@@ -80,12 +80,13 @@ from ._options import CompileOptions as CompileOptions
 from ._options import add_option_flags as add_option_flags
 from ._options import graph_size as graph_size
 from ._options import options_from_flags as options_from_flags
-from ._dfs import DfsConstants as DfsConstants
+from ._dfs_constants import DfsConstants as DfsConstants
 from ._dfs import DfsPlan as DfsPlan
 from ._dfs import analyse_depth_first as analyse_depth_first
 from ._dfs import compile_depth_first as compile_depth_first
 from ._dfs import compile_dfs_light as compile_dfs_light
-from ._dfs import dfs_state as dfs_state
+from ._dfs_layout import dfs_layout as dfs_layout
+from ._dfs_layout import dfs_state as dfs_state
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN
 from ._constants import SAFETY as SAFETY
@@ -99,3 +100,5 @@ from ._algorithms import minimal_hidden_size as minimal_hidden_size
 from ._probes import compile_decoders as compile_decoders
 from ._probes import compile_encoders as compile_encoders
 from ._processor import compile_processor as compile_processor
+from ._weights import Weights as Weights
+from ._weights import assemble as assemble

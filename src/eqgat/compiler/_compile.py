@@ -5,7 +5,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -15,10 +14,11 @@ from ..lang import DepthFirst, GraphProgram
 from ._analyse import Plan, analyse
 from ._constants import Constants, constants
 from ._layout import Layout, layout
-from ._options import CompileOptions, graph_size
+from ._options import CompileOptions
 from ._probes import compile_decoders, compile_encoders
 from ._paper import compile_processor_paper
-from ._processor import _write_processor, _zeros_like, compile_processor
+from ._processor import compile_processor
+from ._weights import assemble
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,17 @@ class Compiled:
         paper = lay.mechanism == "paper"
         config = ModelConfig(plan.program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info,
                              use_pre_att_bias=paper, nb_nodes=const.max_nodes if paper else None)
-        skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
-        model = _zeros_like(skeleton, dtype)
+        B = None
         if paper:
             weights, B = compile_processor_paper(plan, lay, const)
-            model = _write_processor(model, weights, plan, dtype, B)
         else:
-            model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
-        model = compile_encoders(plan, lay, model, dtype)
-        return compile_decoders(plan, lay, model, const, dtype)
+            weights = compile_processor(plan, lay, const)
+
+        def probes(model: Model) -> Model:
+            model = compile_encoders(plan, lay, model, dtype)
+            return compile_decoders(plan, lay, model, const, dtype)
+
+        return assemble(config, weights, probes, dtype, B)
 
 
 def _options(options: CompileOptions | None, **kw: Any) -> CompileOptions:
@@ -75,12 +77,13 @@ def compile_stages(program: GraphProgram, hidden_size: int | None = None, *, opt
 @dataclass(frozen=True)
 class Artifact:
     """A compiled model with what its checkpoint records about the compilation
-    (``info``: the graph size, resolution, constants and, for graph programs, the layout
-    of named directions) and a ``summary`` to print."""
+    (``info``: the graph size, resolution, constants and the layout of named directions)
+    and a ``summary`` to print."""
 
     model: Model
     info: dict[str, Any]
     summary: str
+    layout: Layout | None = None  # the named directions (``info["layout"]`` as a ``Layout``)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def _compile_graph_program(program: GraphProgram, hidden_size: int | None, optio
         f"exactly {const.max_nodes} nodes (the paper's mechanism: self-default through B = k·I)"
     summary = (f"exact on graphs of {where} (resolution {const.resolution:.2g})\n"
                f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}")
-    return Artifact(model, info, summary)
+    return Artifact(model, info, summary, stages.layout)
 
 
 register_backend(Backend("graph-program", GraphProgram, frozenset({"max_nodes", "scale", "mechanism", "nodes", "x64"}),
