@@ -1,5 +1,6 @@
 """The orchestrator: the backends, one per program type (``Backend``), and for graph
-programs stages 1-5 in order, writing every weight of a zero ``Model``."""
+programs stages 1-5 in order, the processor into the shared ``Weights`` and the model
+built by ``assemble`` (``_weights.py``), as every backend does."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ def compile_program(program: GraphProgram | DepthFirst, hidden_size: int | None 
     rescale the named slots), ``use_edge_info`` when the update adds edge inputs and,
     under ``mechanism="paper"``, the pre-attention bias B of ``nodes`` x ``nodes``; it is
     exact on graphs of at most ``max_nodes`` nodes. A ``DepthFirst`` program gives a
-    four-head full-attention model (``eqgat.compiler._dfs``).
+    four-head full-attention model (the depth-first backend, ``_dfs.py``).
     """
     opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     return compile_artifact(program, hidden_size, opts).model
