@@ -56,15 +56,47 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
         artifact = compile_artifact(alg.program, hidden_size, options)
         model, lay = artifact.model, artifact.layout
     names = SimpleNamespace(**lay.named())
-    s = hidden_size = model.hidden_size
+    s = model.hidden_size
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _figure(_processor_panels(model, lay, names), out, 2, None,
+            f"compiled {algorithm}, hidden size {s}: main parameters (log-scaled colour)")
+    aux_path = out.with_name(out.stem + "-aux" + out.suffix)
+    _figure(_probe_panels(model, names), aux_path, None, 3,
+            f"compiled {algorithm}, hidden size {s}: encoders and decoders")
+    return [out, aux_path]
+
+
+def _figure(panels: list, path: Path, nrows: int | None, ncols: int | None, title: str) -> None:
+    """``panels`` (W, row labels, column labels, title) as heatmaps in ``nrows`` rows (or
+    ``ncols`` columns), saved at ``path``."""
+    if nrows is not None:
+        ncols = (len(panels) + 1) // 2
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 8))
+    else:
+        nrows = (len(panels) + ncols - 1) // ncols
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 2.2 * nrows))
+    flat = list(np.atleast_1d(axes).flat)
+    for ax, (W, r, c, t) in zip(flat, panels):
+        _heat(ax, W, r, c, t)
+    for ax in flat[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def _processor_panels(model: Model, lay: Layout, names: SimpleNamespace) -> list:
+    """The processor's matrices, ω and biases at the layout's named rows and columns."""
+    s = model.hidden_size
     V_i = [i for _, i in names.V]
     H_i = [i for _, i in names.H]
     Z_i = [i for _, i in names.Z]
     E_i = [i for _, i in names.E] or [0]
-    Vn = [f"V:{n}" for n, _ in names.V]
     Hn = [f"H:{n}" for n, _ in names.H]
     C_idx = V_i + [s + k for k in H_i]
-    C_names = Vn + Hn
+    C_names = [f"V:{n}" for n, _ in names.V] + Hn
     proc = model.processor
     zn = [f"ζ:{k}" for k, _ in names.Z]
     En = [f"E:{n}" for n, _ in names.E] or ["E:-"]
@@ -90,18 +122,12 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
     panels.append((bias, ["b_val", "b_skip"], Hn, "biases of the slots"))
     zbias = np.stack([np.asarray(proc.W_out.bias)[Z_i], np.asarray(proc.W_in.bias)[Z_i]])
     panels.append((zbias, ["b_out", "b_in"], zn, "biases of ζ"))
-    fig, axes = plt.subplots(2, (len(panels) + 1) // 2, figsize=(4 * ((len(panels) + 1) // 2), 8))
-    for ax, (W, r, c, t) in zip(axes.flat, panels):
-        _heat(ax, W, r, c, t)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
-    fig.suptitle(f"compiled {algorithm}, hidden size {hidden_size}: main parameters (log-scaled colour)")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    return panels
 
+
+def _probe_panels(model: Model, names: SimpleNamespace) -> list:
+    """The encoders that write something, and every decoder, at the named directions."""
+    s = model.hidden_size
     aux = []
     for name, enc in model.encoders.items():
         w = np.asarray(enc.W.weight)
@@ -109,8 +135,9 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
             where = names.E if enc.probe.location == "edge" else names.V
             aux.append((w[[i for _, i in where]], [f"{'E' if enc.probe.location == 'edge' else 'V'}:{n}"
                                                    for n, _ in where], [name], f"encoder {name}"))
-    h_cols = Vn + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
-    h_idx = V_i + [s + k for k in H_i] + [2 * s + k for k in H_i]
+    h_cols = [f"V:{n}" for n, _ in names.V] + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
+    H_i = [i for _, i in names.H]
+    h_idx = [i for _, i in names.V] + [s + k for k in H_i] + [2 * s + k for k in H_i]
     for name, dec in model.decoders.items():
         if hasattr(dec, "W1"):
             aux.append((np.asarray(dec.W1.weight)[:3][:, h_idx], ["p1_0", "p1_1", "p1_2"], h_cols, f"{name} W1 (receiver)"))
@@ -118,15 +145,4 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
             aux.append((np.asarray(dec.W3.weight)[:, :3], ["W3"], ["m0", "m1", "m2"], f"{name} W3 (eq. 31)"))
         else:
             aux.append((np.asarray(dec.W.weight)[:, h_idx], [name], h_cols, f"decoder {name}"))
-    cols = 3
-    fig, axes = plt.subplots((len(aux) + cols - 1) // cols, cols, figsize=(5 * cols, 2.2 * ((len(aux) + cols - 1) // cols)))
-    for ax, (W, r, c, t) in zip(np.atleast_1d(axes).flat, aux):
-        _heat(ax, W, r, c, t)
-    for ax in list(np.atleast_1d(axes).flat)[len(aux):]:
-        ax.axis("off")
-    fig.suptitle(f"compiled {algorithm}, hidden size {hidden_size}: encoders and decoders")
-    fig.tight_layout()
-    aux_path = out.with_name(out.stem + "-aux" + out.suffix)
-    fig.savefig(aux_path, dpi=150)
-    plt.close(fig)
-    return [out, aux_path]
+    return aux
