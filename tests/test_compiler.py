@@ -164,3 +164,33 @@ def test_stages_layout_and_constants():
     c = st.constants
     assert c.L == 2.0**30 and c.K == c.value_bound + 1 and c.bonus > c.eps > 0
     assert compile_stages(programs.bfs).constants.eps == 0.0  # keys are ids: no tie-break needed
+
+
+def test_layouts_round_trip_for_both_backends():
+    import json
+
+    from eqgat.compiler import Direction, Layout, compile_artifact, compile_stages, dfs_layout
+
+    graph = [compile_stages(programs.bellman_ford, 8).layout, compile_stages(programs.labelprop).layout,
+             compile_stages(programs.bfs, mechanism="paper", nodes=8).layout]
+    dfs = [dfs_layout(36), dfs_layout(128, "adj")]
+    for lay in graph + dfs:
+        assert Layout.from_dict(json.loads(json.dumps(lay.to_dict()))) == lay
+    # every backend's artifact records its layout, as a dict and as the Layout
+    for prog in (programs.bellman_ford, programs.dfs_light):
+        art = compile_artifact(prog)
+        assert Layout.from_dict(art.info["layout"]) == art.layout
+    # one head: entry k is row k; DFS: head h's block starts at h·(hidden_size / 4)
+    assert graph[0].H_rows == list(range(len(graph[0].H))) and "heads" not in graph[0].to_dict()
+    big = dfs[1]
+    assert big.h("fv") == 0 and big.h("push") == 32 and big.h("newroot") == 64 and big.h("gk1") == 96
+    assert big.z("move:cur") == 32 and big.omega_of("root:self_d") == (2, 6)
+    # a layout saved before heads were named (no "heads" keys) still loads, as one head
+    old = {"V": ["idx", "start"], "E": ["edge:A", "edge:adj", "edge:parent"],
+           "H": ["visit", "dist:take", "dist:delta", "pi:take", "pi:self"],
+           "Z": ["value", "id", "penalty", "parent", "parent:leak", "parent:cancel"], "hidden_size": 8,
+           "mechanism": "general"}
+    lay = Layout.from_dict(old)
+    assert lay == graph[0] and lay.H[2] == Direction("dist", "delta") and lay.to_dict() == old
+    with pytest.raises(ValueError, match="blocks"):
+        Layout.from_dict({**big.to_dict(), "hidden_size": 16})

@@ -201,3 +201,57 @@ def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys):
     assert (tmp_path / "w-aux.png").exists()
     assert main(["compile", "--algo", "dfs_light", "--scale", "2", "--out", str(tmp_path / "x.eqx")]) == 2
     assert "own constants" in capsys.readouterr().err
+
+
+def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_path, monkeypatch):
+    import json
+
+    import eqgat.show
+    from eqgat.cli import main
+    from eqgat.compiler import Layout, dfs_layout
+
+    out = tmp_path / "dfs.eqx"
+    assert main(["compile", "--algo", "dfs_light", "--max-nodes", "16", "--out", str(out)]) == 0
+    meta_path = tmp_path / "dfs.eqx.json"
+    meta = json.loads(meta_path.read_text())
+    stored = Layout.from_dict(meta["info"]["layout"])
+    assert stored == dfs_layout(eqgat.minimal_hidden_size(eqgat.programs.dfs_light))
+    assert stored.heads == ("scan", "move", "root", "unused") and stored.nb_heads == 4
+    # rename a slot and a feature in the stored layout: show's labels must follow the JSON
+    lay = meta["info"]["layout"]
+    lay["H"] = ["found_v" if h == "fv" else h for h in lay["H"]]
+    lay["Z"] = ["scan:penalty" if z == "scan:pen" else z for z in lay["Z"]]
+    meta_path.write_text(json.dumps(meta))
+    drawn = []
+    monkeypatch.setattr(eqgat.show, "_heat", lambda ax, W, rows, cols, title: drawn.append((title, rows, cols, W)))
+    assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
+    panels = {title: (rows, cols, W) for title, rows, cols, W in drawn}
+    renamed = Layout.from_dict(lay)
+    H = [f"H:{h}" for h in lay["H"]]
+    Z = [f"ζ:{z}" for z in lay["Z"]]
+    rows, cols, W = panels["W_val (values ν)"]
+    assert rows == H and cols == ["V:idx"] + H and "H:found_v" in rows
+    assert panels["W_out (sender j)"][0] == Z and "ζ:scan:penalty" in Z
+    rows, cols, om = panels["ω (attention heads)"]
+    assert cols == Z and rows == [f"ω head {h} ({n})" for h, n in enumerate(renamed.heads[:3])]
+    # the values drawn sit at the stored layout's rows: the scan penalty's ω is -M1
+    model = eqgat.load(out)
+    head, k = renamed.omega_of("scan:penalty")
+    assert om[head, Z.index("ζ:scan:penalty")] == model.processor.omega[head, k] == -eqgat.compiler.DfsConstants(16).M1
+    assert np.array_equal(W, np.asarray(model.processor.W_val.weight)[renamed.H_rows][:, [0] + [
+        model.hidden_size + r for r in renamed.H_rows]])
+
+
+def test_every_dfs_constant_is_described():
+    import dataclasses
+
+    from eqgat.compiler import DfsConstants
+
+    const = DfsConstants(16)
+    table = const.describe()
+    names = [f.name for f in dataclasses.fields(DfsConstants) if f.name != "max_nodes"]
+    names += [n for n, v in vars(DfsConstants).items() if isinstance(v, property)]
+    assert sorted(n.upper() for n in names) == sorted(table)
+    for n in names:
+        value, reason = table[n.upper()]
+        assert value == getattr(const, n) and len(reason) > 30, n

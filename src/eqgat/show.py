@@ -4,16 +4,16 @@ Rows and columns are named by the compiler's layout (hidden components, node fea
 edge features); at hidden size 128 only the named slots are drawn (the rest are zero).
 """
 
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt  # figures are only saved: any backend (Agg when headless)
 import numpy as np
 
 from ._checkpoint import load, read_meta
+from ._model import Model
 from .algorithms import get_algorithm
-from .compiler import CompileOptions, Layout, compile_program, compile_stages
-from .lang import DepthFirst
+from .compiler import CompileOptions, Layout, compile_artifact
 
 
 def _heat(ax, W, rows, cols, title):
@@ -28,46 +28,14 @@ def _heat(ax, W, rows, cols, title):
             ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=5)
 
 
-def compiled_checkpoint(path: str | Path):
-    """The model saved at ``path`` by ``compile`` and the layout stored with it (None for
-    a compiled ``DepthFirst`` program, whose layout is fixed)."""
-    meta = read_meta(path)
-    info = meta["info"]
-    if info.get("source") == "compiled" and "layout" not in info and \
-            isinstance(get_algorithm(meta["model"]["algorithm"]).program, DepthFirst):
-        return load(path), None
+def compiled_checkpoint(path: str | Path) -> tuple[Model, Layout]:
+    """The model saved at ``path`` by ``compile`` and the layout of named directions
+    stored with it (every backend stores one)."""
+    info = read_meta(path)["info"]
     if "layout" not in info:
         raise ValueError(f"{path} has no compiler layout in its JSON: only checkpoints written by "
-                         "`python -m eqgat compile` can be drawn with named slots")
+                         "`python -m eqgat compile` can be drawn with named slots (recompile an older one)")
     return load(path), Layout.from_dict(info["layout"])
-
-
-@dataclass(frozen=True)
-class _Names:
-    """Named rows and columns to draw: (name, index) pairs of node features V, hidden
-    slots H, edge features E and attention features ζ (rows of W_in/W_out/W_edge), and
-    for ω the (name, head, index within the head) of each ζ."""
-
-    V: list[tuple[str, int]]
-    H: list[tuple[str, int]]
-    E: list[tuple[str, int]]
-    Z: list[tuple[str, int]]
-    omega: list[tuple[str, int, int]]
-
-
-def _layout_names(lay: Layout) -> _Names:
-    named = lambda names: [(f"{n}", i) for i, n in enumerate(names)]  # noqa: E731 (Directions as text)
-    Z = named(lay.Z)
-    return _Names(named(lay.V), named(lay.H), named(lay.E), Z, [(k, 0, i) for k, i in Z])
-
-
-def _dfs_names(s: int) -> _Names:
-    from .compiler._dfs import E_ADJ, FEATURES, HEADS, SLOTS, V_ID, slot_index
-
-    m = s // len(HEADS)
-    H = [(n, slot_index(n, s)) for names in SLOTS.values() for n in names]
-    omega = [(f"{head}:{f}", h, k) for h, head in enumerate(HEADS) for k, f in enumerate(FEATURES[head])]
-    return _Names([("x", V_ID)], H, [("adj", E_ADJ)], [(n, h * m + k) for n, h, k in omega], omega)
 
 
 def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
@@ -75,32 +43,60 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
     """Write ``out`` (main processor parameters) and ``out`` with ``-aux`` (encoders and
     decoders) for the registered ``algorithm``'s program compiled at ``hidden_size``
     (default: its minimal size) with ``options``, or for the compiled ``checkpoint`` (its
-    weights and stored layout). Returns both paths. A ``DepthFirst`` program draws the
-    full-attention model, its slots and each head's attention features named."""
+    weights and stored layout). Returns both paths. Rows and columns are named by the
+    layout (``Layout.named``): with several heads (a ``DepthFirst`` program's full
+    attention), each head's block of slots and attention features."""
     if checkpoint is not None:
         model, lay = compiled_checkpoint(checkpoint)
         algorithm = model.algorithm
-        names = _dfs_names(model.hidden_size) if lay is None else _layout_names(lay)
     else:
         alg = get_algorithm(algorithm)
         if alg.program is None:
             raise ValueError(f"{algorithm!r} has no program to compile and draw (Algorithm.program)")
-        if isinstance(alg.program, DepthFirst):
-            model = compile_program(alg.program, hidden_size, options=options)
-            names = _dfs_names(model.hidden_size)
-        else:
-            stages = compile_stages(alg.program, hidden_size, options=options)
-            model = stages.build()
-            names = _layout_names(stages.layout)
-    s = hidden_size = model.hidden_size
+        artifact = compile_artifact(alg.program, hidden_size, options)
+        model, lay = artifact.model, artifact.layout
+    names = SimpleNamespace(**lay.named())
+    s = model.hidden_size
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _figure(_processor_panels(model, lay, names), out, 2, None,
+            f"compiled {algorithm}, hidden size {s}: main parameters (log-scaled colour)")
+    aux_path = out.with_name(out.stem + "-aux" + out.suffix)
+    _figure(_probe_panels(model, names), aux_path, None, 3,
+            f"compiled {algorithm}, hidden size {s}: encoders and decoders")
+    return [out, aux_path]
+
+
+def _figure(panels: list, path: Path, nrows: int | None, ncols: int | None, title: str) -> None:
+    """``panels`` (W, row labels, column labels, title) as heatmaps in ``nrows`` rows (or
+    ``ncols`` columns), saved at ``path``."""
+    if nrows is not None:
+        ncols = (len(panels) + 1) // 2
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 8))
+    else:
+        nrows = (len(panels) + ncols - 1) // ncols
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 2.2 * nrows))
+    flat = list(np.atleast_1d(axes).flat)
+    for ax, (W, r, c, t) in zip(flat, panels):
+        _heat(ax, W, r, c, t)
+    for ax in flat[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def _processor_panels(model: Model, lay: Layout, names: SimpleNamespace) -> list:
+    """The processor's matrices, ω and biases at the layout's named rows and columns."""
+    s = model.hidden_size
     V_i = [i for _, i in names.V]
     H_i = [i for _, i in names.H]
     Z_i = [i for _, i in names.Z]
     E_i = [i for _, i in names.E] or [0]
-    Vn = [f"V:{n}" for n, _ in names.V]
     Hn = [f"H:{n}" for n, _ in names.H]
     C_idx = V_i + [s + k for k in H_i]
-    C_names = Vn + Hn
+    C_names = [f"V:{n}" for n, _ in names.V] + Hn
     proc = model.processor
     zn = [f"ζ:{k}" for k, _ in names.Z]
     En = [f"E:{n}" for n, _ in names.E] or ["E:-"]
@@ -117,7 +113,8 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
         (zrows(proc.W_out.weight)[:, C_idx], zn, C_names, "W_out (sender j)"),
         (zrows(proc.W_in.weight)[:, C_idx], zn, C_names, "W_in (receiver i)"),
         (zrows(proc.W_edge.weight)[:, E_i], zn, En, "W_edge"),
-        (om, [f"ω head {h}" for h in heads], zn, "ω (attention heads)"),
+        (om, [f"ω head {h}" + (f" ({lay.heads[h]})" if lay.heads else "") for h in heads], zn,
+         "ω (attention heads)"),
     ]
     if proc.W_info is not None:
         panels.append((rows(proc.W_info.weight)[:, E_i], Hn, En, "W_info (edge info)"))
@@ -125,18 +122,12 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
     panels.append((bias, ["b_val", "b_skip"], Hn, "biases of the slots"))
     zbias = np.stack([np.asarray(proc.W_out.bias)[Z_i], np.asarray(proc.W_in.bias)[Z_i]])
     panels.append((zbias, ["b_out", "b_in"], zn, "biases of ζ"))
-    fig, axes = plt.subplots(2, (len(panels) + 1) // 2, figsize=(4 * ((len(panels) + 1) // 2), 8))
-    for ax, (W, r, c, t) in zip(axes.flat, panels):
-        _heat(ax, W, r, c, t)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
-    fig.suptitle(f"compiled {algorithm}, hidden size {hidden_size}: main parameters (log-scaled colour)")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    return panels
 
+
+def _probe_panels(model: Model, names: SimpleNamespace) -> list:
+    """The encoders that write something, and every decoder, at the named directions."""
+    s = model.hidden_size
     aux = []
     for name, enc in model.encoders.items():
         w = np.asarray(enc.W.weight)
@@ -144,8 +135,9 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
             where = names.E if enc.probe.location == "edge" else names.V
             aux.append((w[[i for _, i in where]], [f"{'E' if enc.probe.location == 'edge' else 'V'}:{n}"
                                                    for n, _ in where], [name], f"encoder {name}"))
-    h_cols = Vn + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
-    h_idx = V_i + [s + k for k in H_i] + [2 * s + k for k in H_i]
+    h_cols = [f"V:{n}" for n, _ in names.V] + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
+    H_i = [i for _, i in names.H]
+    h_idx = [i for _, i in names.V] + [s + k for k in H_i] + [2 * s + k for k in H_i]
     for name, dec in model.decoders.items():
         if hasattr(dec, "W1"):
             aux.append((np.asarray(dec.W1.weight)[:3][:, h_idx], ["p1_0", "p1_1", "p1_2"], h_cols, f"{name} W1 (receiver)"))
@@ -153,15 +145,4 @@ def draw(algorithm: str | None, hidden_size: int | None, out: str | Path, *,
             aux.append((np.asarray(dec.W3.weight)[:, :3], ["W3"], ["m0", "m1", "m2"], f"{name} W3 (eq. 31)"))
         else:
             aux.append((np.asarray(dec.W.weight)[:, h_idx], [name], h_cols, f"decoder {name}"))
-    cols = 3
-    fig, axes = plt.subplots((len(aux) + cols - 1) // cols, cols, figsize=(5 * cols, 2.2 * ((len(aux) + cols - 1) // cols)))
-    for ax, (W, r, c, t) in zip(np.atleast_1d(axes).flat, aux):
-        _heat(ax, W, r, c, t)
-    for ax in list(np.atleast_1d(axes).flat)[len(aux):]:
-        ax.axis("off")
-    fig.suptitle(f"compiled {algorithm}, hidden size {hidden_size}: encoders and decoders")
-    fig.tight_layout()
-    aux_path = out.with_name(out.stem + "-aux" + out.suffix)
-    fig.savefig(aux_path, dpi=150)
-    plt.close(fig)
-    return [out, aux_path]
+    return aux

@@ -10,18 +10,25 @@ The compiler runs in stages, as tracr's does:
 3. ``constants`` (``_constants.py``): the scales, derived from the precision, the largest
    graph (``max_nodes``) and the program's value bound (``Constants``; ``describe`` says why).
 4. ``compile_processor`` (``_processor.py``): W_val, W_skip, W_info (values and state
-   upkeep), W_out, W_in, W_edge and ω (the minimum selection).
-5. ``compile_encoders`` / ``compile_decoders`` (``_probes.py``): the probes in and out.
+   upkeep), W_out, W_in, W_edge and ω (the minimum selection), into the weight buffer
+   every backend shares (``Weights``, ``_weights.py``).
+5. ``compile_encoders`` / ``compile_decoders`` (``_probes.py``): the probes in and out;
+   ``assemble`` (``_weights.py``) builds the zero model, writes the buffer and runs them.
 
 ``compile_program`` (``_compile.py``) runs them in order; ``compile_stages`` runs 1-3 and
 returns what ``show`` and ``verify`` read (``Compiled``).
 
-A ``DepthFirst`` program (``eqgat.programs.dfs_light``) has stages of its own
-(``_dfs.py``: ``analyse_depth_first``, a fixed layout, ``DfsConstants``, the processor,
-the probes): a sequential algorithm, one full-attention step per hint with three
-selections (heads). Each is a *backend* (``Backend``), chosen by the program's type;
-``CompileOptions`` holds every setting, and each backend declares which it takes.
-``compile_algorithm`` compiles any registered algorithm by name (``compiled_algorithms``).
+Each program type is a *backend* (``Backend``, ``register_backend``) of this one
+pipeline: its own stages 1-5 into the shared ``Layout`` (named directions, stored in a
+compiled checkpoint and drawn by ``show``), ``Weights``, ``assemble`` and eq.-31 pointer
+decoder, and a constants table with ``describe()``. A ``DepthFirst`` program
+(``eqgat.programs.dfs_light``) is the second backend (``_dfs.py``, with
+``_dfs_layout.py``: a layout with one block per head, ``_dfs_constants.py``:
+``DfsConstants``, ``_dfs_processor.py``): a sequential algorithm, one full-attention
+step per hint with three selections (heads). ``CompileOptions`` holds every setting, and
+each backend declares which it takes. A new backend is one new module registering
+itself for its program type. ``compile_algorithm`` compiles any registered algorithm by
+name (``compiled_algorithms``).
 
 How one step computes the round (``eqgat.lang`` has the semantics). Let ``msk_j`` be node
 j's flag (stored flag + start input), ``x_j`` its id (``pos``) and ``c_ij`` the selected
@@ -80,12 +87,13 @@ from ._options import CompileOptions as CompileOptions
 from ._options import add_option_flags as add_option_flags
 from ._options import graph_size as graph_size
 from ._options import options_from_flags as options_from_flags
-from ._dfs import DfsConstants as DfsConstants
+from ._dfs_constants import DfsConstants as DfsConstants
 from ._dfs import DfsPlan as DfsPlan
 from ._dfs import analyse_depth_first as analyse_depth_first
 from ._dfs import compile_depth_first as compile_depth_first
 from ._dfs import compile_dfs_light as compile_dfs_light
-from ._dfs import dfs_state as dfs_state
+from ._dfs_layout import dfs_layout as dfs_layout
+from ._dfs_layout import dfs_state as dfs_state
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN
 from ._constants import SAFETY as SAFETY
@@ -99,3 +107,5 @@ from ._algorithms import minimal_hidden_size as minimal_hidden_size
 from ._probes import compile_decoders as compile_decoders
 from ._probes import compile_encoders as compile_encoders
 from ._processor import compile_processor as compile_processor
+from ._weights import Weights as Weights
+from ._weights import assemble as assemble

@@ -4,7 +4,7 @@ from .._model import Model
 from ..algorithms import get_algorithm, names
 from ..lang import DepthFirst, GraphProgram
 from ._compile import compile_program
-from ._dfs import minimal_hidden_size as _depth_first_size
+from ._dfs_layout import minimal_hidden_size as _depth_first_size
 from ._layout import minimal_hidden_size as _graph_program_size
 from ._options import CompileOptions
 

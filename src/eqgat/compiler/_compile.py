@@ -1,11 +1,11 @@
 """The orchestrator: the backends, one per program type (``Backend``), and for graph
-programs stages 1-5 in order, writing every weight of a zero ``Model``."""
+programs stages 1-5 in order, the processor into the shared ``Weights`` and the model
+built by ``assemble`` (``_weights.py``), as every backend does."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -18,7 +18,8 @@ from ._layout import Layout, layout
 from ._options import CompileOptions
 from ._probes import compile_decoders, compile_encoders
 from ._paper import compile_processor_paper
-from ._processor import _write_processor, _zeros_like, compile_processor
+from ._processor import compile_processor
+from ._weights import assemble
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,17 @@ class Compiled:
         paper = lay.mechanism == "paper"
         config = ModelConfig(plan.program.algorithm, lay.hidden_size, 1, use_ln=False, use_edge_info=plan.use_edge_info,
                              use_pre_att_bias=paper, nb_nodes=const.max_nodes if paper else None)
-        skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
-        model = _zeros_like(skeleton, dtype)
+        B = None
         if paper:
             weights, B = compile_processor_paper(plan, lay, const)
-            model = _write_processor(model, weights, plan, dtype, B)
         else:
-            model = _write_processor(model, compile_processor(plan, lay, const), plan, dtype)
-        model = compile_encoders(plan, lay, model, dtype)
-        return compile_decoders(plan, lay, model, const, dtype)
+            weights = compile_processor(plan, lay, const)
+
+        def probes(model: Model) -> Model:
+            model = compile_encoders(plan, lay, model, dtype)
+            return compile_decoders(plan, lay, model, const, dtype)
+
+        return assemble(config, weights, probes, dtype, B)
 
 
 def _options(options: CompileOptions | None, **kw: Any) -> CompileOptions:
@@ -75,12 +78,13 @@ def compile_stages(program: GraphProgram, hidden_size: int | None = None, *, opt
 @dataclass(frozen=True)
 class Artifact:
     """A compiled model with what its checkpoint records about the compilation
-    (``info``: the graph size, resolution, constants and, for graph programs, the layout
-    of named directions) and a ``summary`` to print."""
+    (``info``: the graph size, resolution, constants and the layout of named directions)
+    and a ``summary`` to print."""
 
     model: Model
     info: dict[str, Any]
     summary: str
+    layout: Layout | None = None  # the named directions (``info["layout"]`` as a ``Layout``)
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def compile_program(program: GraphProgram | DepthFirst, hidden_size: int | None 
     rescale the named slots), ``use_edge_info`` when the update adds edge inputs and,
     under ``mechanism="paper"``, the pre-attention bias B of ``nodes`` x ``nodes``; it is
     exact on graphs of at most ``max_nodes`` nodes. A ``DepthFirst`` program gives a
-    four-head full-attention model (``eqgat.compiler._dfs``).
+    four-head full-attention model (the depth-first backend, ``_dfs.py``).
     """
     opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     return compile_artifact(program, hidden_size, opts).model
@@ -166,7 +170,7 @@ def _compile_graph_program(program: GraphProgram, hidden_size: int | None, optio
         f"exactly {const.max_nodes} nodes (the paper's mechanism: self-default through B = k·I)"
     summary = (f"exact on graphs of {where} (resolution {const.resolution:.2g})\n"
                f"{scale}: L = {const.L:g}, c = {const.C_pointer:g}, G = {const.G_flag:g}")
-    return Artifact(model, info, summary)
+    return Artifact(model, info, summary, stages.layout)
 
 
 register_backend(Backend("graph-program", GraphProgram, frozenset({"max_nodes", "scale", "mechanism", "nodes", "x64"}),

@@ -54,18 +54,21 @@ is folded in by shifting u by 4 per unmet flag. ``relu(z)`` itself is
 **Resolution.** Node ids (``pos``) must increase with the node index (dm-clrs' i/n and
 its sorted random ids do) and be at least ``1/max_nodes`` apart; then every selection
 wins by a logit gap of at least ``MARGIN`` and every slot is exactly 0 or its value.
+
+The backend's modules, by stage: this one (stage 1, the probes of stage 5 and the
+backend), ``_dfs_layout.py`` (stage 2: ``dfs_layout``, a ``Layout`` with one block per
+head), ``_dfs_constants.py`` (stage 3: ``DfsConstants``, with ``describe``) and
+``_dfs_processor.py`` (stage 4, into the shared ``Weights``); ``assemble`` builds the
+model as for graph programs.
 """
 
 import dataclasses
 from dataclasses import dataclass
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import ModelConfig
-from .._gatv2 import LEAKY_SLOPE
 from .._model import Model
 from .._spec import Location, Stage, Type
 from ..algorithms import get_spec
@@ -73,57 +76,12 @@ from ..lang import Colour, DepthFirst, Pointer, Term
 from ._analyse import _Problems
 from ._compile import Artifact, Backend, register_backend
 from ._constants import DEFAULT_MAX_NODES, MARGIN
+from ._dfs_constants import DfsConstants
+from ._dfs_layout import E_ADJ, HEADS, V_ID, dfs_layout, minimal_hidden_size, state_slots
+from ._dfs_processor import compile_processor_dfs
+from ._layout import Layout
 from ._options import CompileOptions
-from ._processor import _write, _zeros_like
-
-#: Heads of the compiled model: scan, cursor moves, roots, and one unused (4 divides 128).
-HEADS = ("scan", "move", "root", "unused")
-
-#: Hidden-state slots per head block (a slot reads the values of its own head only);
-#: the last block holds the slots that read no attention at all. Each is relu(linear):
-#:
-#: - ``fv``: the scan found a candidate (value 1) or not; ``ws``: its id (0 if none);
-#:   ``sw``: at step 0 only, the scan selected the node itself (so not found);
-#: - ``push`` / ``popto``: the cursor pushes to / pops to this node; ``pvnew``: the
-#:   cursor's id, taken as parent on a push; ``qb``: the own id, removed from the
-#:   pointer on a push;
-#: - ``newroot``: no cursor, and this is the lowest white node; ``root0``: the same
-#:   before step 0 (it also turns grey);
-#: - ``gk1``: grey and not the cursor; ``gk2``: a grey cursor that pushes (stays grey);
-#:   ``gG``: a white cursor (turns grey, stays the cursor); ``bk``: black; ``bF``: a
-#:   grey cursor that finds nothing (turns black); ``begun``: 1 after step 0;
-#:   ``pvk``/``hpk``: the parent id / has-parent kept; ``qa``: the own id while no parent.
-SLOTS = {
-    "scan": ("fv", "ws", "sw"),
-    "move": ("push", "popto", "pvnew", "qb"),
-    "root": ("newroot", "root0"),
-    "unused": ("gk1", "gk2", "gG", "bk", "bF", "begun", "pvk", "hpk", "qa"),
-}
-
-#: Each part of the state as a sum of slots (coefficient +1 unless given).
-STATE = {
-    "grey": ("gk1", "gk2", "gG", "push", "root0"),
-    "black": ("bk", "bF"),
-    "cur": ("gG", "push", "popto", "newroot"),
-    "hp": ("hpk", "push"),
-    "pv": ("pvk", "pvnew"),
-    "found": ("fv", ("sw", -1.0)),
-    "ws": ("ws",),
-    "begun": ("begun",),
-    # the parent pointer's id: pv, or the node's own id while it has no parent
-    "pi": ("pvk", "pvnew", "qa", ("qb", -1.0)),
-}
-
-#: Attention features (ζ channels) per head.
-FEATURES = {
-    "scan": ("pen", "id", "self_a", "self_b", "self_c", "self_d", "low+", "low-"),
-    "move": ("cur", "push_a", "push_b", "push_c", "push_d", "pop_a", "pop_b", "pop_c", "pop_d"),
-    "root": ("cur", "lower+", "lower-", "self_a", "self_b", "self_c", "self_d"),
-    "unused": (),
-}
-
-#: The node id (``pos``) in V and the adjacency (``adj``, with self loops) in E.
-V_ID, E_ADJ = 0, 0
+from ._weights import _write, assemble, write_encoder, write_pointer_decoder
 
 
 @dataclass(frozen=True)
@@ -213,263 +171,9 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
     return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes))
 
 
-def minimal_hidden_size() -> int:
-    """The smallest hidden size: 4 heads of m channels, m the most slots or features a
-    head needs."""
-    m = max(max(len(v) for v in SLOTS.values()), max(len(v) for v in FEATURES.values()))
-    return len(HEADS) * m
-
-
-@dataclass(frozen=True)
-class DfsConstants:
-    """The constants of the compiled ``dfs_light`` for graphs of at most ``max_nodes``
-    nodes (ids at least δ = 1/max_nodes apart). ``margin``: the least logit gap of every
-    selection."""
-
-    max_nodes: int
-    margin: float = MARGIN
-
-    @property
-    def delta(self) -> float:
-        return 1.0 / self.max_nodes
-
-    @property
-    def K_id(self) -> float:
-        """K·(x_i - x_j) >= 1 for ids a δ apart."""
-        return 1.0 / self.delta
-
-    # scan (head 0): candidates in [-L1, 0], non-candidates <= -M1, self below them, and
-    # at step 0 lower ids below self
-    @property
-    def L1(self) -> float:
-        return 2 * self.margin / self.delta
-
-    @property
-    def M1(self) -> float:
-        return self.L1 + 2 * self.margin
-
-    @property
-    def P_self(self) -> float:
-        return 2 * self.M1 + self.L1 + 2 * self.margin
-
-    @property
-    def P_low(self) -> float:
-        return self.P_self + self.M1 + self.L1 + 2 * self.margin
-
-    # moves (head 1): matched cursor +B, other nodes 0, an unmatched cursor -B
-    @property
-    def B(self) -> float:
-        return 2 * self.margin
-
-    # roots (head 2): self S, a lower white >= W_low, the cursor above every lower white
-    @property
-    def S(self) -> float:
-        return 2 * self.margin
-
-    @property
-    def W_low(self) -> float:
-        return self.S + 2 * self.margin
-
-    @property
-    def P_cur(self) -> float:
-        return self.W_low * (self.K_id + 1) + 2 * self.margin
-
-    #: gate of ``ws``, ``pvnew``, ``qb``, ``qa`` (values below 1 against flags)
-    M_small: float = 2.0
-
-    @property
-    def M_big(self) -> float:
-        """Gate against a term up to 1 + K_id (``sw``, ``newroot``)."""
-        return self.K_id + 2.0
-
-    #: decoders: the colour logits' gain and the pointer decoder's c·δ
-    G: float = 100.0
-
-    @property
-    def C_pointer(self) -> float:
-        return 2 * self.margin / self.delta
-
-
-def slot_index(name: str, hidden_size: int) -> int:
-    """The row of H that holds slot ``name`` (block of its head, then its place there)."""
-    m = hidden_size // len(HEADS)
-    for h, names in enumerate(SLOTS.values()):
-        if name in names:
-            return h * m + names.index(name)
-    raise KeyError(f"no slot {name!r}; slots: {[n for v in SLOTS.values() for n in v]}")
-
-
-def state_slots(name: str) -> list[tuple[str, float]]:
-    """State part ``name`` (``STATE``) as (slot, coefficient) pairs."""
-    return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
-
-
-def read_state(hidden: np.ndarray, name: str) -> np.ndarray:
-    """State part ``name`` (``STATE``) from hidden states ``[..., s]``: the sum of its slots."""
-    s = hidden.shape[-1]
-    out = np.zeros(hidden.shape[:-1])
-    for slot, coeff in state_slots(name):
-        out = out + coeff * hidden[..., slot_index(slot, s)]
-    return out
-
-
-def dfs_state(hidden: np.ndarray, name: str) -> np.ndarray:
-    """From hidden states ``[..., s]`` of a compiled ``DepthFirst`` program: the state
-    part ``name`` (``STATE``, e.g. ``"grey"``, ``"found"``) or, for a name that is only a
-    slot (``SLOTS``, e.g. ``"push"``), that slot."""
-    if name in STATE:
-        return read_state(hidden, name)
-    return hidden[..., slot_index(name, hidden.shape[-1])]
-
-
-class _W:
-    """The processor's weights as float64 buffers (rows of W_val/W_skip: H slots; rows of
-    W_in/W_out/W_edge: ζ channels; columns of C = [V | H]: V then H)."""
-
-    def __init__(self, s: int):
-        self.s, self.m = s, s // len(HEADS)
-        self.W = {k: np.zeros((s, 2 * s)) for k in ("W_val", "W_skip", "W_out", "W_in")}
-        self.W["W_edge"] = np.zeros((s, s))
-        self.W["W_info"] = np.zeros((s, s))
-        self.b = {k: np.zeros(s) for k in ("W_val", "W_skip", "W_out", "W_in", "W_edge", "W_info")}
-        self.omega = np.zeros((len(HEADS), self.m))
-
-    def slot(self, name: str) -> int:
-        return slot_index(name, self.s)
-
-    def feature(self, head: str, name: str) -> tuple[int, int]:
-        """(row of ζ, index in the head's ω) of a feature."""
-        h = HEADS.index(head)
-        k = FEATURES[head].index(name)
-        return h * self.m + k, k
-
-    def lin(self, W: str, row: int, terms: dict, const: float = 0.0) -> None:
-        """row += Σ coeff·(state part or "x") + const, reading C of the receiver (W_skip,
-        W_in) or of the sender (W_val, W_out)."""
-        for name, coeff in terms.items():
-            if name == "x":
-                self.W[W][row, V_ID] += coeff
-                continue
-            for slot, c in state_slots(name):
-                self.W[W][row, self.s + self.slot(slot)] += coeff * c
-        self.b[W][row] += const
-
-
-def _relu_pair(w: _W, head: str, names: tuple[str, str], receiver: dict, sender: dict, const: float,
-               omega: float) -> None:
-    """omega·relu(z), z = receiver + sender + const, as (σ(z) + a·σ(-z)) / (1 - a²)."""
-    a = LEAKY_SLOPE
-    for name, sign, om in ((names[0], 1.0, omega / (1 - a * a)), (names[1], -1.0, a * omega / (1 - a * a))):
-        z, k = w.feature(head, name)
-        w.lin("W_in", z, {n: sign * c for n, c in receiver.items()})
-        w.lin("W_out", z, {n: sign * c for n, c in sender.items()}, sign * const)
-        w.omega[HEADS.index(head), k] = om
-
-
-def _bump(w: _W, head: str, prefix: str, sender: dict, receiver: dict, const: float, peak: float,
-          width: float) -> None:
-    """+peak at u = 0 and exactly 0 for |u| >= width, u = sender + receiver + const."""
-    a = LEAKY_SLOPE
-    K = 1.0 / width  # relu(1 - K|u|): h = 1
-    scale = peak / (1 - a)
-    for suffix, h, k_u, om in (("a", 1.0, -K, scale), ("b", 1.0, K, scale), ("c", 0.0, 1.0, -K * scale),
-                               ("d", 0.0, -1.0, -K * scale)):
-        z, k = w.feature(head, f"{prefix}_{suffix}")
-        w.lin("W_out", z, {n: k_u * c for n, c in sender.items()}, h + k_u * const)
-        w.lin("W_in", z, {n: k_u * c for n, c in receiver.items()})
-        w.omega[HEADS.index(head), k] = om
-
-
-def compile_processor_dfs(s: int, const: DfsConstants) -> _W:
-    """The processor's weights: the three selections and every slot's update."""
-    w = _W(s)
-    c = const
-    WHITE = {"grey": -1.0, "black": -1.0}  # white = 1 + these
-
-    # ---- head 0, scan: the lowest-id white out-neighbour other than the node itself
-    z, k = w.feature("scan", "pen")  # 1 - adj_ij + grey_j + black_j >= 0, 0 for candidates
-    w.W["W_edge"][z, E_ADJ] = -1.0
-    w.lin("W_out", z, {"grey": 1.0, "black": 1.0}, 1.0)
-    w.omega[0, k] = -c.M1
-    z, k = w.feature("scan", "id")  # x_j: the lowest id wins
-    w.lin("W_out", z, {"x": 1.0})
-    w.omega[0, k] = -c.L1
-    _bump(w, "scan", "self", {"x": 1.0}, {"x": -1.0}, 0.0, -c.P_self, c.delta / 2)  # j = i loses
-    # before step 0's scan only (begun = 0), lower ids lose even to the node itself: node
-    # 0, the one whose scan matters, has no lower ids, and every other node's
-    # self-detector ``sw`` then stays exactly 0 or 1
-    _relu_pair(w, "scan", ("low+", "low-"), {"x": c.K_id, "begun": -2 * c.K_id}, {"x": -c.K_id}, 0.0, -c.P_low)
-    # values: v = Σα(adj_ij + white_j) - 1 is 1 for a candidate, <= 0 for anyone else
-    r = w.slot("fv")
-    w.W["W_info"][r, E_ADJ] = 1.0
-    w.lin("W_val", r, WHITE, 1.0)
-    w.b["W_skip"][r] = -1.0
-    r = w.slot("ws")  # relu(Σα x_j + M(v - 1)): the id when found, else 0
-    M = c.M_small
-    w.W["W_info"][r, E_ADJ] = M
-    w.lin("W_val", r, {"x": 1.0, **{n: M * v for n, v in WHITE.items()}}, M)
-    w.b["W_skip"][r] = -2 * M
-    r = w.slot("sw")  # step 0: the node selected itself (no other node scanned): not found
-    w.lin("W_val", r, {"x": -c.K_id})
-    w.lin("W_skip", r, {"x": c.K_id, "begun": -c.M_big}, 1.0)
-
-    # ---- head 1, cursor moves: push to ws(cursor) or pop to parent(cursor)
-    z, k = w.feature("move", "cur")
-    w.lin("W_out", z, {"cur": 1.0})
-    w.omega[1, k] = -c.B
-    # push: u = ws_j - x_i + 4·(3 - cur_j - grey_j - found_j)
-    _bump(w, "move", "push", {"ws": 1.0, "cur": -4.0, "grey": -4.0, "found": -4.0}, {"x": -1.0}, 12.0,
-          2 * c.B, c.delta / 2)
-    # pop: u = pv_j - x_i + 4·(3 - cur_j - grey_j + found_j - hp_j)
-    _bump(w, "move", "pop", {"pv": 1.0, "cur": -4.0, "grey": -4.0, "found": 4.0, "hp": -4.0}, {"x": -1.0}, 12.0,
-          2 * c.B, c.delta / 2)
-    push = {"cur": 1.0, "grey": 1.0, "found": 1.0}  # Σα(push) - 2: 1 for a pushing cursor, <= 0 else
-    w.lin("W_val", w.slot("push"), push, -2.0)
-    w.lin("W_val", w.slot("popto"), {"cur": 1.0, "grey": 1.0, "found": -1.0, "hp": 1.0}, -2.0)
-    M = c.M_small
-    r = w.slot("pvnew")  # relu(x_cursor + M(push - 1)): the new parent's id
-    w.lin("W_val", r, {"x": 1.0, **{n: M * v for n, v in push.items()}}, -2 * M)
-    w.b["W_skip"][r] = -M
-    r = w.slot("qb")  # relu(x_i + M(push - 1)): removes the own id from pi when pushed
-    w.lin("W_val", r, {n: M * v for n, v in push.items()}, -2 * M)
-    w.lin("W_skip", r, {"x": 1.0}, -M)
-
-    # ---- head 2, roots: the cursor, else the lowest lower-id white node, else itself
-    z, k = w.feature("root", "cur")
-    w.lin("W_out", z, {"cur": 1.0})
-    w.omega[2, k] = c.P_cur
-    _relu_pair(w, "root", ("lower+", "lower-"), {"x": c.K_id}, {"x": -c.K_id, "grey": -c.K_id, "black": -c.K_id},
-               0.0, c.W_low)
-    _bump(w, "root", "self", {"x": 1.0}, {"x": -1.0}, 0.0, c.S, c.delta / 2)
-    for name, gate in (("newroot", 0.0), ("root0", c.M_big)):
-        # relu(1 - K(x_i - x_sel) - M·cur_sel - M·(grey_i + black_i) [- M·begun_i])
-        r = w.slot(name)
-        w.lin("W_val", r, {"x": c.K_id, "cur": -c.M_big})
-        w.lin("W_skip", r, {"x": -c.K_id, "grey": -c.M_big, "black": -c.M_big, "begun": -gate}, 1.0)
-
-    # ---- slots that read no attention
-    w.lin("W_skip", w.slot("gk1"), {"grey": 1.0, "cur": -1.0})  # grey, not the cursor
-    w.lin("W_skip", w.slot("gk2"), {"grey": 1.0, "cur": 1.0, "found": 1.0}, -2.0)  # a cursor that pushes
-    w.lin("W_skip", w.slot("gG"), {"cur": 1.0, "grey": -1.0, "black": -1.0})  # a white cursor
-    w.lin("W_skip", w.slot("bk"), {"black": 1.0})
-    w.lin("W_skip", w.slot("bF"), {"grey": 1.0, "cur": 1.0, "found": -1.0}, -1.0)  # a cursor that finishes
-    w.b["W_skip"][w.slot("begun")] = 1.0
-    w.lin("W_skip", w.slot("pvk"), {"pv": 1.0})
-    w.lin("W_skip", w.slot("hpk"), {"hp": 1.0})
-    w.lin("W_skip", w.slot("qa"), {"x": 1.0, "hp": -c.M_small})  # the own id while no parent
-    return w
-
-
-def _state_columns(s: int, w: _W, name: str, offset: int) -> list[tuple[int, float]]:
-    return [(offset + w.slot(slot), coeff) for slot, coeff in state_slots(name)]
-
-
-def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, max_nodes: int | None = None,
-                        margin: float = MARGIN) -> Model:
-    """Compile a ``DepthFirst`` ``program`` (module docstring) into an eqgat ``Model`` with
-    ``full_attention``, 4 heads, ``use_edge_info`` and no layer norm; exact on graphs of
-    at most ``max_nodes`` nodes (default 128) whose ids increase with the index and are
-    at least 1/max_nodes apart."""
+def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None,
+             margin: float) -> tuple[Model, Layout, DfsConstants]:
+    """Stages 1-5: the model, its layout and its constants."""
     plan = analyse_depth_first(program)
     s = minimal_hidden_size() if hidden_size is None else hidden_size
     if not isinstance(s, int) or s < minimal_hidden_size() or s % len(HEADS):
@@ -479,18 +183,21 @@ def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, 
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     const = DfsConstants(max_nodes, margin)
+    lay = dfs_layout(s, plan.adj)
     config = ModelConfig(program.algorithm, s, len(HEADS), use_ln=False, use_edge_info=True, full_attention=True)
     dtype = jnp.float32
-    skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
-    model = _zeros_like(skeleton, dtype)
-    w = compile_processor_dfs(s, const)
-    proc = model.processor
-    for f in ("W_val", "W_skip", "W_out", "W_in", "W_edge", "W_info"):
-        proc = _write(proc, lambda p, f=f: getattr(p, f).weight, w.W[f], dtype)
-        proc = _write(proc, lambda p, f=f: getattr(p, f).bias, w.b[f], dtype)
-    proc = _write(proc, lambda p: p.omega, w.omega, dtype)
-    model = eqx.tree_at(lambda m: m.processor, model, proc)
-    return _compile_probes(plan, model, w, const, dtype)
+    model = assemble(config, compile_processor_dfs(lay, const),
+                     lambda m: _compile_probes(plan, m, lay, const, dtype), dtype)
+    return model, lay, const
+
+
+def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, max_nodes: int | None = None,
+                        margin: float = MARGIN) -> Model:
+    """Compile a ``DepthFirst`` ``program`` (module docstring) into an eqgat ``Model`` with
+    ``full_attention``, 4 heads, ``use_edge_info`` and no layer norm; exact on graphs of
+    at most ``max_nodes`` nodes (default 128) whose ids increase with the index and are
+    at least 1/max_nodes apart."""
+    return _compile(program, hidden_size, max_nodes, margin)[0]
 
 
 def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None = None,
@@ -501,19 +208,14 @@ def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None =
     return compile_depth_first(PROGRAM, hidden_size, max_nodes=max_nodes, margin=margin)
 
 
-def _compile_probes(plan: DfsPlan, model: Model, w: _W, const: DfsConstants, dtype) -> Model:
+def _compile_probes(plan: DfsPlan, model: Model, lay: Layout, const: DfsConstants, dtype) -> Model:
     """Stage 5: the id and the edge mask in; the colour and the parent pointer out."""
     s = model.hidden_size
-    # encoders: the id into V, the adjacency (with self loops) into E
-    unit = np.zeros((s, 1))
-    unit[V_ID, 0] = 1.0
-    model = _write(model, lambda m: m.encoders[plan.idx].W.weight, unit, dtype)
-    unit = np.zeros((s, 1))
-    unit[E_ADJ, 0] = 1.0
-    model = _write(model, lambda m: m.encoders[plan.adj].W.weight, unit, dtype)
+    model = write_encoder(model, plan.idx, V_ID, dtype)
+    model = write_encoder(model, plan.adj, E_ADJ, dtype)
 
     # decoders read h_t = [V | H_prev | H_new]: the new state at 2s + slot
-    new = lambda name: _state_columns(s, w, name, 2 * s)  # noqa: E731
+    new = lambda name: [(2 * s + lay.h(slot), coeff) for slot, coeff in state_slots(name)]  # noqa: E731
     G = const.G
     W = np.zeros((3, 3 * s))
     b = np.array([G, 0.0, 0.0])
@@ -526,35 +228,19 @@ def _compile_probes(plan: DfsPlan, model: Model, w: _W, const: DfsConstants, dty
     for probe in plan.colour_probes:
         model = _write(model, lambda m, p=probe: m.decoders[p].W.weight, W, dtype)
         model = _write(model, lambda m, p=probe: m.decoders[p].W.bias, b, dtype)
-    # pointers (eq. 31): p1 = [π_i, π_i, -B], p2 = [x_j, -B, x_j], logit = -c·(2·max - π_i - x_j)
-    Bp, cp = 4.0, const.C_pointer
-    W1, b1 = np.zeros((s, 3 * s)), np.zeros(s)
-    W2, b2 = np.zeros((s, 3 * s)), np.zeros(s)
-    for col, coeff in new("pi"):
-        W1[0, col] += coeff
-        W1[1, col] += coeff
-    b1[2] = -Bp
-    W2[0, V_ID] = 1.0
-    b2[1] = -Bp
-    W2[2, V_ID] = 1.0
-    W3 = np.zeros((1, s))
-    W3[0, :3] = [-2 * cp, cp, cp]
     for probe in plan.parent_probes:
-        for f, Wf, bf in (("W1", W1, b1), ("W2", W2, b2)):
-            model = _write(model, lambda m, p=probe, f=f: getattr(m.decoders[p], f).weight, Wf, dtype)
-            model = _write(model, lambda m, p=probe, f=f: getattr(m.decoders[p], f).bias, bf, dtype)
-        model = _write(model, lambda m, p=probe: m.decoders[p].W3.weight, W3, dtype)
+        model = write_pointer_decoder(model, probe, new("pi"), V_ID, const.C_pointer, const.B_pointer, dtype)
     return model
 
 
 def _compile_backend(program: DepthFirst, hidden_size: int | None, options: CompileOptions) -> Artifact:
-    """The depth-first backend: ``compile_depth_first`` and what its checkpoint records."""
-    model = compile_depth_first(program, hidden_size, max_nodes=options.graph_size)
-    const = DfsConstants(options.graph_size)
-    info = dict(max_nodes=const.max_nodes, resolution=const.delta, constants=dataclasses.asdict(const))
+    """The depth-first backend: stages 1-5 and what its checkpoint records (its layout too)."""
+    model, lay, const = _compile(program, hidden_size, options.graph_size, MARGIN)
+    info = dict(max_nodes=const.max_nodes, resolution=const.delta, layout=lay.to_dict(),
+                constants=dataclasses.asdict(const))
     summary = (f"full attention, {len(HEADS)} heads; exact on graphs of up to {const.max_nodes} nodes with ids at least "
                f"1/{const.max_nodes} apart")
-    return Artifact(model, info, summary)
+    return Artifact(model, info, summary, lay)
 
 
 register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes"}), _compile_backend,

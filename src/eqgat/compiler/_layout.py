@@ -63,7 +63,13 @@ class Direction:
 
 @dataclass(frozen=True)
 class Layout:
-    """Stage 2: named directions of V, E, H and of the attention features ζ (index = slot)."""
+    """Stage 2: named directions of V, E, H and of the attention features ζ.
+
+    With one head (``heads`` empty: graph programs), the k-th entry of H or Z is row k.
+    With named ``heads`` (the depth-first backend), H and Z are split into one block per
+    head, ``H_blocks`` / ``Z_blocks`` entries long: the k-th entry of head h's block is
+    row h·m + k, m = hidden_size / number of heads (a slot reads its own head's values;
+    ω of head h weighs its own ζ block)."""
 
     V: tuple[str, ...]
     E: tuple[str, ...]
@@ -71,6 +77,42 @@ class Layout:
     Z: tuple[str, ...]
     hidden_size: int
     mechanism: str = "general"
+    heads: tuple[str, ...] = ()
+    H_blocks: tuple[int, ...] = ()
+    Z_blocks: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if self.heads:
+            m = self.head_size
+            for what, names, blocks in (("H", self.H, self.H_blocks), ("Z", self.Z, self.Z_blocks)):
+                if len(blocks) != len(self.heads) or sum(blocks) != len(names) or max(blocks, default=0) > m:
+                    raise ValueError(f"{what} blocks {blocks} do not split {len(names)} directions into "
+                                     f"{len(self.heads)} heads of {m}")
+
+    @property
+    def nb_heads(self) -> int:
+        return max(1, len(self.heads))
+
+    @property
+    def head_size(self) -> int:
+        """Channels per head (the model's ``hidden_size / nb_heads``)."""
+        return self.hidden_size // self.nb_heads
+
+    def _place(self, blocks: tuple[int, ...], n: int) -> list[tuple[int, int]]:
+        """(head, index within the head) of each of the ``n`` entries of H or Z."""
+        if not self.heads:
+            return [(0, k) for k in range(n)]
+        return [(h, k) for h, size in enumerate(blocks) for k in range(size)]
+
+    @property
+    def H_rows(self) -> list[int]:
+        """The row of H (of W_val, W_skip, W_info) that holds each entry of ``H``."""
+        return [h * self.head_size + k for h, k in self._place(self.H_blocks, len(self.H))]
+
+    @property
+    def Z_rows(self) -> list[int]:
+        """The row of ζ (of W_out, W_in, W_edge) that holds each entry of ``Z``."""
+        return [h * self.head_size + k for h, k in self._place(self.Z_blocks, len(self.Z))]
 
     def v(self, name: str) -> int:
         return self.V.index(name)
@@ -79,32 +121,50 @@ class Layout:
         return self.E.index(name)
 
     def h(self, component: str, role: str = "value") -> int:
-        return self.H.index(Direction(component, role))
+        return self.H_rows[self.H.index(Direction(component, role))]
 
     def z(self, name: str) -> int:
-        return self.Z.index(name)
+        return self.Z_rows[self.Z.index(name)]
+
+    def omega_of(self, name: str) -> tuple[int, int]:
+        """(head, index in the head's ω) of attention feature ``name``."""
+        return self._place(self.Z_blocks, len(self.Z))[self.Z.index(name)]
+
+    def named(self) -> dict[str, list[tuple[str, int]]]:
+        """(name, row) of every named direction of V, E, H and ζ, and for ω (name, head,
+        index within the head) of each ζ: what ``show`` labels its heatmaps with."""
+        return {"V": [(n, i) for i, n in enumerate(self.V)], "E": [(n, i) for i, n in enumerate(self.E)],
+                "H": [(str(d), r) for d, r in zip(self.H, self.H_rows)], "Z": list(zip(self.Z, self.Z_rows)),
+                "omega": [(n, h, k) for n, (h, k) in zip(self.Z, self._place(self.Z_blocks, len(self.Z)))]}
 
     def to_dict(self) -> dict:
         """JSON-ready: what a compiled checkpoint stores, so ``show`` reads it back."""
-        return {"V": list(self.V), "E": list(self.E), "H": [str(d) for d in self.H], "Z": list(self.Z),
-                "hidden_size": self.hidden_size, "mechanism": self.mechanism}
+        d = {"V": list(self.V), "E": list(self.E), "H": [str(d) for d in self.H], "Z": list(self.Z),
+             "hidden_size": self.hidden_size, "mechanism": self.mechanism}
+        if self.heads:
+            d.update(heads=list(self.heads), H_blocks=list(self.H_blocks), Z_blocks=list(self.Z_blocks))
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Layout":
+        """The inverse of ``to_dict`` (a layout saved before heads were named has one)."""
         return cls(tuple(d["V"]), tuple(d["E"]), tuple(Direction.parse(h) for h in d["H"]), tuple(d["Z"]),
-                   int(d["hidden_size"]), d.get("mechanism", "general"))
+                   int(d["hidden_size"]), d.get("mechanism", "general"), tuple(d.get("heads", ())),
+                   tuple(int(b) for b in d.get("H_blocks", ())), tuple(int(b) for b in d.get("Z_blocks", ())))
 
     def slots(self, component: str) -> list[int]:
-        """H slots whose sum (with signs, for offset pointers) is ``component``'s value."""
-        return [i for i, d in enumerate(self.H) if d.component == component and d.is_value]
+        """H rows whose sum (with signs, for offset pointers) is ``component``'s value."""
+        return [r for d, r in zip(self.H, self.H_rows) if d.component == component and d.is_value]
 
     def terms(self, component: str) -> list[tuple[str, int, float]]:
         """``component``'s value as a signed sum of ('V' | 'H', slot, sign): the sum of
         its slots, or for an offset pointer x - Σ(+ slots) + Σ(- slots)."""
+        sign = {r: d.sign for d, r in zip(self.H, self.H_rows)}
+        offset = {r: d.is_offset for d, r in zip(self.H, self.H_rows)}
         slots = self.slots(component)
-        if any(self.H[k].is_offset for k in slots):
-            return [("V", self.v("idx"), 1.0)] + [("H", k, self.H[k].sign) for k in slots]
-        return [("H", k, self.H[k].sign) for k in slots]
+        if any(offset[k] for k in slots):
+            return [("V", self.v("idx"), 1.0)] + [("H", k, sign[k]) for k in slots]
+        return [("H", k, sign[k]) for k in slots]
 
 
 def _directions(plan: Plan, mechanism: str = "general") -> tuple[list[str], list[str], list[Direction], list[str]]:

@@ -1,36 +1,20 @@
 """Stage 4: the GATv2 processor's weights (values, state upkeep and the minimum selection)."""
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
-import numpy as np
-
 from .._gatv2 import LEAKY_SLOPE
-from .._model import Model
 from ..lang import Pointer, Scalar
 from ._analyse import Plan
 from ._constants import Constants
 from ._layout import Layout
+from ._weights import Weights
 
 
-class _Weights:
-    """The processor's weights as float64 NumPy buffers, written term by term.
-
-    Columns of W_val/W_skip/W_out/W_in follow the model's C = [V | H] (eq. 4): node feature
-    ``k`` is column k, hidden slot ``k`` column s + k; W_edge/W_info read E.
-    """
+class _Weights(Weights):
+    """The shared buffer (``Weights``) with the terms a graph program writes: values of
+    components, the mask, the start and keep flags and the selected expression."""
 
     def __init__(self, plan: Plan, lay: Layout):
-        s = lay.hidden_size
-        self.plan, self.lay, self.s = plan, lay, s
-        self.W = {k: np.zeros((s, 2 * s)) for k in ("W_val", "W_skip", "W_out", "W_in")}
-        self.W["W_edge"] = np.zeros((s, s))
-        self.W["W_info"] = np.zeros((s, s))
-        self.b = {k: np.zeros(s) for k in ("W_val", "W_skip", "W_out", "W_in", "W_edge")}
-        self.omega = np.zeros((1, s))
-
-    def col(self, where: str, k: int) -> int:
-        return k if where == "V" else self.s + k
+        super().__init__(lay)
+        self.plan = plan
 
     def value(self, W: str, row: int, comp: str, coeff: float = 1.0):
         """coeff·(the value of ``comp``, or of the id for ``idx``)."""
@@ -184,25 +168,3 @@ def minimum_features(w: _Weights, plan: Plan, lay: Layout, const: Constants) -> 
 
 def _expr_scalar(plan: Plan) -> str:
     return next(n for n, k, _ in plan.updates if k == "expr")
-
-
-def _zeros_like(skeleton: Model, dtype) -> Model:
-    """``skeleton`` (a model of shapes, from ``eqx.filter_eval_shape``) with zero weights."""
-    return jax.tree.map(lambda x: jnp.zeros(x.shape, dtype) if isinstance(x, jax.ShapeDtypeStruct) else x, skeleton)
-
-
-def _write(model: eqx.Module, where, value, dtype) -> eqx.Module:
-    return eqx.tree_at(where, model, jnp.asarray(np.asarray(value), dtype=dtype))
-
-
-def _write_processor(model: Model, w: _Weights, plan: Plan, dtype, B: np.ndarray | None = None) -> Model:
-    proc = model.processor
-    if B is not None:  # the paper's mechanism: B = k·I (eq. 14)
-        proc = _write(proc, lambda p: p.B, B, dtype)
-    for f in ("W_val", "W_skip", "W_out", "W_in", "W_edge"):
-        proc = _write(proc, lambda p, f=f: getattr(p, f).weight, w.W[f], dtype)
-        proc = _write(proc, lambda p, f=f: getattr(p, f).bias, w.b[f], dtype)
-    proc = _write(proc, lambda p: p.omega, w.omega, dtype)
-    if plan.use_edge_info:
-        proc = _write(proc, lambda p: p.W_info.weight, w.W["W_info"], dtype)
-    return eqx.tree_at(lambda m: m.processor, model, proc)
