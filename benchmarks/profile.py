@@ -49,7 +49,7 @@ def train_case(steps: int):
 
     executed = int(batch_steps(batches[0].length))
     work = flops(step, models, states, batches[0], executed=lambda length: min(length, executed))
-    hlo = step.lower(models, states, batches[0]).compile().compiled.as_text()
+    hlo = step.func.lower(models, states, batches[0], **step.keywords).compile().compiled.as_text()  # train_step
     return run, batches, work, hlo, "train step (BFS, hidden 128, batch 32, n = 16)"
 
 

@@ -69,6 +69,31 @@ def ring(m: Point) -> jax.Array:
     return (jnp.sum(m.w**2) - 1.0) ** 2
 
 
+def test_the_loss_along_curves_and_the_hessian_products_are_traced_once_across_calls():
+    """A loss function is traced (run in Python) once per compiled program: evaluating it
+    along two lines, or taking the Hessian's eigenvalues then its trace, reuses the first
+    call's program (one jitted function per module, not one per call)."""
+    traces = []
+
+    def counted(m: Point) -> jax.Array:
+        traces.append(1)
+        return ring(m)
+
+    a, b, c = (Point(jnp.array(w)) for w in ([1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]))
+    first = landscape.along_curve(counted, landscape.line(a, b), points=5)
+    once = len(traces)
+    second = landscape.along_curve(counted, landscape.line(a, c), points=5)
+    assert once >= 1 and len(traces) == once  # another line of the same shape: no new trace
+    np.testing.assert_array_equal(first[0], second[0])
+    assert first[1][2] == pytest.approx(1.0) and second[1][2] == pytest.approx(0.25)  # the origin; (0.5, 0.5)
+    traces.clear()
+    eig, _ = landscape.top_eigenvalues(counted, a, k=1, key=jax.random.key(0), iters=2)
+    once = len(traces)
+    estimate, _ = landscape.hessian_trace(counted, c, key=jax.random.key(1), samples=4)
+    assert once >= 1 and len(traces) == once  # another point, the same architecture: no new trace
+    assert eig[0] == pytest.approx(8.0) and estimate == pytest.approx(8.0)  # H = 8 w wᵀ on the circle
+
+
 def test_a_trained_curve_lowers_the_barrier_of_the_straight_line():
     a, b = Point(jnp.array([1.0, 0.0])), Point(jnp.array([-1.0, 0.0]))
     assert landscape.barrier(ring, (a, b)) == pytest.approx(1.0)

@@ -94,6 +94,31 @@ def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
             progress=False)
 
 
+def test_a_stability_run_of_two_groups_compiles_its_training_step_once(tmp_path, no_compile_cache):
+    """Each group of runs is a ``train`` call; the step is one module-level jitted function
+    whose settings are static arguments, so the second group reuses the first's program
+    (counted from jax's compile events, by the step's name)."""
+    from collections import Counter
+
+    from eqgat.stability import StabilityConfig, run
+    from eqgat.training import TrainConfig, train_step
+
+    compiles = Counter()
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles[kwargs.get("fun_name")] += 1
+
+    cfg = StabilityConfig(TrainConfig("bfs", steps=2, train_lengths=(5,), batch_size=2, test_length=8), runs=2)
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        s = run(cfg, tmp_path, parallel=1, progress=False)  # groups [0] and [1], one graph size
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert s["n"] == 2
+    assert compiles[f"jit({train_step.__name__})"] == 1
+
+
 def test_stability_config_holds_a_train_config_and_records_flat_settings():
     from eqgat.stability import StabilityConfig
     from eqgat.training import TrainConfig

@@ -1,5 +1,6 @@
 """Training: the seed axis, checkpoints, and clear errors."""
 
+import dataclasses
 import json
 
 import equinox as eqx
@@ -45,16 +46,31 @@ def test_training_compiles_one_step_program_per_graph_size(no_compile_cache):
 
     def listener(event, duration, **kwargs):
         if event == "/jax/core/compile/backend_compile_duration":
-            events.append(event)
+            events.append(kwargs.get("fun_name"))
 
     cfg = TrainConfig(**{**SMALL, "steps": 5})  # lengths 5, 6, 5, 6, 5
     train(cfg, test=False, progress=False)  # every helper (init, stacking, optimiser) compiled once
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
-        res = train(cfg, test=False, progress=False)  # a fresh step function: compiled again
+        res = train(dataclasses.replace(cfg, lr=2e-4), test=False, progress=False)  # another step: compiled again
+        assert len(events) == 2 and res.compiles == 2  # one step program per graph size, none per step
+        events.clear()
+        # equal step settings (the seed, the steps are not among them): the step already compiled
+        train(dataclasses.replace(cfg, seed=3, steps=2), test=False, progress=False)
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
-    assert len(events) == 2 and res.compiles == 2  # one step program per graph size, none per step
+    assert events == []
+
+
+def test_equal_step_settings_give_one_optimizer_and_one_step():
+    from eqgat.training import make_step, optimizer
+
+    cfg = TrainConfig(**SMALL)
+    same = dataclasses.replace(cfg, seed=7, steps=1, batch_size=2, train_lengths=(9,))
+    assert optimizer(cfg) is optimizer(same) and optimizer(cfg) is not optimizer(dataclasses.replace(cfg, lr=1e-3))
+    assert optimizer(cfg) is not optimizer(dataclasses.replace(cfg, grad_clip=0.0))
+    a, b = make_step(cfg, optimizer(cfg)), make_step(same, optimizer(same))
+    assert a.func is b.func and a.keywords == b.keywords  # one jitted function, the same static arguments
 
 
 def test_checkpoint_round_trip_and_evaluate(tmp_path):

@@ -13,6 +13,7 @@ the largest device count dividing ``--seeds``); ``summary.json`` records ``devic
 """
 
 import dataclasses
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -185,9 +186,19 @@ def initial_models(cfg: TrainConfig) -> Model:
 def optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
     """dm-clrs' optimiser (global-norm clipping, then Adam), wrapped so that a step whose
     gradient is not finite (NaN or ±inf anywhere) is never applied: it is skipped
-    (parameters and Adam's moments unchanged) and counted in the state (``skipped_steps``)."""
-    parts = [optax.clip_by_global_norm(cfg.grad_clip)] if cfg.grad_clip else []
-    return optax.apply_if_finite(optax.chain(*parts, optax.scale_by_adam(), optax.scale(-cfg.lr)),
+    (parameters and Adam's moments unchanged) and counted in the state (``skipped_steps``).
+
+    Equal settings (``lr``, ``grad_clip``) give the very same object, so the training step
+    that takes it as a static argument is traced and compiled once for them, however many
+    runs train (``make_step``)."""
+    return _optimizer(float(cfg.lr), float(cfg.grad_clip))
+
+
+@functools.lru_cache(maxsize=None)
+def _optimizer(lr: float, grad_clip: float) -> optax.GradientTransformation:
+    """``optimizer``'s transformation for these settings, built once per pair."""
+    parts = [optax.clip_by_global_norm(grad_clip)] if grad_clip else []
+    return optax.apply_if_finite(optax.chain(*parts, optax.scale_by_adam(), optax.scale(-lr)),
                                  max_consecutive_errors=2**31 - 1)
 
 
@@ -203,29 +214,41 @@ def l1(model: Model) -> jax.Array:
 
 def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
     """One optimisation step for a stack of seeds (leading axis on models, optimiser
-    states and batches)."""
+    states and batches): the module-level ``train_step`` with ``opt`` and the
+    regularisation weight bound. Both are static arguments of that one jitted function, so
+    runs with equal settings (``optimizer`` returns one object per learning rate and
+    clipping) share its traces and compiled programs: a stability sweep of many groups
+    compiles once per graph size."""
+    return functools.partial(train_step, opt=opt, regularization_weight=float(cfg.regularization_weight))
 
-    def objective(model: Model, batch: Batch, steps: Int[Array, ""]) -> Float[Array, ""]:
-        value = model_loss(model, batch, steps=steps)
-        if cfg.regularization_weight:
-            value = value + cfg.regularization_weight * l1(model)
-        return value
 
-    def one(model: Model, opt_state: PyTree, batch: Batch, steps: Int[Array, ""]) -> tuple[Model, PyTree, Float[Array, ""]]:
-        value, grads = eqx.filter_value_and_grad(objective)(model, batch, steps)
-        updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
-        return eqx.apply_updates(model, updates), opt_state, value
+def _objective(model: Model, batch: Batch, steps: Int[Array, ""], regularization_weight: float) -> Float[Array, ""]:
+    """dm-clrs' loss of ``model`` on ``batch``, plus the L1 regulariser when weighted."""
+    value = model_loss(model, batch, steps=steps)
+    if regularization_weight:
+        value = value + regularization_weight * l1(model)
+    return value
 
-    @eqx.filter_jit
-    def step(models: Model, opt_states: PyTree, batches: Batch) -> tuple[Model, PyTree, Float[Array, " seeds"]]:
-        """``models``, ``opt_states`` and ``batches`` carry a leading seed axis; returns
-        them updated and each seed's loss."""
-        # the longest trace over every seed's batch, shared (unbatched) so that steps past
-        # it are skipped, not computed and masked
-        steps = batch_steps(batches.length)
-        return eqx.filter_vmap(lambda m, o, b: one(m, o, b, steps))(models, opt_states, batches)
 
-    return step
+def _one_step(model: Model, opt_state: PyTree, batch: Batch, steps: Int[Array, ""], opt: optax.GradientTransformation,
+              regularization_weight: float) -> tuple[Model, PyTree, Float[Array, ""]]:
+    """One seed's step: the objective's value and gradient, then ``opt``'s update."""
+    value, grads = eqx.filter_value_and_grad(_objective)(model, batch, steps, regularization_weight)
+    updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
+    return eqx.apply_updates(model, updates), opt_state, value
+
+
+@eqx.filter_jit
+def train_step(models: Model, opt_states: PyTree, batches: Batch, *, opt: optax.GradientTransformation,
+               regularization_weight: float = 0.0) -> tuple[Model, PyTree, Float[Array, " seeds"]]:
+    """``models``, ``opt_states`` and ``batches`` carry a leading seed axis; returns them
+    updated and each seed's loss. ``opt`` and ``regularization_weight`` are static (hashed:
+    ``opt`` by identity, so build it with ``optimizer``)."""
+    # the longest trace over every seed's batch, shared (unbatched) so that steps past it
+    # are skipped, not computed and masked
+    steps = batch_steps(batches.length)
+    return eqx.filter_vmap(lambda m, o, b: _one_step(m, o, b, steps, opt, regularization_weight))(
+        models, opt_states, batches)
 
 
 def stack(trees):

@@ -98,10 +98,20 @@ def connect(loss_fn: Callable[[PyTree], jax.Array], a: PyTree, b: PyTree, *, ben
     return Curve([pa, *bend_points, pb], straight.static)
 
 
+@eqx.filter_jit
+def _losses_along(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, t: Float[Array, " points"]) -> Float[Array, " points"]:
+    """``loss_fn`` at ``curve(t_i)`` for every ``t_i`` (one vmapped evaluation). One
+    jitted function for every call: ``loss_fn`` (hashed by identity, as a static argument)
+    and the curve's structure key its traces, so evaluating one loss along several curves
+    of one shape traces once."""
+    return jax.vmap(lambda ti: loss_fn(curve(ti)))(t)
+
+
 def along_curve(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, *, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
-    """``(t, loss)`` at ``points`` evenly spaced t in [0, 1] (one vmapped evaluation)."""
+    """``(t, loss)`` at ``points`` evenly spaced t in [0, 1] (one vmapped evaluation,
+    compiled once per loss function, curve shape and number of points)."""
     ts = np.linspace(0.0, 1.0, points)
-    values = eqx.filter_jit(lambda c, t: jax.vmap(lambda ti: loss_fn(c(ti)))(t))(curve, jnp.asarray(ts))
+    values = _losses_along(loss_fn, curve, jnp.asarray(ts))
     return ts, np.asarray(values, np.float64)
 
 

@@ -22,24 +22,31 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import PRNGKeyArray, PyTree
 
 
+@eqx.filter_jit
+def _hvp(loss_fn: Callable[[PyTree], jax.Array], params: PyTree, static: PyTree, v: PyTree) -> jax.Array:
+    """H·v, flat: the Hessian of ``loss_fn`` at the model ``combine(params, static)`` times
+    ``v`` (a pytree like ``params``), forward over reverse. One jitted function for every
+    operator: ``loss_fn`` (static, hashed by identity) and the model's structure key its
+    traces, so the eigenvalues, the trace and the density of one loss at one model (or
+    another model of its architecture) trace it once."""
+
+    def f(p):
+        return loss_fn(eqx.combine(p, static))
+
+    return ravel_pytree(jax.jvp(jax.grad(f), (params,), (v,))[1])[0]
+
+
 class _Operator:
     """H·v for flat float64 vectors v: the Hessian of ``loss_fn`` at ``model``'s trainable
-    leaves (``eqx.is_inexact_array``), compiled once."""
+    leaves (``eqx.is_inexact_array``), compiled once per loss function and architecture
+    (``_hvp``)."""
 
     def __init__(self, loss_fn: Callable[[PyTree], jax.Array], model: PyTree):
         params, static = eqx.partition(model, eqx.is_inexact_array)
         flat, self.unravel = ravel_pytree(params)
         self.size, self.dtype = flat.size, flat.dtype
         self.theta = np.asarray(flat, np.float64)
-
-        def f(p):
-            return loss_fn(eqx.combine(p, static))
-
-        @jax.jit
-        def hvp(p, v):
-            return ravel_pytree(jax.jvp(jax.grad(f), (p,), (v,))[1])[0]
-
-        self._hvp = lambda v: hvp(params, self.unravel(v.astype(self.dtype)))
+        self._hvp = lambda v: _hvp(loss_fn, params, static, self.unravel(v.astype(self.dtype)))
         self.products = 0
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
