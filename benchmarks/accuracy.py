@@ -1,6 +1,6 @@
 """Accuracy check (not a unit test): dm-clrs' BaselineModel(gatv2) and eqgat trained side by
 side on BFS at table 4's settings, on identical batches, from identical initial weights
-(eqgat's model is converted from dm-clrs' initialisation with ``eqgat.interop.from_clrs``).
+(eqgat's model is converted from dm-clrs' initialisation with ``eqgat.workflows.interop.from_clrs``).
 Both are then scored on the CLRS-30 test split (n=64, 32 graphs). The two should agree
 within seed-to-seed noise; the spread across seeds says how large that noise is.
 
@@ -20,10 +20,10 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from eqgat import interop
+from eqgat.workflows import interop
 from eqgat.data import CLRS30
 from eqgat.data import clrs30_split
-from eqgat.training import TrainConfig, evaluate_models, make_step, optimizer, stack
+from eqgat.workflows.training import TrainConfig, evaluate_models, make_step, optimizer, stack
 
 ALGO = "bfs"
 

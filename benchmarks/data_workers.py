@@ -1,5 +1,5 @@
 """Training batches per second for many seeds: drawn in the training process (``workers=0``,
-the peer) and by worker processes (``eqgat.batches.SeedBatches``), side by side in one
+the peer) and by worker processes (``eqgat.data.batches.SeedBatches``), side by side in one
 process, on the same seeds and steps (the batches are identical, draw for draw).
 
 On a GPU the host's samplers bound a training step once seeds are many (measured on an
@@ -16,7 +16,7 @@ import time
 
 import jax
 
-from eqgat.batches import SeedBatches
+from eqgat.data.batches import SeedBatches
 
 LENGTHS = (4, 7, 11, 13, 16)
 

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import eqgat  # noqa: E402
 import landscape  # noqa: E402
 from eqgat import programs  # noqa: E402
-from eqgat.landscapes import landscape_batch, metrics_on  # noqa: E402
+from eqgat.workflows.landscapes import landscape_batch, metrics_on  # noqa: E402
 from landscape._surface import evaluate_surface, grid_axes  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -32,7 +32,7 @@ def train_case(steps: int):
     """The table-4 BFS step (hidden 128, batch 32, n = 16), compiled, and its inputs."""
     from eqgat.data import Sampler
     from eqgat import batch_steps
-    from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
+    from eqgat.workflows.training import TrainConfig, init_model, make_step, optimizer, stack
 
     cfg = TrainConfig(algo="bfs", seeds=1)
     opt = optimizer(cfg)
@@ -58,7 +58,7 @@ def grid_case(chunk: int):
     import eqgat
     import landscape
     from eqgat import programs
-    from eqgat.landscapes import landscape_batch, metrics_on
+    from eqgat.workflows.landscapes import landscape_batch, metrics_on
     from eqgat import batch_steps
 
     model = eqgat.compile_program(programs.bfs, 4)

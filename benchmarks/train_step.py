@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from eqgat import batch_steps
-from eqgat.training import TrainConfig, init_model, make_step, optimizer, stack
+from eqgat.workflows.training import TrainConfig, init_model, make_step, optimizer, stack
 
 ALGO = "bfs"
 

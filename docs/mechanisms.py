@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from eqgat import programs  # noqa: E402
 from eqgat.compiler import compile_stages  # noqa: E402
 from eqgat.data import graph_arrays, sample_graphs, to_batch  # noqa: E402
-from eqgat.faithfulness import attention, internal  # noqa: E402
+from eqgat.workflows.faithfulness import attention, internal  # noqa: E402
 
 OUT = Path(__file__).parent / "mechanisms"
 N = 8

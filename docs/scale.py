@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import eqgat  # noqa: E402
 from eqgat import programs  # noqa: E402
 from eqgat.compiler import compile_stages  # noqa: E402
-from eqgat.landscapes import landscape_batch, metrics_on, surface_around  # noqa: E402
+from eqgat.workflows.landscapes import landscape_batch, metrics_on, surface_around  # noqa: E402
 from landscape import along, random_direction  # noqa: E402
 from eqgat import verify_algorithm as verify  # noqa: E402
 

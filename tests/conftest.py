@@ -46,9 +46,9 @@ def no_compile_cache():
 def _stay_under_the_map_limit():
     """After each test, drop JAX's in-memory compiled programs if the process holds many
     memory maps: one xdist worker running half the suite passed Linux's default limit of
-    65,530 (vm.max_map_count) and segfaulted in the next compile (``eqgat.mmaps``).
+    65,530 (vm.max_map_count) and segfaulted in the next compile (``eqgat.workflows.mmaps``).
     Programs needed again load from the on-disk cache above."""
     yield
-    from eqgat.mmaps import release_if_crowded
+    from eqgat.workflows.mmaps import release_if_crowded
 
     release_if_crowded()

@@ -5,9 +5,9 @@ import jax
 import numpy as np
 import pytest
 
-from eqgat.batches import SeedBatches, chunks
+from eqgat.data.batches import SeedBatches, chunks
 from eqgat.data import Sampler, derive_seed
-from eqgat.training import TrainConfig, train
+from eqgat.workflows.training import TrainConfig, train
 
 
 def _leaves(batch):
@@ -64,7 +64,7 @@ def test_training_with_workers_equals_training_without():
 
 
 def test_compiled_programs_are_released_when_maps_crowd():
-    from eqgat.mmaps import memory_maps, release_if_crowded
+    from eqgat.workflows.mmaps import memory_maps, release_if_crowded
 
     import sys
 

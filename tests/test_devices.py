@@ -15,7 +15,7 @@ SCRIPT = r'''
 import sys, json
 import jax, jax.numpy as jnp, numpy as np, equinox as eqx
 import eqgat, landscape
-from eqgat.training import TrainConfig, train
+from eqgat.workflows.training import TrainConfig, train
 out = sys.argv[1]
 assert len(jax.local_devices()) == 4
 cfg = TrainConfig(algo="bfs", model=eqgat.ModelConfig("bfs", 8), train_lengths=(5,), steps=3, batch_size=2,

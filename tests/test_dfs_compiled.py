@@ -16,7 +16,7 @@ from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler import dfs_state as read_state
 from eqgat.data import concat, graph_arrays, to_batch
-from eqgat.families import DIRECTED_FAMILIES, directed_families
+from eqgat.data.families import DIRECTED_FAMILIES, directed_families
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_margins_and_clean_state(model):
 def test_every_directed_graph_on_up_to_3_nodes(model):
     """Every directed graph without self-loops on 1-3 nodes (69 graphs; n = 4 is
     ``test_exhaustive_directed_graphs``, marked slow)."""
-    from eqgat.families import exhaustive_directed
+    from eqgat.data.families import exhaustive_directed
 
     graphs = [c.A for c in exhaustive_directed(3)]
     assert len(graphs) == 1 + 4 + 64
@@ -115,7 +115,7 @@ def test_ids_closer_than_the_resolution_are_reported_as_near_ties():
 
 def test_full_attention_is_needed(model):
     """The same weights with attention along edges only (CLRS GATv2): on a graph of
-    isolated nodes no node can learn that the others are finished (eqgat.locality), and
+    isolated nodes no node can learn that the others are finished (eqgat.workflows.locality), and
     the model goes wrong."""
     config = model.config.replace(full_attention=False)
     skeleton = eqx.filter_eval_shape(lambda: Model(config, key=jax.random.key(0)))
@@ -206,7 +206,7 @@ def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys):
 def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_path, monkeypatch):
     import json
 
-    import eqgat.show
+    import eqgat.workflows.show
     from eqgat.cli import main
     from eqgat.compiler import Layout, dfs_layout
 
@@ -223,7 +223,7 @@ def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_pat
     lay["Z"] = ["scan:penalty" if z == "scan:pen" else z for z in lay["Z"]]
     meta_path.write_text(json.dumps(meta))
     drawn = []
-    monkeypatch.setattr(eqgat.show, "_heat", lambda ax, W, rows, cols, title: drawn.append((title, rows, cols, W)))
+    monkeypatch.setattr(eqgat.workflows.show, "_heat", lambda ax, W, rows, cols, title: drawn.append((title, rows, cols, W)))
     assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
     panels = {title: (rows, cols, W) for title, rows, cols, W in drawn}
     renamed = Layout.from_dict(lay)

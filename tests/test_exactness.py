@@ -12,7 +12,7 @@ import eqgat
 from eqgat import data, programs
 from eqgat.compiler import MARGIN, analyse, constants
 from eqgat import live_steps, matches, predict
-from eqgat.families import FAMILIES, exhaustive, families
+from eqgat.data.families import FAMILIES, exhaustive, families
 from eqgat import verify_algorithm as verify
 
 SIZES = (2, 5, 16)  # 16: the 4x4 grid of issue 11 (sources 0, 5 and 15)

@@ -9,7 +9,7 @@ import pytest
 
 import eqgat
 from eqgat import data, programs
-from eqgat.faithfulness import correlation, external, internal
+from eqgat.workflows.faithfulness import correlation, external, internal
 
 
 def _batch(algo="bfs"):
@@ -38,7 +38,7 @@ def test_external_accuracy_of_the_compiled_model_is_one_at_every_step():
 
 
 def test_time_bins_never_leave_the_first_bin_empty():
-    from eqgat.faithfulness import time_bins
+    from eqgat.workflows.faithfulness import time_bins
 
     batch = _batch()
     bidx = time_bins(batch, 16)
@@ -50,7 +50,7 @@ def test_time_bins_never_leave_the_first_bin_empty():
 
 
 def test_faithfulness_on_clrs_splits_for_bellman_ford(tmp_path):
-    from eqgat.faithfulness import run
+    from eqgat.workflows.faithfulness import run
 
     ckpts = tmp_path / "bf"
     ckpts.mkdir()
@@ -74,8 +74,8 @@ def test_correlation_interval():
 
 
 def test_stability_with_zero_steps_reports_the_compiled_accuracy(tmp_path):
-    from eqgat.stability import StabilityConfig, run
-    from eqgat.training import TrainConfig
+    from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainConfig
 
     cfg = StabilityConfig(TrainConfig("bfs", steps=0, test_length=16), runs=2)
     s = run(cfg, tmp_path, parallel=2, progress=False)
@@ -100,8 +100,8 @@ def test_a_stability_run_of_two_groups_compiles_its_training_step_once(tmp_path,
     (counted from jax's compile events, by the step's name)."""
     from collections import Counter
 
-    from eqgat.stability import StabilityConfig, run
-    from eqgat.training import TrainConfig, train_step
+    from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainConfig, train_step
 
     compiles = Counter()
 
@@ -120,8 +120,8 @@ def test_a_stability_run_of_two_groups_compiles_its_training_step_once(tmp_path,
 
 
 def test_stability_config_holds_a_train_config_and_records_flat_settings():
-    from eqgat.stability import StabilityConfig
-    from eqgat.training import TrainConfig
+    from eqgat.workflows.stability import StabilityConfig
+    from eqgat.workflows.training import TrainConfig
 
     cfg = StabilityConfig(TrainConfig("bfs", steps=7, lr=1e-3), runs=3, noise=0.1, hidden_size=8)
     # the keys of sweeps already on disk, in their order (scale only when set)
@@ -142,8 +142,8 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
     """``scale`` compiles the start with smaller constants (still exact at step 0); a sweep
     saved without it resumes, one at another scale is refused by name."""
     from eqgat import load
-    from eqgat.stability import StabilityConfig, run
-    from eqgat.training import TrainConfig
+    from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainConfig
 
     assert "scale" not in StabilityConfig(TrainConfig("bfs")).settings()  # sweeps saved before scale existed resume
     with pytest.raises(ValueError, match="scale must be >= 1"):
@@ -157,8 +157,8 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
 
 
 def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
-    from eqgat.stability import StabilityConfig, run
-    from eqgat.training import TrainConfig
+    from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainConfig
 
     s = run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=2, noise=0.01, hidden_size=8), tmp_path,
             parallel=2, progress=False)
@@ -171,7 +171,7 @@ def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
 def test_faithfulness_run_saves_results_and_figures_that_replot_from_files(tmp_path):
     from pathlib import Path
 
-    from eqgat.faithfulness import replot, run
+    from eqgat.workflows.faithfulness import replot, run
 
     ckpts = tmp_path / "run"
     ckpts.mkdir()
@@ -192,7 +192,7 @@ def test_phi_internal_against_either_reference(tmp_path):
     """The paper's α* (self-default) differs from the general one on kept nodes; each
     reference is at distance 0 from itself, and the CLI records which one was used."""
     from eqgat.cli import main
-    from eqgat.faithfulness import reference_model, run
+    from eqgat.workflows.faithfulness import reference_model, run
 
     batch = _batch()  # 8 graphs of 10 nodes
     general, paper = (reference_model("bfs", r, batch.nb_nodes) for r in ("general", "paper"))

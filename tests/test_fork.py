@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import eqgat
-from eqgat import data, fork
+from eqgat import data
+from eqgat.data import fork
 from eqgat.algorithms import time_bucket
 
 
@@ -65,7 +66,7 @@ def test_dfs_light_backtracks_to_a_branch():
 
 @pytest.mark.parametrize("algo", ["bfs_seq", "dfs_light"])
 def test_sampled_data_follow_the_reference_and_train(algo, tmp_path):
-    from eqgat.training import TrainConfig, train
+    from eqgat.workflows.training import TrainConfig, train
 
     arrays = data.Sampler(algo, 7, 6, seed=1).next_arrays()
     for g in range(6):

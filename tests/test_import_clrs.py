@@ -8,7 +8,8 @@ import jax
 import numpy as np
 
 import eqgat
-from eqgat import data, interop
+from eqgat import data
+from eqgat.workflows import interop
 from eqgat import postprocess
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fork-gatv2-bellman_ford-n8"

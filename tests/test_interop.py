@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import eqgat
-from eqgat import data, interop
+from eqgat import data
+from eqgat.workflows import interop
 
 TOL = 1e-4
 

@@ -65,7 +65,7 @@ def test_quadratic_surface_matches_the_analytic_values_on_a_non_square_grid():
 @pytest.mark.parametrize("algo,span", [("bfs", 0.5), ("dfs_light", 1e-7)])
 def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own(algo, span):
     from eqgat.compiler import compile_algorithm
-    from eqgat.landscapes import landscape_batch, metrics_on
+    from eqgat.workflows.landscapes import landscape_batch, metrics_on
 
     model = compile_algorithm(algo, 4 if algo == "bfs" else None)
     batch = landscape_batch(algo) if algo == "bfs" else landscape_batch(algo, batch_size=8)
@@ -139,7 +139,7 @@ def test_plane_surface_is_exact_at_a_compiled_model_and_two_small_ones():
     # the compiled model's ~1e9 weights: θ0 + a·d1 + b·d2 in float32 would miss the other
     # two models by rounding; the anchored evaluation hits all three
     from eqgat import model_config, model_from_config
-    from eqgat.landscapes import landscape_batch, metrics_on
+    from eqgat.workflows.landscapes import landscape_batch, metrics_on
 
     compiled = eqgat.compile_program(programs.bfs, 4)
     learned, init = (model_from_config(model_config(compiled), key=jax.random.key(k)) for k in (1, 2))
@@ -168,8 +168,8 @@ def test_bad_spans_and_grids_are_clear_errors():
 
 
 def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
-    from eqgat.training import TrainConfig, train
-    from eqgat.landscapes import load_trajectory
+    from eqgat.workflows.training import TrainConfig, train
+    from eqgat.workflows.landscapes import load_trajectory
     from landscape.cli import main
 
     run = tmp_path / "run"

@@ -1,4 +1,4 @@
-"""``eqgat.locality``: views (what one GATv2 step per hint can know at a node) and the hints
+"""``eqgat.workflows.locality``: views (what one GATv2 step per hint can know at a node) and the hints
 no model can decide. The tool must find nothing for BFS and Bellman-Ford, which compile
 exactly; it finds the dfs_light obstruction, and a real model's hidden state agrees that
 the two instances look alike to the node."""
@@ -6,7 +6,7 @@ the two instances look alike to the node."""
 import jax
 import numpy as np
 
-from eqgat import locality as L
+from eqgat.workflows import locality as L
 from eqgat import Model, ModelConfig
 from eqgat.data import concat, graph_arrays, to_batch
 

@@ -125,7 +125,7 @@ def test_sampled_scored_and_trained(tmp_path):
 def test_worker_processes_draw_the_new_algorithm(tmp_path):
     # spawned workers receive the record (module-level functions pickle by reference) and
     # draw the same batches as this process
-    from eqgat.batches import SeedBatches
+    from eqgat.data.batches import SeedBatches
 
     here, there = (list(SeedBatches(NAME, [0, 1], [5], 2, batch_size=2, workers=w)) for w in (0, 1))
     for a, b in zip(here, there, strict=True):
@@ -137,7 +137,7 @@ def test_worker_processes_draw_the_new_algorithm(tmp_path):
 
 
 def test_landscape_surface(tmp_path):
-    from eqgat.landscapes import surface_around
+    from eqgat.workflows.landscapes import surface_around
 
     model = eqgat.compile_algorithm(NAME)
     grids = surface_around(model, "compiled", NAME, grid=(3, 3), span=("general", (-1e-3, 1e-3)),

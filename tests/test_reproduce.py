@@ -11,8 +11,8 @@ import pytest
 
 import eqgat
 from eqgat.cli import main
-from eqgat.reproduce import ENTRIES, PROFILES, reproduce
-from eqgat.reproduce import fmt
+from eqgat.workflows.reproduce import ENTRIES, PROFILES, reproduce
+from eqgat.workflows.reproduce import fmt
 
 #: The issue's list: tables 2, 3, 5, 7-13 and figures 1-5.
 NAMES = ["table2", "table3", "table5"] + [f"table{k}" for k in range(7, 14)] + [f"figure{k}" for k in range(1, 6)]
@@ -49,8 +49,8 @@ def test_bad_names_and_profiles_are_errors(capsys, tmp_path):
 
 
 def _check(res, name, out):
-    from eqgat.reproduce import train_config
-    from eqgat.training import eval_batch
+    from eqgat.workflows.reproduce import train_config
+    from eqgat.workflows.training import eval_batch
 
     entry = ENTRIES[name]
     assert res["entry"] == name and res["profile"]["name"] == "smoke"

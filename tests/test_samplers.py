@@ -58,7 +58,7 @@ def test_traces_of_degenerate_graphs_match_dm_clrs(algo):
     import clrs
     from clrs._src import algorithms, probing
 
-    from eqgat.families import families
+    from eqgat.data.families import families
 
     alg = eqgat.get_algorithm(algo)
     for case in families(5, seed=0):

@@ -13,7 +13,7 @@ import eqgat
 from eqgat import programs
 from eqgat import output_score, predict
 from eqgat.data import Sampler
-from eqgat.training import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
+from eqgat.workflows.training import TrainConfig, evaluate_checkpoint, resolve_init, train, unstack
 
 SMALL = dict(algo="bfs", model=eqgat.ModelConfig("bfs", 8), steps=3, train_lengths=(5, 6), batch_size=4, val_every=0)
 
@@ -63,7 +63,7 @@ def test_training_compiles_one_step_program_per_graph_size(no_compile_cache):
 
 
 def test_equal_step_settings_give_one_optimizer_and_one_step():
-    from eqgat.training import make_step, optimizer
+    from eqgat.workflows.training import make_step, optimizer
 
     cfg = TrainConfig(**SMALL)
     same = dataclasses.replace(cfg, seed=7, steps=1, batch_size=2, train_lengths=(9,))
@@ -155,7 +155,7 @@ def test_train_and_stability_flags_show_trainconfigs_defaults():
     import dataclasses
 
     from eqgat.cli import build_parser as eqgat_parser
-    from eqgat.flags import TRAIN_FLAGS, shown_default
+    from eqgat.cli.flags import TRAIN_FLAGS, shown_default
     from landscape.cli import build_parser as landscape_parser
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -176,7 +176,7 @@ def test_train_and_stability_flags_show_trainconfigs_defaults():
     assert "--train-lengths TRAIN_LENGTHS" in train_help and "(default: 4,7,11,13,16)" in stab_help
     assert all(flag in train_help for flag, _, _ in TRAIN_FLAGS.values())
     # the parsed flags build the same config as TrainConfig's defaults
-    from eqgat.flags import train_from_flags
+    from eqgat.cli.flags import train_from_flags
 
     args = eqgat_parser().parse_args(["train", "--algo", "bfs"])
     assert train_from_flags(args, algo="bfs") == TrainConfig(algo="bfs")
@@ -253,7 +253,7 @@ def test_test_length_and_non_finite_steps(tmp_path):
                       val_every=0, regularization_weight=float("inf"))
     res = train(cfg, test=False, progress=False)
     assert res.skipped == [3]
-    start = eqgat.Model(cfg.model, key=eqgat.training.model_key(0))
+    start = eqgat.Model(cfg.model, key=eqgat.workflows.training.model_key(0))
     for a, b in zip(jax.tree.leaves(eqx.filter(res.models, eqx.is_inexact_array)),
                     jax.tree.leaves(eqx.filter(start, eqx.is_inexact_array))):
         np.testing.assert_array_equal(a[0], b)
@@ -289,9 +289,9 @@ def test_every_evaluation_batch_is_one_named_choice():
     """train's, evaluate_checkpoint's, the landscapes' and faithfulness' batches are
     ``data.evaluation_batch``'s, and the same graphs as before it existed."""
     from eqgat.data import clrs30_split, evaluation_batch, sample_graphs
-    from eqgat.faithfulness import eval_graphs
-    from eqgat.landscapes import landscape_batch
-    from eqgat.training import eval_batch
+    from eqgat.workflows.faithfulness import eval_graphs
+    from eqgat.workflows.landscapes import landscape_batch
+    from eqgat.workflows.training import eval_batch
 
     def same(a, b):
         return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))

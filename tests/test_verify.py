@@ -12,7 +12,7 @@ import eqgat
 from eqgat import data, programs
 from eqgat.compiler import compile_stages
 from eqgat.cli import main
-from eqgat.verification import check_batch, near_ties
+from eqgat.workflows.verification import check_batch, near_ties
 from eqgat import verify_algorithm as verify
 
 
@@ -104,7 +104,7 @@ def test_bad_flags_are_clear_errors(capsys):
 
 
 def test_values_beyond_the_bound_are_an_error():
-    from eqgat.verification import check_values
+    from eqgat.workflows.verification import check_values
 
     A = 3.0 * (np.eye(8, k=1) + np.eye(8, k=-1))  # a path of weight 3: distances reach 21
     with pytest.raises(ValueError, match="beyond the compiled value bound 16"):

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from eqgat import Model, load
-from eqgat.faithfulness import attention, eval_graphs, reference_heads, reference_model
+from eqgat.workflows.faithfulness import attention, eval_graphs, reference_heads, reference_model
 
 RUN = sys.argv[1] if len(sys.argv) > 1 else "runs/dfs_light_full4"
 batch = eval_graphs("dfs_light", "sampler", length=16, samples=32, seed=0)

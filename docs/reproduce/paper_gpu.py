@@ -27,7 +27,7 @@ ORDER = [  # (entry, experiment): what a short budget should answer first
 
 
 def one(key: str, out: str, seeds: int, parallel: int, workers: int) -> None:
-    from eqgat.reproduce import EXPERIMENTS, get_profile, run_experiment
+    from eqgat.workflows.reproduce import EXPERIMENTS, get_profile, run_experiment
 
     profile = get_profile(args.profile).limited(seeds=seeds, parallel=parallel)
     recs = run_experiment(EXPERIMENTS[key], profile, Path(out), workers=workers)
@@ -55,7 +55,7 @@ def main() -> int:
         longest = max(longest, time.time() - t)
         ran.append(entry)
         print(f"[paper_gpu] {key}: {time.time() - t:.0f} s, exit {rc}", flush=True)
-    from eqgat.reproduce import reproduce
+    from eqgat.workflows.reproduce import reproduce
 
     for entry in dict.fromkeys(e for e, _ in ORDER):
         res = reproduce(entry, args.profile, args.out, seeds=args.seeds, report_only=True)

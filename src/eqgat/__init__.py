@@ -15,29 +15,29 @@ An algorithm is one ``eqgat.Algorithm`` record (probes, reference trace, graphs,
 ``eqgat.algorithms()`` lists them.
 
 ``import eqgat`` never imports dm-clrs or TensorFlow; only ``eqgat.data`` (with
-``backend="clrs"``) and ``eqgat.interop`` do, when called.
+``backend="clrs"``) and ``eqgat.workflows.interop`` do, when called.
 """
 
-from ._decoders import GraphDecoder as GraphDecoder
-from ._decoders import NodeDecoder as NodeDecoder
-from ._decoders import PointerDecoder as PointerDecoder
-from ._decoders import postprocess as postprocess
-from ._encoders import Encoder as Encoder
-from ._encoders import Features as Features
-from ._gatv2 import GATv2 as GATv2
-from ._config import ModelConfig as ModelConfig
-from ._model import Model as Model
-from ._model import Prediction as Prediction
-from ._model import batch_steps as batch_steps
-from ._model import run_batch as run_batch
-from ._decoders import node_max as node_max
-from ._spec import ALGORITHMS as ALGORITHMS
-from ._spec import CLRS30 as CLRS30
-from ._spec import live_steps as live_steps
-from ._spec import Location as Location
-from ._spec import Probe as Probe
-from ._spec import Stage as Stage
-from ._spec import Type as Type
+from .nn import GraphDecoder as GraphDecoder
+from .nn import NodeDecoder as NodeDecoder
+from .nn import PointerDecoder as PointerDecoder
+from .nn import postprocess as postprocess
+from .nn import Encoder as Encoder
+from .nn import Features as Features
+from .nn import GATv2 as GATv2
+from .nn import ModelConfig as ModelConfig
+from .nn import Model as Model
+from .nn import Prediction as Prediction
+from .nn import batch_steps as batch_steps
+from .nn import run_batch as run_batch
+from .nn import node_max as node_max
+from .probes import ALGORITHMS as ALGORITHMS
+from .probes import CLRS30 as CLRS30
+from .probes import live_steps as live_steps
+from .probes import Location as Location
+from .probes import Probe as Probe
+from .probes import Stage as Stage
+from .probes import Type as Type
 from . import algorithms as algorithms
 from .algorithms import Algorithm as Algorithm
 from .algorithms import get_algorithm as get_algorithm
@@ -46,15 +46,15 @@ from .algorithms import graph_inputs as graph_inputs
 from .algorithms import max_trace_length as max_trace_length
 from .algorithms import register_algorithm as register_algorithm
 from .algorithms import register_spec as register_spec
-from ._losses import hint_loss as hint_loss
-from ._losses import loss as loss
-from ._losses import output_loss as output_loss
-from ._losses import prediction_losses as prediction_losses
-from ._evaluate import matches as matches
-from ._evaluate import output_score as output_score
-from ._evaluate import output_scores as output_scores
-from ._evaluate import predict as predict
-from ._evaluate import score as score
+from .nn import hint_loss as hint_loss
+from .nn import loss as loss
+from .nn import output_loss as output_loss
+from .nn import prediction_losses as prediction_losses
+from .nn import matches as matches
+from .nn import output_score as output_score
+from .nn import output_scores as output_scores
+from .nn import predict as predict
+from .nn import score as score
 from .data import Batch as Batch
 from .data import from_graph as from_graph
 from .data import sample as sample
@@ -64,12 +64,12 @@ from .compiler import compile_program as compile_program
 from .compiler import minimal_hidden_size as minimal_hidden_size
 from . import lang as lang
 from . import programs as programs
-from .training import TrainConfig as TrainConfig
-from .training import TrainResult as TrainResult
-from .training import train as train
-from .verification import VerifyReport as VerifyReport
-from .verification import verify as verify
-from .verification import verify_algorithm as verify_algorithm
+from .workflows.training import TrainConfig as TrainConfig
+from .workflows.training import TrainResult as TrainResult
+from .workflows.training import train as train
+from .workflows.verification import VerifyReport as VerifyReport
+from .workflows.verification import verify as verify
+from .workflows.verification import verify_algorithm as verify_algorithm
 from .compiler import analyse as _analyse
 from .compiler import constants as _constants
 
@@ -78,7 +78,7 @@ from .compiler import constants as _constants
 #: ``eqgat.compiler.constants(analyse(program), max_nodes=N, x64=...).describe()`` gives
 #: any other setting.
 CONSTANTS = _constants(_analyse(programs.bellman_ford)).describe()
-from ._checkpoint import load as load
-from ._checkpoint import model_config as model_config
-from ._checkpoint import model_from_config as model_from_config
-from ._checkpoint import save as save
+from .nn import load as load
+from .nn import model_config as model_config
+from .nn import model_from_config as model_from_config
+from .nn import save as save

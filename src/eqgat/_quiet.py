@@ -27,7 +27,7 @@ def quiet_clrs() -> None:
     """Hide TensorFlow's and absl's start-up logging and absl's warnings (e.g. dm-clrs'
     "Increasing hint lengh") from stderr. dm-clrs (and TensorFlow) is imported here, with
     its start-up lines swallowed, only if something already imported it; the commands
-    sample with ``eqgat.samplers`` and never need it."""
+    sample with ``eqgat.data.samplers`` and never need it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "clrs" in sys.modules:
         with _stderr_to_devnull():

@@ -177,7 +177,7 @@ class DepthFirst:
         )
 
     The compiler (``eqgat.compiler._dfs``) needs attention over all nodes: ``root`` may
-    pick a node no edge leads to (``eqgat.locality``)."""
+    pick a node no edge leads to (``eqgat.workflows.locality``)."""
 
     algorithm: str
     hidden: Mapping[str, Component | Colour]

@@ -1,7 +1,7 @@
 """landscape: filter-normalised loss surfaces (Li et al. 2018) around any Equinox model and
 any user loss (paper appendices C.5 and C.8), with Hessian curvature (top eigenvalues,
 trace, spectral density) and low-loss curves between two models. ``import landscape`` does not import eqgat:
-the eqgat workflows sit on top (``eqgat.landscapes``, run by ``python -m landscape``)."""
+the eqgat workflows sit on top (``eqgat.workflows.landscapes``, run by ``python -m landscape``)."""
 
 from ._api import random_directions as random_directions
 from ._api import surface as surface

@@ -5,7 +5,7 @@
     s.save("out/surface.npz"); s = landscape.load("out/surface.npz")
 
 Nothing here knows eqgat; the eqgat workflows (CLRS loss and score, compiled, learned and
-initial models) are in ``eqgat.landscapes``, which ``python -m landscape`` runs.
+initial models) are in ``eqgat.workflows.landscapes``, which ``python -m landscape`` runs.
 """
 
 from collections.abc import Callable

@@ -1,5 +1,5 @@
 """``python -m landscape {plot,compare,trajectory,stability,hessian,connect}``: the command line, on top of
-eqgat's adapter (``eqgat.landscapes``) and its stability runner (``eqgat.stability``)."""
+eqgat's adapter (``eqgat.workflows.landscapes``) and its stability runner (``eqgat.workflows.stability``)."""
 
 import argparse
 import json
@@ -30,7 +30,7 @@ def _span(text: str):
 
 
 def cmd_plot(args) -> int:
-    from eqgat.landscapes import plot_around
+    from eqgat.workflows.landscapes import plot_around
 
     from .devices import initialize_processes
 
@@ -48,13 +48,13 @@ def cmd_plot(args) -> int:
 def cmd_compare(args) -> int:
     """Compiled vs learned (general and local views) and the plane through compiled,
     learned and init with each model marked."""
-    from eqgat.landscapes import compare, resolve_model
+    from eqgat.workflows.landscapes import compare, resolve_model
 
     outdir = Path(args.out)
     if args.learned:
         learned, source = resolve_model(args.learned, args.algo)
     else:
-        from eqgat.training import TrainConfig, train, unstack
+        from eqgat.workflows.training import TrainConfig, train, unstack
 
         compiled, _ = resolve_model("compiled", args.algo)
         print(f"no --learned given: training the compiled architecture for {args.steps} steps (seed {args.seed}) ...")
@@ -72,7 +72,7 @@ def cmd_compare(args) -> int:
 def cmd_trajectory(args) -> int:
     """Li et al.'s trajectory plot: PCA directions of the snapshots around the final model,
     the surface in that plane, and the path projected on it."""
-    from eqgat.landscapes import trajectory
+    from eqgat.workflows.landscapes import trajectory
 
     npz, png, explained = trajectory(Path(args.run), args.out, seed=args.seed, grid=args.grid, metric=args.metric,
                                      force=args.force)
@@ -81,7 +81,7 @@ def cmd_trajectory(args) -> int:
 
 
 def cmd_hessian(args) -> int:
-    from eqgat.landscapes import curvature
+    from eqgat.workflows.landscapes import curvature
 
     out = Path(args.out or f"out/hessian-{args.algo}-{Path(args.model).stem}")
     r = curvature(args.model, args.algo, out, top_k=args.top_k, iters=args.iters, samples=args.samples,
@@ -99,7 +99,7 @@ def cmd_hessian(args) -> int:
 
 
 def cmd_connect(args) -> int:
-    from eqgat.landscapes import connect_models
+    from eqgat.workflows.landscapes import connect_models
 
     out = Path(args.out or f"out/connect-{args.algo}")
     r = connect_models(args.a, args.b, args.algo, out, bends=args.bends, steps=args.steps, lr=args.lr, seed=args.seed,
@@ -146,9 +146,9 @@ def add_curvature_commands(sub) -> None:
 
 
 def add_stability_command(sub) -> None:
-    # the training flags are generated from eqgat's TrainConfig (eqgat.flags), so they
-    # show its defaults; building them imports eqgat.training (and so jax)
-    from eqgat.flags import add_train_flags
+    # the training flags are generated from eqgat's TrainConfig (eqgat.cli.flags), so they
+    # show its defaults; building them imports eqgat.workflows.training (and so jax)
+    from eqgat.cli.flags import add_train_flags
     from eqgat.programs import graph_programs
 
     p = sub.add_parser("stability", help="retrain from the compiled solution with R data orders (table 12)")
@@ -178,8 +178,8 @@ def _positive(text: str) -> int:
 
 
 def cmd_stability(args) -> int:
-    from eqgat.flags import train_from_flags
-    from eqgat.stability import StabilityConfig, run
+    from eqgat.cli.flags import train_from_flags
+    from eqgat.workflows.stability import StabilityConfig, run
 
     cfg = StabilityConfig(train_from_flags(args, algo=args.algo), runs=args.runs, noise=args.noise, every=args.every,
                           scale=args.scale, hidden_size=args.hidden_size)
@@ -250,7 +250,7 @@ def main(argv=None) -> int:
     from ._surface import OutputExists
 
     if not args.verbose:
-        from eqgat.interop import quiet_clrs
+        from eqgat.workflows.interop import quiet_clrs
 
         quiet_clrs()
     try:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ..lang import DepthFirst, GraphProgram
 
 #: A reference trace: ``(inputs, hints, outputs)``, NumPy arrays without a batch axis;

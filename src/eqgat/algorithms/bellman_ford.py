@@ -3,7 +3,7 @@ undirected graphs, a source."""
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
 from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
 

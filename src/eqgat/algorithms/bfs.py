@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, other, self_
 from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
 
 _I, _O, _H, _N, _E, _G = Stage.INPUT, Stage.OUTPUT, Stage.HINT, Location.NODE, Location.EDGE, Location.GRAPH

@@ -4,7 +4,7 @@ change per hint; directed graphs, no source. Compiled for full attention
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ..lang import Colour, DepthFirst, Minimum, Pointer, edge, other
 from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
 

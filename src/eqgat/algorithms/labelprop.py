@@ -9,7 +9,7 @@ builds a one-graph batch from it).
 
 import numpy as np
 
-from .._spec import Location, Probe, Stage, Type
+from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, other, self_
 from ._registry import Algorithm, register_algorithm
 

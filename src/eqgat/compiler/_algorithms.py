@@ -1,6 +1,6 @@
 """Every registered algorithm with a program, compiled by name (``eqgat.algorithms``)."""
 
-from .._model import Model
+from ..nn import Model
 from ..algorithms import get_algorithm, names
 from ..lang import DepthFirst, GraphProgram
 from ._compile import compile_program

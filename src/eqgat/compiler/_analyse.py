@@ -3,7 +3,7 @@ collecting every problem it has into one error."""
 
 from dataclasses import dataclass
 
-from .._spec import Location, Stage, Type
+from ..probes import Location, Stage, Type
 from ..algorithms import get_spec
 from ..lang import DepthFirst, Flag, GraphProgram, Pointer, Scalar
 

@@ -9,8 +9,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .._config import ModelConfig
-from .._model import Model
+from ..nn import ModelConfig
+from ..nn import Model
 from ..lang import DepthFirst, GraphProgram
 from ._analyse import Plan, analyse
 from ._constants import Constants, constants

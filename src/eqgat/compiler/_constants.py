@@ -18,7 +18,7 @@ setting (S = 1 by default), with its own K, self bonus, B = k·I and detector ga
 import math
 from dataclasses import dataclass
 
-from .._gatv2 import ADJACENCY_BIAS
+from ..nn import ADJACENCY_BIAS
 from ._analyse import Plan
 
 #: A logit gap of MARGIN leaves the loser e^-40 ≈ 4e-18 of the weight: below half an

@@ -10,7 +10,7 @@ in ``compile_depth_first``).
 
 ``dfs_light`` cannot be computed by the CLRS GATv2, whose attention follows the edges: a
 tree may start in another weakly connected component, and an isolated node cannot learn
-that every other node is finished (``eqgat.locality``, docs/dfs/analysis.md). With
+that every other node is finished (``eqgat.workflows.locality``, docs/dfs/analysis.md). With
 attention over all nodes, the smallest change that removes that obstruction, it compiles.
 
 **The state** (named directions of the hidden state H, read as sums of slots, see
@@ -68,9 +68,9 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import ModelConfig
-from .._model import Model
-from .._spec import Location, Stage, Type
+from ..nn import ModelConfig
+from ..nn import Model
+from ..probes import Location, Stage, Type
 from ..algorithms import get_spec
 from ..lang import Colour, DepthFirst, Pointer, Term
 from ._analyse import _Problems

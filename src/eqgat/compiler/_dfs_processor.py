@@ -2,7 +2,7 @@
 and every slot's update; ``_dfs.py`` describes the construction), written into the
 shared buffer (``Weights``) at the named directions of ``dfs_layout``."""
 
-from .._gatv2 import LEAKY_SLOPE
+from ..nn import LEAKY_SLOPE
 from ._dfs_constants import DfsConstants
 from ._dfs_layout import E_ADJ, HEADS, V_ID, state_slots
 from ._layout import Layout

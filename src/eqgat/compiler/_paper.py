@@ -34,7 +34,7 @@ Every gate is ``+ M·(g - 1)`` with g exactly 0 or 1, as in the general mechanis
 
 import numpy as np
 
-from .._gatv2 import LEAKY_SLOPE
+from ..nn import LEAKY_SLOPE
 from ._analyse import Plan
 from ._constants import Constants
 from ._layout import Layout

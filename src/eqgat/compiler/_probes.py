@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from .._model import Model
+from ..nn import Model
 from ..lang import Flag, Scalar
 from ._analyse import Plan
 from ._constants import Constants

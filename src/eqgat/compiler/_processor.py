@@ -1,6 +1,6 @@
 """Stage 4: the GATv2 processor's weights (values, state upkeep and the minimum selection)."""
 
-from .._gatv2 import LEAKY_SLOPE
+from ..nn import LEAKY_SLOPE
 from ..lang import Pointer, Scalar
 from ._analyse import Plan
 from ._constants import Constants

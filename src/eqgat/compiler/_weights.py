@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import ModelConfig
-from .._model import Model
+from ..nn import ModelConfig
+from ..nn import Model
 from ._layout import Layout
 
 #: The processor's linear maps, in the order they are written.

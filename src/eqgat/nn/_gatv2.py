@@ -1,0 +1,172 @@
+"""The GATv2 processor layer in the paper's notation (eqs. 2-14).
+
+Axis names used in every einsum, as in the paper:
+
+- ``i`` / ``j``: receiving / sending node (both of size n; softmax runs over ``j``)
+- ``f``: encoded feature size, ``s``: hidden size, ``c = f + s``: the concatenation C
+- ``d``: attention heads, ``m = s / d``: features per head
+
+θ = (W_val, W_in, W_out, W_edge, W_meta, W_skip, ω) (eq. 2), plus W_info (eqs. 11-13) when
+``use_edge_info`` and the pre-attention bias B (eq. 14) when ``use_pre_att_bias``. Every
+W_* is an ``eqx.nn.Linear`` (weight ``[out, in]`` plus bias, as in dm-clrs' Haiku layers).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from einops import einsum, rearrange
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ._edges import Edges, project
+from ._linear import linear
+
+#: c in β = c·(A - 1) (eq. 8): large enough that exp(a - c) underflows to exactly 0 in
+#: float32 for any |a| < 1e8, so non-edges get zero attention. dm-clrs uses the same 1e9.
+ADJACENCY_BIAS = 1e9
+
+#: Slope of σ, GATv2's leaky ReLU, for negative inputs (eq. 7; dm-clrs uses jax's default).
+LEAKY_SLOPE = 0.01
+
+
+class GATv2(eqx.Module):
+    """One GATv2 message-passing step (eqs. 2-10), with the edge-information (eqs. 11-13)
+    and pre-attention-bias (eq. 14) switches.
+
+    ``__call__`` is per graph (no batch axis); batch with ``jax.vmap``.
+    """
+
+    W_val: eqx.nn.Linear
+    W_in: eqx.nn.Linear
+    W_out: eqx.nn.Linear
+    W_edge: eqx.nn.Linear
+    W_meta: eqx.nn.Linear
+    W_skip: eqx.nn.Linear
+    omega: Float[Array, "d m"]
+    omega_bias: Float[Array, " d"]
+    W_info: eqx.nn.Linear | None
+    B: Float[Array, "n n"] | None
+    layer_norm: eqx.nn.LayerNorm | None
+    feature_size: int = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    nb_heads: int = eqx.field(static=True)
+    full_attention: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        feature_size: int,
+        hidden_size: int,
+        nb_heads: int = 1,
+        *,
+        use_ln: bool = True,
+        use_edge_info: bool = False,
+        use_pre_att_bias: bool = False,
+        nb_nodes: int | None = None,
+        full_attention: bool = False,
+        key: PRNGKeyArray,
+    ):
+        """``feature_size`` f of the encoded node/edge/graph features, ``hidden_size`` s,
+        ``nb_heads`` d (must divide s). ``use_pre_att_bias`` needs ``nb_nodes``: B is n×n,
+        so the layer then only accepts graphs of that size. ``full_attention``: every node
+        attends over all nodes, A then masks nothing (dm-clrs' ``gatv2_full``)."""
+        if hidden_size % nb_heads != 0:
+            raise ValueError(
+                f"nb_heads={nb_heads} must divide hidden_size={hidden_size}"
+            )
+        if use_pre_att_bias and nb_nodes is None:
+            raise ValueError("use_pre_att_bias needs nb_nodes: B is an n×n matrix")
+        f, s, d = feature_size, hidden_size, nb_heads
+        keys = jax.random.split(key, 8)
+        self.W_val = linear(f + s, s, key=keys[0])
+        self.W_skip = linear(f + s, s, key=keys[1])
+        self.W_out = linear(f + s, s, key=keys[2])
+        self.W_in = linear(f + s, s, key=keys[3])
+        self.W_edge = linear(f, s, key=keys[4])
+        self.W_meta = linear(f, s, key=keys[5])
+        m = s // d
+        self.omega = (1.0 / m**0.5) * jax.random.truncated_normal(keys[6], -2.0, 2.0, (d, m))
+        self.omega_bias = jnp.zeros((d,))
+        self.W_info = linear(f, s, key=keys[7]) if use_edge_info else None
+        self.B = jnp.zeros((nb_nodes, nb_nodes)) if use_pre_att_bias else None
+        self.layer_norm = eqx.nn.LayerNorm(s, eps=1e-5) if use_ln else None
+        self.feature_size, self.hidden_size, self.nb_heads = f, s, d
+        self.full_attention = full_attention
+
+    @property
+    def use_edge_info(self) -> bool:
+        return self.W_info is not None
+
+    @property
+    def use_pre_att_bias(self) -> bool:
+        return self.B is not None
+
+    @property
+    def use_ln(self) -> bool:
+        return self.layer_norm is not None
+
+    def logits(
+        self,
+        V: Float[Array, "n f"],
+        E: Edges,
+        g: Float[Array, " f"],
+        A: Float[Array, "n n"],
+        H: Float[Array, "n s"],
+    ) -> Float[Array, "d n n"]:
+        """The attention logits a + β of eqs. 5-8 (head, receiver i, sender j): α is
+        their softmax over senders."""
+        n = V.shape[0]
+        if self.B is not None and self.B.shape[0] != n:
+            raise ValueError(
+                f"this model has a pre-attention bias B of size {self.B.shape[0]}x"
+                f"{self.B.shape[1]} (use_pre_att_bias fixes n), but the graph has n={n} nodes"
+            )
+        d = self.nb_heads
+        C = jnp.concatenate([V, H], axis=-1)
+        # eqs. 5-6: ζ_ij = W_in C_i + W_out C_j + W_edge E_ij + W_meta g, by broadcasting
+        zeta_in = einsum(self.W_in.weight, C, "s c, i c -> i s") + self.W_in.bias
+        zeta_out = einsum(self.W_out.weight, C, "s c, j c -> j s") + self.W_out.bias
+        zeta_edge = project(E, self.W_edge)  # W_edge E_ij (E dense or an EdgeSum: eqgat.nn._edges)
+        zeta_meta = einsum(self.W_meta.weight, g, "s f, f -> s") + self.W_meta.bias
+        zeta = zeta_in[:, None, :] + zeta_out[None, :, :] + zeta_edge + zeta_meta
+        if self.B is not None:
+            # eq. 14: ζ = ζ + B, the learned n×n pre-attention bias, for every feature
+            zeta = zeta + self.B[:, :, None]
+        # eq. 7: a_ijd = ω_dm σ(ζ)_ijdm, σ = leaky ReLU (slope LEAKY_SLOPE)
+        zeta = rearrange(zeta, "i j (d m) -> i j d m", d=d)
+        # (σ(ζ) first: its [n, n, s] layout is the dot's, so it is not copied into another)
+        a = einsum(jax.nn.leaky_relu(zeta, LEAKY_SLOPE), self.omega, "i j d m, d m -> d i j")
+        a = a + self.omega_bias[:, None, None]
+        # eq. 8: β = c (A - 1); full attention: β = 0 (dm-clrs' gatv2_full sets A to ones)
+        beta = jnp.zeros_like(A) if self.full_attention else ADJACENCY_BIAS * (A - 1.0)
+        return a + beta[None]
+
+    def __call__(
+        self,
+        V: Float[Array, "n f"],
+        E: Edges,
+        g: Float[Array, " f"],
+        A: Float[Array, "n n"],
+        H: Float[Array, "n s"],
+    ) -> tuple[Float[Array, "n s"], Float[Array, "d n n"]]:
+        """One step: node features V, edge features E (receiver i, sender j), graph
+        features g, adjacency A (1 where j may send to i) and hidden state H in; the new
+        hidden state H and the attention α (head, receiver, sender) out."""
+        d = self.nb_heads
+        # eq. 4: C = [V | H], values ν = W_val C
+        C = jnp.concatenate([V, H], axis=-1)
+        nu = einsum(self.W_val.weight, C, "s c, j c -> j s") + self.W_val.bias
+        # eqs. 5-9: α = softmax_j(a + β)
+        alpha = jax.nn.softmax(self.logits(V, E, g, A, H), axis=-1)
+        # eq. 10: selected values per head, heads concatenated back to s
+        nu = rearrange(nu, "j (d m) -> d j m", d=d)
+        selected = einsum(alpha, nu, "d i j, d j m -> i d m")
+        if self.W_info is not None:
+            # eqs. 11-13: ν_edge_i = Σ_j α_ij ⊙ (W_info E)_ij, added to the new H
+            E_mid = project(E, self.W_info)
+            E_mid = rearrange(E_mid, "i j (d m) -> i j d m", d=d)
+            selected = selected + einsum(alpha, E_mid, "d i j, i j d m -> i d m")
+        out = rearrange(selected, "i d m -> i (d m)")
+        out = out + einsum(self.W_skip.weight, C, "s c, i c -> i s") + self.W_skip.bias
+        out = jax.nn.relu(out)
+        if self.layer_norm is not None:
+            out = jax.vmap(self.layer_norm)(out)
+        return out, alpha

@@ -1,0 +1,95 @@
+"""The output and hint losses dm-clrs computes (``clrs._src.losses``), on a whole batch.
+
+Each probe's loss is normalised by its own count of scored entries; the total is the
+unweighted sum over outputs and (when the model decodes hints) hints. Hint step t's
+prediction is scored against hint t+1 and only while t+1 < length, so time padding never
+contributes.
+"""
+
+import jax.numpy as jnp
+import optax
+from jaxtyping import Array, Float, Int
+
+from ._model import Model, Prediction, run_batch
+from ..probes import Probe, Stage, Type, live_steps
+from ..data import Batch
+
+EPS = 1e-12
+
+
+def _pointer_nll(logits: Array, truth: Array) -> Array:
+    """-log softmax(logits)[truth] per entry (dm-clrs: -Σ one_hot(truth)·log_softmax).
+
+    optax's integer-label cross-entropy is a gather, not the one-hot sum: on XLA:CPU
+    (jaxlib 0.10.2) the vmapped one-hot sum mixed up rows between grid points once 13 or
+    more were evaluated together."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, truth.astype(jnp.int32))
+
+
+def _one_hot_nll(logits: Array, truth: Array) -> Array:
+    """-Σ_k truth_k·log softmax(logits)_k for one-hot ``truth`` (categoricals, mask_one),
+    as a gather at the hot index (``_pointer_nll``'s reason: the vmapped one-hot sum mixed
+    rows between landscape grid points; seen on dfs_light's ``color``). Rows with no hot
+    entry give 0, as the sum does."""
+    hot = jnp.any(truth == 1, axis=-1)
+    return jnp.where(hot, _pointer_nll(logits, jnp.argmax(truth, axis=-1)), 0.0)
+
+
+def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
+    """dm-clrs' ``output_loss`` for one output probe (``[b, ...]`` arrays)."""
+    t = probe.type
+    if t == Type.SCALAR:
+        return jnp.mean((logits - truth) ** 2)
+    if t == Type.MASK:
+        mask = (truth != -1).astype(jnp.float32)
+        return jnp.sum(optax.sigmoid_binary_cross_entropy(logits, truth) * mask) / jnp.sum(mask)
+    if t in (Type.MASK_ONE, Type.CATEGORICAL):
+        return jnp.sum(_one_hot_nll(logits, truth)) / jnp.sum(truth == 1)
+    if t == Type.POINTER:
+        return jnp.mean(_pointer_nll(logits, truth))
+    raise ValueError(f"unknown probe type {t!r}")
+
+
+def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " b"]) -> Float[Array, ""]:
+    """dm-clrs' ``hint_loss`` for one hint probe: ``logits`` ``[b, T-1, ...]`` against
+    ``truth[:, 1:]`` of ``truth`` ``[b, T, ...]``, masked by ``length``."""
+    truth = truth[:, 1:]
+    t = probe.type
+    mask = None
+    if t == Type.SCALAR:
+        loss = (logits - truth) ** 2
+    elif t == Type.MASK:
+        loss = optax.sigmoid_binary_cross_entropy(logits, truth)
+        mask = (truth != -1).astype(jnp.float32)
+    elif t == Type.MASK_ONE:
+        loss = _one_hot_nll(logits, truth)[..., None]
+    elif t == Type.CATEGORICAL:
+        loss = _one_hot_nll(logits, truth)
+        mask = jnp.any(truth == 1, axis=-1).astype(jnp.float32)
+    elif t == Type.POINTER:
+        loss = _pointer_nll(logits, truth)
+    else:
+        raise ValueError(f"unknown probe type {t!r}")
+    if mask is None:
+        mask = jnp.ones_like(loss)
+    live = live_steps(length, loss.shape[1]).astype(jnp.float32)
+    mask = mask * live.reshape(live.shape + (1,) * (loss.ndim - 2))
+    return jnp.sum(loss * mask) / jnp.maximum(jnp.sum(mask), EPS)
+
+
+def prediction_losses(model: Model, pred: Prediction, batch: Batch) -> dict[str, Float[Array, ""]]:
+    """Each probe's loss, by name, for a batched ``pred`` of ``batch``."""
+    out = {}
+    for p in model.spec:
+        if p.stage == Stage.OUTPUT:
+            out[p.name] = output_loss(p, pred.outputs[p.name], batch.outputs[p.name])
+        elif p.stage == Stage.HINT and p.name in pred.hints:
+            out[p.name] = hint_loss(p, pred.hints[p.name], batch.hints[p.name], batch.length)
+    return out
+
+
+def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
+    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints (``steps``:
+    see ``run_batch``)."""
+    pred = run_batch(model, batch, steps=steps)
+    return sum(prediction_losses(model, pred, batch).values())

@@ -1,0 +1,208 @@
+"""The encode-process-decode model: encoders, a GATv2 processor run over the trace with
+``lax.scan``, and decoders, as in dm-clrs' ``Net`` with ``hint_mode='encoded_decoded'``
+and soft hint re-prediction.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
+
+from ._config import ModelConfig
+from ._decoders import Decoder, PointerDecoder, make_decoder, postprocess
+from ._edges import EdgeSum
+from ._encoders import Encoder, Features, empty_features, to_soft
+from ._gatv2 import GATv2
+from ..probes import Probe, Stage
+from ..algorithms import get_spec
+
+ProbeData = dict[str, Shaped[Array, "..."]]
+
+
+class Prediction(eqx.Module):
+    """What one graph's forward pass returns.
+
+    ``outputs``: output logits (each frozen after step ``length - 2``, as in dm-clrs);
+    ``hints``: hint logits per step, ``[T-1, ...]`` (step t predicts hint t+1);
+    ``alpha``: attention of every step, ``[T-1, d, n, n]`` (head, receiver, sender);
+    ``hidden``: hidden state after every step, ``[T-1, n, s]``;
+    ``logits``: the attention logits a + β of every step, ``[T-1, d, n, n]``, when asked
+    for (``return_logits``; ``None`` otherwise).
+    """
+
+    outputs: dict[str, Array]
+    hints: dict[str, Array]
+    alpha: Float[Array, "t d n n"]
+    hidden: Float[Array, "t n s"]
+    logits: Float[Array, "t d n n"] | None = None
+
+
+class Model(eqx.Module):
+    """A CLRS encode-process-decode GATv2 for one algorithm, built from a ``ModelConfig``.
+
+    Trained and compiled models are both instances of this class: an ordinary pytree.
+    """
+
+    encoders: dict[str, Encoder]
+    processor: GATv2
+    decoders: dict[str, Decoder]
+    config: ModelConfig = eqx.field(static=True)
+
+    def __init__(self, config: ModelConfig, *, key: PRNGKeyArray, xavier_on_scalars: bool = True):
+        """``key`` is split into one key per encoder, one for the processor and one per
+        decoder, in the order of ``get_spec(config.algorithm)``."""
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"Model takes a ModelConfig, e.g. Model(ModelConfig('bfs', 128), key=...); got {config!r}")
+        spec = get_spec(config.algorithm)
+        s = config.hidden_size
+        enc_key, proc_key, dec_key = jax.random.split(key, 3)
+        enc_probes = [p for p in spec if p.stage == Stage.INPUT or (p.stage == Stage.HINT and config.encode_hints)]
+        dec_probes = [p for p in spec if p.stage == Stage.OUTPUT or (p.stage == Stage.HINT and config.decode_hints)]
+        self.encoders = {
+            p.name: Encoder(p, s, xavier_on_scalars=xavier_on_scalars, key=k)
+            for p, k in zip(enc_probes, jax.random.split(enc_key, len(enc_probes)))
+        }
+        self.processor = GATv2(
+            s, s, config.nb_heads, use_ln=config.use_ln, use_edge_info=config.use_edge_info,
+            use_pre_att_bias=config.use_pre_att_bias, nb_nodes=config.nb_nodes,
+            full_attention=config.full_attention, key=proc_key,
+        )
+        self.decoders = {
+            p.name: make_decoder(p, 3 * s, s, s, simplify=config.simplify_decoders, key=k)
+            for p, k in zip(dec_probes, jax.random.split(dec_key, len(dec_probes)))
+        }
+        self.config = config
+
+    @property
+    def algorithm(self) -> str:
+        return self.config.algorithm
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def encode_hints(self) -> bool:
+        return self.config.encode_hints
+
+    @property
+    def decode_hints(self) -> bool:
+        return self.config.decode_hints
+
+    @property
+    def spec(self) -> tuple[Probe, ...]:
+        return get_spec(self.algorithm)
+
+    def _probes(self, stage: str) -> list[Probe]:
+        return [p for p in self.spec if p.stage == stage]
+
+    def _encode_inputs(self, inputs: ProbeData, n: int) -> tuple[Features, EdgeSum]:
+        """The input probes' features, and E as every linear reader of it sees it: each
+        reader projects the input encodings once per graph, here; inside the steps E is
+        that base plus each fed-back hint's term (``eqgat.nn._edges``)."""
+        base = empty_features(n, self.hidden_size)
+        for p in self._probes(Stage.INPUT):
+            base = self.encoders[p.name](to_soft(p, inputs[p.name], n), base)
+        readers = [self.processor.W_edge] + ([self.processor.W_info] if self.processor.W_info is not None else [])
+        readers += [d.W_e for d in self.decoders.values() if isinstance(d, PointerDecoder) and not d.simplify]
+        return base, EdgeSum.over(base.E, readers)
+
+    def __call__(
+        self,
+        inputs: ProbeData,
+        hints: ProbeData,
+        length: Shaped[Array, ""],
+        *,
+        teacher_forcing: bool = False,
+        steps: Int[Array, ""] | int | None = None,
+        return_logits: bool = False,
+    ) -> Prediction:
+        """Run one graph. ``inputs`` maps input names to arrays (node ``[n]``, edge
+        ``[n, n]``, pointers as node indices), ``hints`` maps hint names to ``[T, ...]``
+        arrays, ``length`` is the true trace length (hints past it are padding).
+
+        T-1 message-passing steps run. Step 0 encodes ground-truth hint 0; step t > 0
+        encodes the soft-decoded hints of step t-1, or ground-truth hint t when
+        ``teacher_forcing``. With ``steps``, steps t >= ``steps`` are skipped (their
+        hint logits, attention and hidden state are zeros): pass the longest trace of a
+        batch minus one, unbatched, and time padding costs nothing (``run_batch``).
+        ``return_logits`` also returns each step's attention logits (for margins).
+        """
+        n = inputs["pos"].shape[0]
+        T = next(iter(hints.values())).shape[0]
+        s = self.hidden_size
+        base, edges = self._encode_inputs(inputs, n)
+        hint_probes = [p for p in self._probes(Stage.HINT) if p.name in self.encoders]
+        truth = {p.name: jax.vmap(lambda x, p=p: to_soft(p, x, n))(hints[p.name]) for p in hint_probes}
+        dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
+        outs = self._probes(Stage.OUTPUT)
+
+        def encode(fed):
+            feats = Features(base.V, edges, base.g, base.A)
+            for p in hint_probes:
+                feats = self.encoders[p.name](fed[p.name], feats)
+            return feats
+
+        def step(carry, t):
+            H, fed, last = carry
+            if teacher_forcing:
+                fed = {k: v[t] for k, v in truth.items()}
+            feats = encode(fed)
+            H_new, alpha = self.processor(feats.V, feats.E, feats.g, feats.A, H)
+            logits = self.processor.logits(feats.V, feats.E, feats.g, feats.A, H) if return_logits else None
+            h_t = jnp.concatenate([feats.V, H, H_new], axis=-1)
+            hint_logits = {p.name: self.decoders[p.name](h_t, feats.E, feats.g) for p in dec_hints}
+            # outputs are those of the last live step (dm-clrs decodes them every step and
+            # keeps the last): carry what that step read (its hints in, H before and after;
+            # n x n x f edge features would be stored per step) and decode after the scan
+            live = (t == 0) | (length > t + 1)
+            last = jax.tree.map(lambda new, old: jnp.where(live, new, old), (fed, H, H_new), last)
+            nxt = {p.name: postprocess(p, hint_logits[p.name], hard=False) for p in hint_probes}
+            return (H_new, nxt, last), (hint_logits, alpha, H_new, logits)
+
+        fed0 = {k: v[0] for k, v in truth.items()}
+        init = (jnp.zeros((n, s)), fed0, (fed0, jnp.zeros((n, s)), jnp.zeros((n, s))))
+        body = _skipping_padding(step, init, steps)
+        # the backward pass recomputes each step from its carry (jax.checkpoint, around the
+        # cond so that nothing the cond closes over is stacked per step) instead of storing
+        # every n x n x s intermediate: measured at table 4's settings on 2 CPU cores, the
+        # stored intermediates cost more in memory traffic than the recompute
+        body = jax.checkpoint(body)
+        (_, _, (fed_last, H_last, H_new_last)), (hint_logits, alpha, hidden, logits) = jax.lax.scan(
+            body, init, jnp.arange(max(1, T - 1))
+        )
+        feats = encode(fed_last)
+        h_last = jnp.concatenate([feats.V, H_last, H_new_last], axis=-1)
+        outputs = {p.name: self.decoders[p.name](h_last, feats.E, feats.g) for p in outs}
+        return Prediction(outputs, hint_logits, alpha, hidden, logits)
+
+
+def _skipping_padding(step, init, steps):
+    """``step`` as a scan body that skips steps t >= ``steps`` (zeros for their outputs);
+    ``step`` itself when ``steps`` is None. An unbatched predicate stays a real branch
+    under vmap: padding is not computed."""
+    if steps is None:
+        return step
+    ys = jax.eval_shape(step, init, 0)[1]
+
+    def skip(carry, t):
+        return carry, jax.tree.map(lambda y: jnp.zeros(y.shape, y.dtype), ys)
+
+    return lambda carry, t: jax.lax.cond(t < steps, step, skip, carry, t)
+
+
+def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
+    """Message-passing steps a batch (or a stack of batches) needs: its longest trace
+    minus one, at least 1."""
+    return jnp.maximum(jnp.max(length).astype(jnp.int32) - 1, 1)
+
+
+def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
+              steps: Int[Array, ""] | None = None, return_logits: bool = False) -> Prediction:
+    """``model`` on every graph of ``batch`` (vmapped over its batch axis), computing only
+    the steps the batch's longest trace needs (``steps``, by default ``batch_steps``)."""
+    steps = batch_steps(batch.length) if steps is None else steps
+    return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps,  # noqa: E741
+                                          return_logits=return_logits))(
+        batch.inputs, batch.hints, batch.length
+    )
