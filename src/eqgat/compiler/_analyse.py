@@ -51,6 +51,135 @@ class _Problems:
                              f"({len(self.items)} problem{'s' if len(self.items) > 1 else ''}):\n{lines}")
 
 
+def _flag(program: GraphProgram, spec: dict, fail: _Problems) -> tuple[str | None, str | None]:
+    """The one ``Flag`` component and the mask input that starts it (or None)."""
+    hidden = dict(program.hidden)
+    flags = [n for n, c in hidden.items() if isinstance(c, Flag)]
+    if len(flags) > 1:
+        fail(f"at most one Flag component is supported, got {flags}")
+    flag = flags[0] if flags else None
+    start = hidden[flag].start if flag else None
+    if start is not None:
+        p = spec.get(start)
+        if p is None or p.stage != Stage.INPUT or p.location != Location.NODE or p.type not in (Type.MASK, Type.MASK_ONE):
+            fail(f"Flag start {start!r} must be a node mask input of the spec")
+    if program.idx not in spec or spec[program.idx].location != Location.NODE:
+        fail(f"node id input {program.idx!r} is not a node input")
+    return flag, start
+
+
+def _flag_ref(term, scope: str, what: str, flag: str | None, fail: _Problems) -> bool:
+    """Whether the selection's ``what`` (mask, keep, incumbent) is given; it must be the
+    term ``scope.flag``."""
+    if term is None:
+        return False
+    if isinstance(term, tuple):
+        fail(f"{what}: a GraphProgram's {what} is one term like {scope}.{flag}, got {term}")
+        return True
+    try:
+        s, n = term.single()
+    except ValueError as err:
+        fail(f"{what}: {err}")
+        return True
+    if s != scope or n != flag:
+        fail(f"{what} must be {scope}.{flag}, got {term}")
+    return True
+
+
+def _expr(program: GraphProgram, spec: dict, fail: _Problems) -> tuple[list, list]:
+    """The selected expression's (component or 'idx', coeff) and (edge input, coeff) parts."""
+    sel, hidden = program.select, dict(program.hidden)
+    if sel.expr.scopes - {"other", "edge"}:
+        fail(f"expr may only use other.* and edge.*, got {sel.expr}")
+    expr_other, expr_edge = [], []
+    for name, c in sel.expr.refs("other"):
+        if name != "idx" and not isinstance(hidden.get(name), (Scalar, Pointer)):
+            fail(f"expr uses other.{name}, which is not a Scalar or Pointer component")
+        expr_other.append((name, c))
+    for name, c in sel.expr.refs("edge"):
+        p = spec.get(name)
+        if p is None or p.stage != Stage.INPUT or p.location != Location.EDGE or p.type != Type.SCALAR:
+            fail(f"edge.{name} is not an edge scalar input of {program.algorithm}")
+        expr_edge.append((name, c))
+    if any(c < 0 for _, c in expr_other + expr_edge):
+        fail(f"expr must be a non-negative combination (it is an attention feature >= 0), got {sel.expr}")
+    return expr_other, expr_edge
+
+
+def _update(name: str, comp, term, program: GraphProgram, mask: bool, fail: _Problems):
+    """One component's update as (component, kind, detail), or None when it cannot compile."""
+    hidden = dict(program.hidden)
+    if isinstance(comp, Flag):
+        if term.refs() != [(name, 1.0)] or term.scopes != {"other"}:
+            fail(f"flag {name} must be updated as other.{name}")
+        if not mask:
+            fail(f"flag {name} needs mask=other.{name} (it spreads from masked senders)")
+        return (name, "flag", ())
+    if term == program.select.expr and isinstance(comp, Scalar):
+        return (name, "expr", ())
+    try:
+        s, ref = term.single()
+    except ValueError as err:
+        fail(f"{name}: {err}")
+        return None
+    if s != "other":
+        fail(f"{name} must be set from other.*, got {term}")
+    if ref == "idx":
+        if not isinstance(comp, Pointer):
+            fail(f"other.idx can only set a Pointer ({name})")
+        return (name, "idx", ())
+    if type(hidden.get(ref)) is type(comp):
+        return (name, "copy", (ref,))
+    fail(f"{name} = other.{ref}: not a component of the same kind")
+    return None
+
+
+def _updates(program: GraphProgram, mask: bool, fail: _Problems) -> list:
+    """Every component's update (``_update``)."""
+    hidden = dict(program.hidden)
+    if set(program.update) != set(hidden):
+        fail(f"update must set every component {sorted(hidden)}, got {sorted(program.update)}")
+    found = [_update(name, comp, program.update[name], program, mask, fail)
+             for name, comp in hidden.items() if name in program.update]
+    return [u for u in found if u is not None]
+
+
+def _incumbent(program: GraphProgram, spec: dict, updates: list, fail: _Problems):
+    """For an ``incumbent`` selection: the edge mask input, the fed-back parent hint and
+    the parent pointer component."""
+    kinds = {k for _, k, _ in updates}
+    if "expr" not in kinds or "idx" not in kinds:
+        fail("incumbent needs a Scalar set to expr and a Pointer set to other.idx (the parent)")
+        return None, None, None
+    parent = next(n for n, k, _ in updates if k == "idx")
+    hints = [p for p, c in program.probes.items() if c == parent and spec.get(p) is not None and spec[p].stage == Stage.HINT]
+    if not hints:
+        fail(f"incumbent needs the parent pointer {parent!r} decoded as a hint "
+             "(fed back, it tells each receiver which sender is its parent)")
+    masks = [p.name for p in spec.values() if p.stage == Stage.INPUT and p.location == Location.EDGE and p.type == Type.MASK]
+    if not masks:
+        fail("incumbent needs an edge mask input (adjacency) in the spec to tell neighbours from non-edges")
+    return (masks[0] if masks else None), (hints[0] if hints else None), parent
+
+
+def _check_probes(program: GraphProgram, spec: dict, fail: _Problems) -> None:
+    """Every probe decodes a component of the right kind, and every hint and output is decoded."""
+    hidden = dict(program.hidden)
+    for probe, comp in program.probes.items():
+        if probe not in spec or spec[probe].stage == Stage.INPUT:
+            fail(f"{probe!r} is not a hint or output of {program.algorithm}")
+            continue
+        if comp not in hidden:
+            fail(f"probe {probe!r} decodes unknown component {comp!r}")
+            continue
+        want = {Flag: (Type.MASK,), Scalar: (Type.SCALAR,), Pointer: (Type.POINTER,)}[type(hidden[comp])]
+        if spec[probe].type not in want or spec[probe].location != Location.NODE:
+            fail(f"probe {probe!r} ({spec[probe].type}) cannot decode {type(hidden[comp]).__name__} {comp!r}")
+    missing = [p.name for p in spec.values() if p.stage != Stage.INPUT and p.name not in program.probes]
+    if missing:
+        fail(f"probes {missing} of the spec are not decoded by the program")
+
+
 def analyse(program: GraphProgram) -> Plan:
     """Stage 1: check ``program`` is compilable and classify its parts; every problem
     found is reported in one ``ValueError``."""
@@ -58,115 +187,19 @@ def analyse(program: GraphProgram) -> Plan:
         raise TypeError(f"analyse reads a GraphProgram; got {type(program).__name__} (a DepthFirst program is "
                         "compiled by eqgat.compiler.compile_program, which sends it to eqgat.compiler._dfs)")
     spec = {p.name: p for p in get_spec(program.algorithm)}
-    _fail = _Problems(program)
-    hidden = dict(program.hidden)
-    flags = [n for n, c in hidden.items() if isinstance(c, Flag)]
-    if len(flags) > 1:
-        _fail(f"at most one Flag component is supported, got {flags}")
-    flag = flags[0] if flags else None
-    start = hidden[flag].start if flag else None
-    if start is not None:
-        p = spec.get(start)
-        if p is None or p.stage != Stage.INPUT or p.location != Location.NODE or p.type not in (Type.MASK, Type.MASK_ONE):
-            _fail(f"Flag start {start!r} must be a node mask input of the spec")
-    if program.idx not in spec or spec[program.idx].location != Location.NODE:
-        _fail(f"node id input {program.idx!r} is not a node input")
-    sel = program.select
-
-    def flag_ref(term, scope, what):
-        if term is None:
-            return False
-        if isinstance(term, tuple):
-            _fail(f"{what}: a GraphProgram's {what} is one term like {scope}.{flag}, got {term}")
-            return True
-        try:
-            s, n = term.single()
-        except ValueError as err:
-            _fail(f"{what}: {err}")
-            return True
-        if s != scope or n != flag:
-            _fail(f"{what} must be {scope}.{flag}, got {term}")
-        return True
-
-    mask = flag_ref(sel.mask, "other", "mask")
-    keep = flag_ref(sel.keep, "self", "keep")
-    incumbent = flag_ref(sel.incumbent, "self", "incumbent")
+    fail = _Problems(program)
+    hidden, sel = dict(program.hidden), program.select
+    flag, start = _flag(program, spec, fail)
+    mask = _flag_ref(sel.mask, "other", "mask", flag, fail)
+    keep = _flag_ref(sel.keep, "self", "keep", flag, fail)
+    incumbent = _flag_ref(sel.incumbent, "self", "incumbent", flag, fail)
     if keep and incumbent:
-        _fail("keep and incumbent exclude each other")
-    if sel.expr.scopes - {"other", "edge"}:
-        _fail(f"expr may only use other.* and edge.*, got {sel.expr}")
-    expr_other, expr_edge = [], []
-    for name, c in sel.expr.refs("other"):
-        if name != "idx" and not isinstance(hidden.get(name), (Scalar, Pointer)):
-            _fail(f"expr uses other.{name}, which is not a Scalar or Pointer component")
-        expr_other.append((name, c))
-    for name, c in sel.expr.refs("edge"):
-        p = spec.get(name)
-        if p is None or p.stage != Stage.INPUT or p.location != Location.EDGE or p.type != Type.SCALAR:
-            _fail(f"edge.{name} is not an edge scalar input of {program.algorithm}")
-        expr_edge.append((name, c))
-    if any(c < 0 for _, c in expr_other + expr_edge):
-        _fail(f"expr must be a non-negative combination (it is an attention feature >= 0), got {sel.expr}")
-    if set(program.update) != set(hidden):
-        _fail(f"update must set every component {sorted(hidden)}, got {sorted(program.update)}")
-    updates = []
-    for name, comp in hidden.items():
-        term = program.update.get(name)
-        if term is None:
-            continue  # reported above
-        if isinstance(comp, Flag):
-            if term.refs() != [(name, 1.0)] or term.scopes != {"other"}:
-                _fail(f"flag {name} must be updated as other.{name}")
-            if not mask:
-                _fail(f"flag {name} needs mask=other.{name} (it spreads from masked senders)")
-            updates.append((name, "flag", ()))
-        elif term == sel.expr and isinstance(comp, Scalar):
-            updates.append((name, "expr", ()))
-        else:
-            try:
-                s, ref = term.single()
-            except ValueError as err:
-                _fail(f"{name}: {err}")
-                continue
-            if s != "other":
-                _fail(f"{name} must be set from other.*, got {term}")
-            if ref == "idx":
-                if not isinstance(comp, Pointer):
-                    _fail(f"other.idx can only set a Pointer ({name})")
-                updates.append((name, "idx", ()))
-            elif type(hidden.get(ref)) is type(comp):
-                updates.append((name, "copy", (ref,)))
-            else:
-                _fail(f"{name} = other.{ref}: not a component of the same kind")
-    adj = parent_hint = parent = None
-    kinds = {k for _, k, _ in updates}
-    if incumbent and ("expr" not in kinds or "idx" not in kinds):
-        _fail("incumbent needs a Scalar set to expr and a Pointer set to other.idx (the parent)")
-    elif incumbent:
-        parent = next(n for n, k, _ in updates if k == "idx")
-        hints = [p for p, c in program.probes.items() if c == parent and spec.get(p) is not None and spec[p].stage == Stage.HINT]
-        if not hints:
-            _fail(f"incumbent needs the parent pointer {parent!r} decoded as a hint "
-                  "(fed back, it tells each receiver which sender is its parent)")
-        parent_hint = hints[0] if hints else None
-        masks = [p.name for p in spec.values() if p.stage == Stage.INPUT and p.location == Location.EDGE and p.type == Type.MASK]
-        if not masks:
-            _fail("incumbent needs an edge mask input (adjacency) in the spec to tell neighbours from non-edges")
-        adj = masks[0] if masks else None
-    for probe, comp in program.probes.items():
-        if probe not in spec or spec[probe].stage == Stage.INPUT:
-            _fail(f"{probe!r} is not a hint or output of {program.algorithm}")
-            continue
-        if comp not in hidden:
-            _fail(f"probe {probe!r} decodes unknown component {comp!r}")
-            continue
-        want = {Flag: (Type.MASK,), Scalar: (Type.SCALAR,), Pointer: (Type.POINTER,)}[type(hidden[comp])]
-        if spec[probe].type not in want or spec[probe].location != Location.NODE:
-            _fail(f"probe {probe!r} ({spec[probe].type}) cannot decode {type(hidden[comp]).__name__} {comp!r}")
-    missing = [p.name for p in spec.values() if p.stage != Stage.INPUT and p.name not in program.probes]
-    if missing:
-        _fail(f"probes {missing} of the spec are not decoded by the program")
-    _fail.raise_any()
+        fail("keep and incumbent exclude each other")
+    expr_other, expr_edge = _expr(program, spec, fail)
+    updates = _updates(program, mask, fail)
+    adj, parent_hint, parent = _incumbent(program, spec, updates, fail) if incumbent else (None, None, None)
+    _check_probes(program, spec, fail)
+    fail.raise_any()
     use_edge_info = any(k == "expr" for _, k, _ in updates) and bool(expr_edge)
     # A pointer read from a sender must read "itself" while unset, also at step 0 when
     # H = 0: such pointers are stored as offsets x_i - π_i (split in +/- slots).
