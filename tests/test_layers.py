@@ -2,6 +2,7 @@
 functions), and the generic ``landscape`` core never imports eqgat."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,17 @@ def test_only_the_registry_and_the_compiler_backends_look_at_algorithm_names():
     # the check sees a comparison when there is one
     code = 'def f(algo):\n    match algo:\n        case "bfs": return algo == "dfs_light" or algo in ("dfs",)\n'
     assert len(_name_comparisons(code, "probe", names)) == 3
+
+
+def test_nothing_outside_a_package_imports_its_underscore_modules():
+    graph = import_graph()
+    private = lambda m: m.rpartition(".")[2].startswith("_") and not m.endswith(("__init__", "__main__"))  # noqa: E731
+    package = lambda module: module.rpartition(".")[0]  # noqa: E731
+    inside = lambda importer, module: importer == package(module) or importer.startswith(package(module) + ".")  # noqa: E731
+    bad = {m: sorted(t for t in targets if private(t) and not inside(m, t)) for m, targets in graph.items()}
+    assert {m: t for m, t in bad.items() if t} == {}
+    # tests, benchmarks and docs scripts: public names only
+    root = SRC.parent
+    pattern = re.compile(r"^\s*(?:from|import)\s+(eqgat[\w.]*\._[a-z]\w*)", re.M)
+    scripts = [p for d in ("tests", "benchmarks", "docs") for p in (root / d).rglob("*.py")]
+    assert {str(p.relative_to(root)): pattern.findall(p.read_text()) for p in scripts if pattern.findall(p.read_text())} == {}
