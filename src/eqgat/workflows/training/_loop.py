@@ -117,7 +117,7 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
                 progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0,
                 devices: int | None = None, workers: int = 0) -> TrainResult:
     """``train`` in this process."""
-    from ..data.batches import SeedBatches
+    from ...data.batches import SeedBatches
 
     cfg = resolve_init(cfg)
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
