@@ -24,7 +24,7 @@ import numpy as np
 
 from landscape import (SPANS, along_curve, barrier, connect, evaluate_surface, grid_axes, hessian_trace, interpolate,
                        hvp_rounding, line, pca_directions, plane, random_direction, spectral_density, top_eigenvalues)
-from landscape._curvature import RoundingWarning, _x64_available
+from landscape._curvature import RoundingWarning, _x64_available, resolved
 from landscape.plot import plot_compare, plot_curve, plot_surface
 
 from ._checkpoint import load
@@ -273,7 +273,7 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     ``out/spectral-density.png``, each with a rounding estimate of its Hessian-vector
     products (``landscape.top_eigenvalues`` etc., ``rounding="auto"``: a float64
     recomputation and the products' asymmetry for float32 models, the asymmetry alone in
-    float64) and whether it is resolved (rounding estimate < |value|). Keys:
+    float64) and whether it is resolved (rounding estimate < |value| / 2, ``landscape.resolved``). Keys:
     ``jax.random.key(seed)`` split four ways (eigenvalues, trace, density, the products'
     rounding). Eigenvalues are reported raw and times |θ|² (the second derivative along a
     direction as long as θ, the scale the filter-normalised surfaces are drawn at).
@@ -314,13 +314,13 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     report = {
         "algorithm": algorithm, "model": source, "precision": precision, "scale": scale,
         "rounding_method": rounding["method"], "hvp_relative_rounding": rounding["relative"],
-        "loss": loss, "loss_rounding": loss_err, "loss_resolved": loss_err < abs(loss),
+        "loss": loss, "loss_rounding": loss_err, "loss_resolved": resolved(loss, loss_err),
         "parameter_norm": norm, "parameter_norm_rounding": norm_err,
         "top_eigenvalues": eig.tolist(), "top_eigenvalues_rounding": eig_err.tolist(),
-        "top_eigenvalues_resolved": (eig_err < np.abs(eig)).tolist(),
+        "top_eigenvalues_resolved": resolved(eig, eig_err).tolist(),
         "top_eigenvalues_times_norm_squared": (eig * norm**2).tolist(),
         "top_eigenvalues_times_norm_squared_rounding": (eig_err * norm**2).tolist(),
-        "trace": trace, "trace_stderr": stderr, "trace_rounding": trace_err, "trace_resolved": trace_err < abs(trace),
+        "trace": trace, "trace_stderr": stderr, "trace_rounding": trace_err, "trace_resolved": resolved(trace, trace_err),
         "settings": {"top_k": top_k, "iters": iters, "samples": samples, "seed": seed, "x64": x64, "scale": scale,
                      "density": {"iters": density_iters, "runs": density_runs} if density else None,
                      "eval_batch": {**EVAL_BATCH, "seed": 0}, "versions": versions()},

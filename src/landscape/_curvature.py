@@ -14,7 +14,8 @@ precision; the Lanczos recurrences run in NumPy float64 on top of it, so the rec
 adds no float32 rounding of its own. The products themselves are only as good as the
 model's precision: at float32 weights of ~2^30 (compiled models) they can be pure
 rounding noise. Every estimate therefore comes with a rounding estimate (``return_error``)
-and a ``RoundingWarning`` when that estimate is as large as the number reported. Two
+and a ``RoundingWarning`` when that estimate is as large as the number reported (at least
+half of it: ``resolved``). Two
 estimates, combined by taking the larger:
 
 - ``"x64"``: a few products recomputed with the parameters, the direction and the loss in
@@ -99,7 +100,7 @@ class _Operator:
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         self.products += 1
-        out = np.asarray(self._hvp(v), np.float64)
+        out = np.array(self._hvp(v), np.float64)  # a writable copy (float64 models too)
         if not np.all(np.isfinite(out)):
             raise ValueError("the Hessian-vector product is not finite: the loss is not twice differentiable "
                              "(or overflows) at this model")
@@ -138,17 +139,19 @@ def _lanczos(op: _Operator, v0: np.ndarray, iters: int) -> tuple[np.ndarray, np.
     Q, W = np.zeros((m, op.size)), np.zeros((m, op.size))
     alpha, beta = np.zeros(m), np.zeros(max(m - 1, 0))
     q = v0 / np.linalg.norm(v0)
+    size = 0.0  # the largest ‖H·q‖ so far: the operator's scale, for the exhaustion test
     for j in range(m):
         Q[j] = q
         w = op(q)
         W[j] = w
+        size = max(size, float(np.linalg.norm(w)))
         alpha[j] = q @ w
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)  # full reorthogonalisation, twice for stability
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)
         if j == m - 1:
             break
         b = np.linalg.norm(w)
-        if b < 1e-10 * max(1.0, np.abs(alpha[: j + 1]).max()):  # an invariant subspace: exact
+        if b <= 1e-10 * size:  # an invariant subspace (relative to H's own scale, however small): exact
             return alpha[: j + 1], beta[:j], Q[: j + 1], W[: j + 1]
         beta[j] = b
         q = w / b
@@ -167,12 +170,29 @@ def _tridiagonal_eigh(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _start(key: PRNGKeyArray, size: int) -> np.ndarray:
-    return np.asarray(jax.random.normal(key, (size,)), np.float64)
+    return np.array(jax.random.normal(key, (size,)), np.float64)
+
+
+def resolved(value, error):
+    """Whether ``value`` is resolved: its rounding estimate ``error`` is below half its
+    magnitude (an estimate is an order of magnitude, so "as large as" starts at half).
+    Elementwise for arrays.
+
+    **Arguments:**
+
+    - `value`, `error`: numbers or arrays of one shape.
+
+    **Returns:**
+
+    ``error < |value| / 2`` (a bool, or a bool array).
+    """
+    out = np.asarray(error, float) < np.abs(np.asarray(value, float)) / 2
+    return bool(out) if out.ndim == 0 else out
 
 
 def _warn_unresolved(what: str, values, errors, method: str) -> None:
     values, errors = np.atleast_1d(np.asarray(values, float)), np.atleast_1d(np.asarray(errors, float))
-    bad = errors >= np.abs(values)
+    bad = ~resolved(values, errors)
     if bad.any():
         shown = ", ".join(f"{v:.3g} (rounding ~{e:.2g})" for v, e in zip(values[bad], errors[bad]))
         warnings.warn(f"{what}: {shown} - the rounding estimate ({method}) of the Hessian-vector products is as "
@@ -206,7 +226,7 @@ def top_eigenvalues(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, k:
     ``(k,)``), and their unit eigenvectors as pytrees shaped like the model's trainable
     leaves; with ``return_error``, ``(eigenvalues, vectors, errors)``, ``errors`` the
     rounding estimate of each eigenvalue (float64 ``(k,)``). Warns (``RoundingWarning``)
-    when an eigenvalue's estimate is as large as its magnitude.
+    when an eigenvalue is not ``resolved`` (estimate >= half its magnitude).
     """
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -257,7 +277,7 @@ def hessian_trace(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, key:
 
     ``(estimate, stderr)``, the standard error std / √samples; with ``return_error``,
     ``(estimate, stderr, rounding_error)``. Warns (``RoundingWarning``) when the rounding
-    estimate is as large as |estimate|.
+    estimate is not ``resolved`` (>= |estimate| / 2).
     """
     if samples < 2:
         raise ValueError(f"samples must be >= 2 for a standard error, got {samples}")
@@ -300,8 +320,8 @@ def spectral_density(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, k
 
     ``(grid, density)`` on ``points`` points spanning the spectrum ± 5σ; the density
     integrates to 1. With ``return_error``, ``(grid, density, rounding_error)``. Warns
-    (``RoundingWarning``) when the estimate is as large as the largest |node|: the whole
-    spectrum is rounding noise.
+    (``RoundingWarning``) when the largest |node| is not ``resolved``: the spectrum's
+    extent is rounding noise.
     """
     if runs < 1 or iters < 1:
         raise ValueError(f"runs and iters must be >= 1, got runs={runs}, iters={iters}")
@@ -347,12 +367,12 @@ def hvp_rounding(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, key: 
     A dict: ``method`` (what was used), ``x64_relative`` (max over v of
     ‖H·v − H₆₄·v‖ / ‖H₆₄·v‖, None without float64), ``asymmetry_relative``
     (‖A − Aᵀ‖_F / (√2‖A‖_F) for A_ij = v_i·(H v_j)), ``relative`` (the larger) and
-    ``resolved`` (``relative < 1``). Warns (``RoundingWarning``) when not resolved.
+    ``resolved`` (``relative < 1/2``). Warns (``RoundingWarning``) when not resolved.
     """
     if probes < 2:
         raise ValueError(f"probes must be >= 2, got {probes}")
     op = _Operator(loss_fn, model, rounding)
-    V = np.asarray(jax.random.normal(key, (probes, op.size)), np.float64)
+    V = np.array(jax.random.normal(key, (probes, op.size)), np.float64)
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     P = np.stack([op(v) for v in V])
     A = V @ P.T
@@ -368,4 +388,4 @@ def hvp_rounding(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, key: 
     relative = max(asym, x64 or 0.0)
     _warn_unresolved("hvp_rounding (relative error)", 1.0, relative, op.method)
     return {"method": op.method, "x64_relative": x64, "asymmetry_relative": asym, "relative": relative,
-            "resolved": relative < 1}
+            "resolved": resolved(1.0, relative)}

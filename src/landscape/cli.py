@@ -82,9 +82,12 @@ def cmd_trajectory(args) -> int:
 
 def _measured(value: float, err: float, resolved: bool | None = None) -> str:
     """``VALUE ± ERR (rounding estimate)``, or ``unresolved (rounding ~ERR)`` where the
-    rounding estimate is as large as the value: never a bare number."""
+    rounding estimate is as large as the value (at least half: ``landscape.resolved``):
+    never a bare number."""
     if resolved is None:
-        resolved = err < abs(value)
+        from ._curvature import resolved as is_resolved
+
+        resolved = is_resolved(value, err)
     return f"{value:.4g} ± {err:.2g} (rounding estimate)" if resolved else f"unresolved (rounding ~{err:.2g})"
 
 
