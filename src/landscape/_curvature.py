@@ -343,7 +343,7 @@ def spectral_density(loss_fn: Callable[[PyTree], jax.Array], model: PyTree, *, k
     nodes, weights = np.concatenate(nodes), np.concatenate(weights)
     _warn_unresolved("spectral_density (largest |node|)", np.abs(nodes).max(), err, op.method)
     span = float(nodes.max() - nodes.min())
-    sigma = sigma or max(0.01 * span, 1e-12 * max(1.0, float(np.abs(nodes).max())), 1e-30)
+    sigma = sigma or max(0.01 * span, 1e-12 * float(np.abs(nodes).max()), 1e-300)  # relative: tiny spectra too
     grid = np.linspace(nodes.min() - 5 * sigma, nodes.max() + 5 * sigma, points)
     density = (weights[None, :] * np.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2)).sum(1)
     density = density / (sigma * np.sqrt(2 * np.pi))
