@@ -2,6 +2,8 @@
 models, and their command lines."""
 
 import json
+import re
+import warnings
 
 import equinox as eqx
 import jax
@@ -105,15 +107,41 @@ def test_a_trained_curve_lowers_the_barrier_of_the_straight_line():
     assert two.bends == 2 and landscape.barrier(ring, two) < 0.1
 
 
-def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys):
+def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys, monkeypatch):
     from landscape.cli import main
 
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "h"
     assert main(["hessian", "--algo", "bfs", "--model", "compiled", "--top-k", "2", "--iters", "6", "--samples", "3",
-                 "--density", "--density-iters", "4", "--density-runs", "2", "--out", str(out)]) == 0
+                 "--density", "--density-iters", "4", "--density-runs", "2", "--out", "h"]) == 0
+    text = capsys.readouterr().out
     r = json.loads((out / "hessian.json").read_text())
     assert len(r["top_eigenvalues"]) == 2 and abs(r["top_eigenvalues"][0]) >= abs(r["top_eigenvalues"][1])
     assert (out / "spectral-density.png").exists()
+    # float32 at the compiled weights (~1e8): the products are rounding noise, and every
+    # curvature number says so; none is printed bare
+    assert r["precision"] == "float32" and r["rounding_method"] == "x64+asymmetry"
+    assert r["top_eigenvalues_resolved"] == [False, False] and r["trace_resolved"] is False
+    assert r["density"]["resolved"] is False
+    for key in ("loss", "top_eigenvalues", "trace"):
+        assert np.all(np.asarray(r[f"{key}_rounding"]) > 0)
+    assert text.count("eigenvalue unresolved (rounding ~") == 2 and "trace unresolved (rounding ~" in text
+    assert "spectral density: extent unresolved" in text
+    assert _bare_numbers(text) == [], _bare_numbers(text)
+    # paths as given (relative), never this machine's absolute ones
+    assert r["density"] == {**r["density"], "npz": "h/spectral-density.npz", "png": "h/spectral-density.png"}
+    assert str(tmp_path) not in (out / "hessian.json").read_text()
+    # in float64 the same model's curvature is resolved: numbers with their ± rounding
+    assert main(["hessian", "--algo", "bfs", "--top-k", "2", "--iters", "6", "--samples", "3", "--x64",
+                 "--out", "h64"]) == 0
+    text = capsys.readouterr().out
+    r = json.loads((tmp_path / "h64" / "hessian.json").read_text())
+    assert r["precision"] == "float64" and r["rounding_method"] == "asymmetry"
+    assert r["top_eigenvalues_resolved"] == [True, True] and r["trace_resolved"] is True
+    assert text.count("(rounding estimate)") >= 7 and "unresolved" not in text
+    assert _bare_numbers(text) == [], _bare_numbers(text)
+    assert main(["hessian", "--model", "init", "--scale", "2", "--out", "x"]) == 2
+    assert "--scale applies to --model compiled" in capsys.readouterr().err
     assert main(["hessian", "--model", "/nope.eqx", "--out", str(out)]) == 2
     assert "neither 'compiled', 'init'" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: k must be >= 1
@@ -125,3 +153,101 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys):
     other = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
     assert main(["connect", "--b", str(other), "--steps", "1", "--out", str(tmp_path / "d")]) == 2
     assert "different architectures" in capsys.readouterr().err
+
+
+# --- rounding estimates of the Hessian-vector products (issue 30) ---------------------------------------------------
+
+
+def _quadratic():
+    """½ Σ d_i w_i²: H = diag(d), well conditioned, weights of order 1."""
+    d = jnp.array([3.0, 1.0, -2.0, 0.5, 0.25])
+    return Point(jnp.array([0.1, -0.2, 0.3, 0.05, 1.0])), (lambda m: 0.5 * jnp.sum(d * m.w**2)), np.asarray(d)
+
+
+def _saturated_cross_entropy():
+    """A cross-entropy of ~1e-13 (exact margins of 30) at float32 weights of ~2^30: the
+    logits are differences of terms of ~1e9 whose float32 rounding (~1e2) is larger
+    than the margins, so float32 Hessian-vector products are rounding noise (as in the
+    compiled Bellman-Ford). The true Hessian is ~1e-13 x (|x|² ~ 1)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (4, 3, 8))
+    w = np.asarray(np.asarray(rng.uniform(1, 2, 8) * 2.0**30, np.float32), np.float64)
+    b = -(X @ w) + np.array([30.0, 0.0, 0.0])  # exact in float64; rounded when cast to float32
+
+    def ce(m):
+        logits = jnp.asarray(X, m.w.dtype) @ m.w + jnp.asarray(b, m.w.dtype)
+        return jnp.mean(jax.nn.logsumexp(logits, -1) - logits[:, 0])
+
+    return Point(jnp.asarray(w, jnp.float32)), ce
+
+
+def test_the_rounding_estimate_is_small_and_silent_on_a_well_conditioned_quadratic():
+    m, loss, d = _quadratic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", landscape.RoundingWarning)  # no warning: everything is resolved
+        eig, vecs, err = landscape.top_eigenvalues(loss, m, k=3, key=jax.random.key(0), iters=5, return_error=True)
+        estimate, stderr, trace_err = landscape.hessian_trace(loss, m, key=jax.random.key(1), samples=8,
+                                                               return_error=True)
+        grid, density, density_err = landscape.spectral_density(loss, m, key=jax.random.key(2), iters=5, runs=2,
+                                                                 return_error=True)
+        products = landscape.hvp_rounding(loss, m, key=jax.random.key(3))
+    np.testing.assert_allclose(eig, [3.0, -2.0, 1.0], rtol=1e-6)
+    assert len(vecs) == 3 and err.shape == (3,)
+    # an estimate is made (float32 against float64 differs by a few ulps), and it is small
+    assert np.all(err > 0) and np.all(err < 1e-5 * np.abs(eig)) and landscape.resolved(eig, err).all()
+    assert estimate == pytest.approx(d.sum(), rel=1e-6) and stderr == 0.0  # Rademacher probes: zᵀHz = tr H exactly
+    assert 0 <= trace_err < 1e-5 * abs(estimate) and 0 <= density_err < 1e-5 * 3.0  # exact here: diagonal, ±1 probes
+    assert products["method"] == "x64+asymmetry" and 0 < products["relative"] < 1e-5 and products["resolved"]
+    # the return types without return_error are unchanged
+    assert len(landscape.top_eigenvalues(loss, m, k=1, key=jax.random.key(0), iters=5)) == 2
+    assert len(landscape.hessian_trace(loss, m, key=jax.random.key(1), samples=2)) == 2
+    assert len(landscape.spectral_density(loss, m, key=jax.random.key(2), iters=3, runs=1)) == 2
+
+
+def test_float32_rounding_at_weights_of_2_30_is_reported_unresolved_with_a_warning():
+    m, loss = _saturated_cross_entropy()
+    with jax.enable_x64(True):  # the loss really is ~1e-13 at these (exactly cast) weights
+        assert float(loss(Point(jnp.asarray(np.asarray(m.w, np.float64))))) < 1e-11
+    assert float(loss(m)) > 1.0  # while float32 makes it > 1: rounding dominates
+    with pytest.warns(landscape.RoundingWarning, match="top_eigenvalues"):
+        eig, _, err = landscape.top_eigenvalues(loss, m, k=2, key=jax.random.key(0), iters=8, return_error=True)
+    assert np.all(np.abs(eig) > 1e-3)  # float32 claims curvature ~0.1 ...
+    assert not landscape.resolved(eig, err).any()  # ... which the float64 recomputation shows is noise
+    with pytest.warns(landscape.RoundingWarning, match="hessian_trace"):
+        estimate, _, trace_err = landscape.hessian_trace(loss, m, key=jax.random.key(1), samples=8, return_error=True)
+    assert not landscape.resolved(estimate, trace_err)
+    with pytest.warns(landscape.RoundingWarning, match="spectral_density"):
+        landscape.spectral_density(loss, m, key=jax.random.key(2), iters=8, runs=2, return_error=True)
+    with pytest.warns(landscape.RoundingWarning, match="hvp_rounding"):
+        products = landscape.hvp_rounding(loss, m, key=jax.random.key(3))
+    assert not products["resolved"] and products["x64_relative"] > 1
+    # the asymmetry alone misses this error (float32 computes the symmetric Hessian of a
+    # slightly different function): why "auto" adds the float64 recomputation
+    assert products["asymmetry_relative"] < 1e-3
+    # in float64 the same point's curvature is resolved, and tiny
+    with jax.enable_x64(True):
+        m64 = Point(jnp.asarray(np.asarray(m.w, np.float64)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", landscape.RoundingWarning)
+            eig64, _, err64 = landscape.top_eigenvalues(loss, m64, k=1, key=jax.random.key(0), iters=8,
+                                                        return_error=True)
+        with pytest.raises(ValueError, match="already float64"):
+            landscape.top_eigenvalues(loss, m64, k=1, key=jax.random.key(0), iters=8, rounding="x64")
+    assert abs(eig64[0]) < 1e-10 and landscape.resolved(eig64, err64).all()
+
+
+_NUMBER = re.compile(r"(?<![\w.=/-])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+
+
+def _bare_numbers(text: str) -> list[str]:
+    """The numbers in the hessian command's lines (not its 'results:' paths) that are
+    neither 'VALUE ± ERR', '± ERR' nor '~ERR'."""
+    bare = []
+    for line in text.splitlines():
+        if line.startswith("results:"):
+            continue
+        for m in _NUMBER.finditer(line):
+            before, after = line[: m.start()], line[m.end():]
+            if not (after.startswith(" ±") or before.endswith("± ") or before.endswith("~")):
+                bare.append(f"{m.group()!r} in {line!r}")
+    return bare

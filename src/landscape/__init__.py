@@ -24,6 +24,9 @@ from ._connect import along_curve as along_curve
 from ._connect import barrier as barrier
 from ._connect import connect as connect
 from ._connect import line as line
+from ._curvature import RoundingWarning as RoundingWarning
 from ._curvature import hessian_trace as hessian_trace
+from ._curvature import hvp_rounding as hvp_rounding
+from ._curvature import resolved as resolved
 from ._curvature import spectral_density as spectral_density
 from ._curvature import top_eigenvalues as top_eigenvalues

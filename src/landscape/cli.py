@@ -80,20 +80,50 @@ def cmd_trajectory(args) -> int:
     return 0
 
 
+def _measured(value: float, err: float, resolved: bool | None = None) -> str:
+    """``VALUE ± ERR (rounding estimate)``, or ``unresolved (rounding ~ERR)`` where the
+    rounding estimate is as large as the value (at least half: ``landscape.resolved``):
+    never a bare number."""
+    if resolved is None:
+        from ._curvature import resolved as is_resolved
+
+        resolved = is_resolved(value, err)
+    return f"{value:.4g} ± {err:.2g} (rounding estimate)" if resolved else f"unresolved (rounding ~{err:.2g})"
+
+
 def cmd_hessian(args) -> int:
+    import warnings
+
     from eqgat.workflows.landscapes import curvature
 
+    from ._curvature import RoundingWarning
+
     out = Path(args.out or f"out/hessian-{args.algo}-{Path(args.model).stem}")
-    r = curvature(args.model, args.algo, out, top_k=args.top_k, iters=args.iters, samples=args.samples,
-                  density=args.density, density_iters=args.density_iters, density_runs=args.density_runs,
-                  seed=args.seed)
+    with warnings.catch_warnings():  # each number below says itself whether it is resolved
+        warnings.simplefilter("ignore", RoundingWarning)
+        r = curvature(args.model, args.algo, out, top_k=args.top_k, iters=args.iters, samples=args.samples,
+                      density=args.density, density_iters=args.density_iters, density_runs=args.density_runs,
+                      seed=args.seed, x64=args.x64, scale=args.scale)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
-    print(f"{args.algo} {r['model']}: loss {r['loss']:.4g}, |θ| = {r['parameter_norm']:.4g}")
-    for lam, lam_n in zip(r["top_eigenvalues"], r["top_eigenvalues_times_norm_squared"]):
-        print(f"  eigenvalue {lam: .6g}   (× |θ|²: {lam_n:.4g})")
-    print(f"  trace {r['trace']:.6g} ± {r['trace_stderr']:.2g} (Hutchinson, {args.samples} probes)")
+    print(f"{args.algo} {r['model']} [{r['precision']}]: Hessian-vector products' rounding ({r['rounding_method']}) "
+          f"~{r['hvp_relative_rounding']:.2g} of their size")
+    print(f"  loss {_measured(r['loss'], r['loss_rounding'], r['loss_resolved'])}")
+    print(f"  |θ| {_measured(r['parameter_norm'], r['parameter_norm_rounding'])}")
+    for lam, err, ok, lam_n, err_n in zip(r["top_eigenvalues"], r["top_eigenvalues_rounding"],
+                                          r["top_eigenvalues_resolved"], r["top_eigenvalues_times_norm_squared"],
+                                          r["top_eigenvalues_times_norm_squared_rounding"]):
+        print(f"  eigenvalue {_measured(lam, err, ok)}   (× |θ|²: {_measured(lam_n, err_n, ok)})")
+    print(f"  trace {_measured(r['trace'], r['trace_rounding'], r['trace_resolved'])}; "
+          f"Hutchinson's standard error ± {r['trace_stderr']:.2g}")
+    if "density" in r:
+        d = r["density"]
+        print(f"  spectral density: extent {_measured(d['extent'], d['rounding'], d['resolved'])}")
+    if not (r["loss_resolved"] and all(r["top_eigenvalues_resolved"]) and r["trace_resolved"]
+            and r.get("density", {}).get("resolved", True)):
+        print("  unresolved: the rounding estimate is as large as the value, which is rounding noise, not curvature "
+              "(try --x64, or --scale for a compiled model)")
     print(f"results: {out / 'hessian.json'}" + (f", {r['density']['png']}" if "density" in r else ""))
     return 0
 
@@ -128,6 +158,10 @@ def add_curvature_commands(sub) -> None:
     p.add_argument("--density-iters", type=_positive, default=80, help="Lanczos steps per density run")
     p.add_argument("--density-runs", type=_positive, default=10, help="random starts of the density")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--x64", action="store_true",
+                   help="compute in float64 (jax.enable_x64) at the model's weights cast exactly to float64")
+    p.add_argument("--scale", type=float, default=None, metavar="S",
+                   help="with --model compiled: compile with the constants' scale S >= 1 (eqgat compile --scale)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", default=None, help="folder for hessian.json (and the density figure)")
     p.set_defaults(fn=cmd_hessian)
