@@ -1,10 +1,11 @@
-# Two entry points (see README): `make demo` installs and runs the main job,
-# `make test` installs and runs the test suite. Both need only Python 3.11 and pip.
+# Entry points (see README): `make demo` installs and runs the main job, `make test`
+# installs and runs the test suite, `make test-slow` the tests marked slow (which
+# `make test` deselects). All need only Python 3.11 and pip; .ci/run runs both test targets.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test figures clean
+.PHONY: install demo test test-slow figures clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +20,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest -n 2 -q
+
+test-slow: install
+	$(PY) -m pytest -m slow -n 2 -q
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -24,6 +24,13 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
+# Hypothesis (tests/test_properties.py) keeps no example database (``database=None``) but
+# caches the constants it reads from the source in ``.hypothesis/``: that goes to a
+# folder of this run's, removed at exit, as the JAX cache above.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="eqgat-tests-hypothesis-")
+    atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], ignore_errors=True)
+
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
