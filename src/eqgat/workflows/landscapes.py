@@ -259,9 +259,32 @@ def _curvature_model(model_spec: str, algorithm: str, scale: float | None) -> tu
         return resolve_model(model_spec, algorithm)
     if model_spec != "compiled":
         raise ValueError(f"--scale applies to --model compiled (it compiles at that scale), not {model_spec!r}")
-    from .compiler import CompileOptions
+    from ..compiler import CompileOptions
 
     return compile_algorithm(algorithm, options=CompileOptions(scale=scale)), f"compiled (scale {scale:g})"
+
+
+def _density_figure(out: Path, grid: np.ndarray, dens: np.ndarray, dens_err: float, dens_resolved: bool,
+                    what: str) -> dict:
+    """The spectral density saved (``.npz``) and drawn (``.png``, marked when unresolved);
+    returns what ``hessian.json`` records of it."""
+    import matplotlib.pyplot as plt
+
+    np.savez(out / "spectral-density.npz", grid=grid, density=dens)
+    largest = float(np.abs(grid).max())  # the spectrum ± 5σ: its largest |eigenvalue|, padded
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.semilogy(grid, np.maximum(dens, 1e-12))
+    if not dens_resolved:
+        ax.text(0.5, 0.5, f"UNRESOLVED: rounding ~{dens_err:.2g}\n>= the spectrum's extent", ha="center",
+                va="center", transform=ax.transAxes, color="red")
+    ax.set_xlabel("eigenvalue")
+    ax.set_ylabel("density")
+    ax.set_title(f"{what}: Hessian spectral density (SLQ), rounding ~{dens_err:.2g}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "spectral-density.png", dpi=130)
+    plt.close(fig)
+    return {"npz": str(out / "spectral-density.npz"), "png": str(out / "spectral-density.png"),
+            "extent": largest, "rounding": dens_err, "resolved": dens_resolved}
 
 
 def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, iters: int = 100, samples: int = 100,
@@ -328,24 +351,8 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     }
     out.mkdir(parents=True, exist_ok=True)
     if density:
-        import matplotlib.pyplot as plt
-
-        np.savez(out / "spectral-density.npz", grid=grid, density=dens)
-        largest = float(np.abs(grid).max())  # the spectrum ± 5σ: its largest |eigenvalue|, padded
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        ax.semilogy(grid, np.maximum(dens, 1e-12))
-        if not dens_resolved:
-            ax.text(0.5, 0.5, f"UNRESOLVED: rounding ~{dens_err:.2g}\n>= the spectrum's extent", ha="center",
-                    va="center", transform=ax.transAxes, color="red")
-        ax.set_xlabel("eigenvalue")
-        ax.set_ylabel("density")
-        ax.set_title(f"{algorithm} {source} ({precision}): Hessian spectral density (SLQ), rounding ~{dens_err:.2g}",
-                     fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "spectral-density.png", dpi=130)
-        plt.close(fig)
-        report["density"] = {"npz": str(out / "spectral-density.npz"), "png": str(out / "spectral-density.png"),
-                             "extent": largest, "rounding": dens_err, "resolved": dens_resolved}
+        report["density"] = _density_figure(out, grid, dens, dens_err, dens_resolved,
+                                            f"{algorithm} {source} ({precision})")
     (out / "hessian.json").write_text(json.dumps(report, indent=2))
     return report
 
