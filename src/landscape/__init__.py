@@ -30,3 +30,4 @@ from ._curvature import hvp_rounding as hvp_rounding
 from ._curvature import resolved as resolved
 from ._curvature import spectral_density as spectral_density
 from ._curvature import top_eigenvalues as top_eigenvalues
+from ._curvature import x64_available as x64_available

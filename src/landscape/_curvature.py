@@ -63,7 +63,7 @@ def _hvp(loss_fn: Callable[[PyTree], jax.Array], params: PyTree, static: PyTree,
     return ravel_pytree(jax.jvp(jax.grad(f), (params,), (v,))[1])[0]
 
 
-def _x64_available() -> bool:
+def x64_available() -> bool:
     """Whether ``jax.enable_x64(True)`` gives float64 arrays here."""
     if not hasattr(jax, "enable_x64"):
         return False
@@ -93,9 +93,9 @@ class _Operator:
         if rounding == "x64" and not below64:
             raise ValueError("rounding='x64': the model is already float64, there is no higher precision to "
                              "recompute in; use rounding='asymmetry'")
-        if rounding == "x64" and not _x64_available():
+        if rounding == "x64" and not x64_available():
             raise ValueError("rounding='x64': float64 is not available here (jax.enable_x64)")
-        self.x64 = rounding in ("auto", "x64") and below64 and _x64_available()
+        self.x64 = rounding in ("auto", "x64") and below64 and x64_available()
         self.method = "x64+asymmetry" if self.x64 else "asymmetry"
 
     def __call__(self, v: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 
 from landscape import (SPANS, along_curve, barrier, connect, evaluate_surface, grid_axes, hessian_trace, interpolate,
                        hvp_rounding, line, pca_directions, plane, random_direction, spectral_density, top_eigenvalues)
-from landscape._curvature import RoundingWarning, _x64_available, resolved
+from landscape import RoundingWarning, resolved, x64_available
 from landscape.plot import plot_compare, plot_curve, plot_surface
 
 from ..nn import load
@@ -234,7 +234,7 @@ def _loss_rounding(loss_fn, model: Model, value: float, *, key) -> float:
     random sign patterns)."""
     params, static = eqx.partition(model, eqx.is_inexact_array)
     leaves = jax.tree.leaves(params)
-    if leaves and all(np.dtype(x.dtype).itemsize < 8 for x in leaves) and _x64_available():
+    if leaves and all(np.dtype(x.dtype).itemsize < 8 for x in leaves) and x64_available():
         with jax.enable_x64(True):
             return abs(value - float(loss_fn(_as_float64(model))))
     out = 0.0
@@ -308,7 +308,7 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
 
     if top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
-    if x64 and not _x64_available():
+    if x64 and not x64_available():
         raise ValueError("--x64: float64 is not available here (jax.enable_x64)")
     model, source = _curvature_model(model_spec, algorithm, scale)
     loss_fn = loss_on_eval_batch(algorithm)
