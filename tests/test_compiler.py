@@ -123,14 +123,14 @@ def test_compiled_model_is_an_ordinary_pytree(tmp_path):
     model = eqgat.compile_program(programs.bfs, 4)
     path = eqgat.save(tmp_path / "bfs.eqx", model, source="compiled")
     loaded = eqgat.load(path)
-    for a, b in zip(jax.tree.leaves(model), jax.tree.leaves(loaded)):
+    for a, b in zip(jax.tree.leaves(model), jax.tree.leaves(loaded), strict=True):
         np.testing.assert_array_equal(a, b)
     batch = data.Sampler("bfs", 12, 32, seed=3, random_pos=False, p=(0.3,)).next()
     scores = []
     for scale in (0.0, 0.1, 1.0):
         leaves, tree = jax.tree.flatten(eqx.filter(model, eqx.is_inexact_array))
         keys = jax.random.split(jax.random.key(0), len(leaves))
-        noisy = [x + scale * jnp.abs(x).mean() * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)]
+        noisy = [x + scale * jnp.abs(x).mean() * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys, strict=True)]
         perturbed = eqx.combine(jax.tree.unflatten(tree, noisy), model)
         scores.append(output_score(perturbed, predict(perturbed, batch), batch))
     assert scores[0] == 1.0 and scores[0] > scores[2] and scores[1] >= scores[2]

@@ -32,11 +32,11 @@ def test_seed_axis_training_equals_separate_single_seed_runs():
         # gradient (a bias that shifts every logit of a softmax, e.g. ω's) into up to an
         # lr-sized step, so a parameter may differ by at most steps·lr
         bound = SMALL["steps"] * TrainConfig().lr
-        for a, b in zip(_params(unstack(both.models, k)), _params(unstack(alone[k].models, 0))):
+        for a, b in zip(_params(unstack(both.models, k)), _params(unstack(alone[k].models, 0)), strict=True):
             np.testing.assert_allclose(a, b, atol=bound)
         np.testing.assert_allclose(both.losses[:, k], alone[k].losses[:, 0], rtol=1e-4)
     # and the two seeds really are different runs
-    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(_params(unstack(both.models, 0)), _params(unstack(both.models, 1))))
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(_params(unstack(both.models, 0)), _params(unstack(both.models, 1)), strict=True))
     assert diff > 0.1
 
 
@@ -77,7 +77,7 @@ def test_checkpoint_round_trip_and_evaluate(tmp_path):
     res = train(TrainConfig(**SMALL, seeds=2), test=False, progress=False, out=tmp_path / "run")
     for k in range(2):
         loaded = eqgat.load(tmp_path / "run" / f"seed{k}.eqx")
-        for a, b in zip(_params(unstack(res.models, k)), _params(loaded)):
+        for a, b in zip(_params(unstack(res.models, k)), _params(loaded), strict=True):
             np.testing.assert_array_equal(a, b)
     meta = json.loads((tmp_path / "run" / "seed1.eqx.json").read_text())
     assert meta["info"]["train_config"]["model"]["hidden_size"] == 8 and meta["info"]["seed"] == 1
@@ -255,7 +255,7 @@ def test_test_length_and_non_finite_steps(tmp_path):
     assert res.skipped == [3]
     start = eqgat.Model(cfg.model, key=eqgat.workflows.training.model_key(0))
     for a, b in zip(jax.tree.leaves(eqx.filter(res.models, eqx.is_inexact_array)),
-                    jax.tree.leaves(eqx.filter(start, eqx.is_inexact_array))):
+                    jax.tree.leaves(eqx.filter(start, eqx.is_inexact_array)), strict=True):
         np.testing.assert_array_equal(a[0], b)
 
 
