@@ -118,6 +118,10 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys, monkeyp
     r = json.loads((out / "hessian.json").read_text())
     assert len(r["top_eigenvalues"]) == 2 and abs(r["top_eigenvalues"][0]) >= abs(r["top_eigenvalues"][1])
     assert (out / "spectral-density.png").exists()
+    saved = np.load(out / "spectral-density.npz")  # the figure's data: a density over the grid, whose extent is recorded
+    assert saved["grid"].shape == saved["density"].shape and np.all(np.isfinite(saved["density"]))
+    assert np.all(saved["density"] >= 0) and abs(np.trapezoid(saved["density"], saved["grid"]) - 1.0) < 1e-3
+    assert r["density"]["extent"] == pytest.approx(float(np.abs(saved["grid"]).max()))
     # float32 at the compiled weights (~1e8): the products are rounding noise, and every
     # curvature number says so; none is printed bare
     assert r["precision"] == "float32" and r["rounding_method"] == "x64+asymmetry"

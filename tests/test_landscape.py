@@ -195,6 +195,12 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     meta = json.loads((run / "trajectory-seed4.npz.json").read_text())
     assert meta["directions"].startswith("PCA of 4 snapshots") and meta["normalization"].startswith("none")
     assert (run / "trajectory-seed4.png").exists()
+    # the figure's data: a 5x5 surface centred on the final model
+    from eqgat.workflows.landscapes import landscape_batch
+
+    data, _ = landscape.load_surface(run / "trajectory-seed4.npz")
+    assert data["value_loss"].shape == (5, 5) and np.all(np.isfinite(data["value_loss"]))
+    np.testing.assert_allclose(data["value_loss"][2, 2], float(eqgat.loss(final, landscape_batch("bfs"))), rtol=1e-4)
     assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 2  # never silently overwritten
     with pytest.raises(ValueError, match="seed 9 is not in"):
         load_trajectory(run, 9)
