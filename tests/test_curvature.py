@@ -118,6 +118,10 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys, monkeyp
     r = json.loads((out / "hessian.json").read_text())
     assert len(r["top_eigenvalues"]) == 2 and abs(r["top_eigenvalues"][0]) >= abs(r["top_eigenvalues"][1])
     assert (out / "spectral-density.png").exists()
+    saved = np.load(out / "spectral-density.npz")  # the figure's data: a density over the grid, whose extent is recorded
+    assert saved["grid"].shape == saved["density"].shape and np.all(np.isfinite(saved["density"]))
+    assert np.all(saved["density"] >= 0) and abs(np.trapezoid(saved["density"], saved["grid"]) - 1.0) < 1e-3
+    assert r["density"]["extent"] == pytest.approx(float(np.abs(saved["grid"]).max()))
     # float32 at the compiled weights (~1e8): the products are rounding noise, and every
     # curvature number says so; none is printed bare
     assert r["precision"] == "float32" and r["rounding_method"] == "x64+asymmetry"
@@ -149,7 +153,28 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys, monkeyp
     assert main(["connect", "--algo", "bfs", "--a", "compiled", "--b", "init", "--steps", "2", "--points", "5",
                  "--out", str(tmp_path / "c")]) == 0
     c = json.loads((tmp_path / "c" / "connect.json").read_text())
-    assert c["barrier_line"] >= 0 and len(c["loss_curve"]) == 5 and (tmp_path / "c" / "connect.png").exists()
+    assert (tmp_path / "c" / "connect.png").exists() and c["t"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    # two steps promise no lower barrier than the line's; what connect does promise: the
+    # curve (and the line) start and end at the two models' own losses, computed here
+    # with eqgat.loss on the evaluation batch, and each barrier is the path's maximum
+    # above its higher end
+    from eqgat.workflows.landscapes import landscape_batch
+
+    batch = landscape_batch("bfs")
+    compiled = eqgat.compile_algorithm("bfs")
+    init = eqgat.Model(compiled.config, key=jax.random.key(0))  # --b init: key = --seed (0)
+    ends = [float(eqgat.loss(m, batch)) for m in (compiled, init)]
+    for losses in (c["loss_line"], c["loss_curve"]):
+        assert len(losses) == 5 and np.all(np.isfinite(losses))
+        np.testing.assert_allclose([losses[0], losses[-1]], ends, rtol=1e-5, atol=1e-7)
+    for key, losses in (("barrier_line", c["loss_line"]), ("barrier_curve", c["loss_curve"])):
+        assert c[key] == pytest.approx(max(losses) - max(losses[0], losses[-1]), rel=1e-9, abs=1e-12), key
+    # the saved midpoint is the curve's model at t = 0.5, and the line's midpoint the average of the weights
+    mid = eqgat.load(tmp_path / "c" / "curve-mid.eqx")
+    np.testing.assert_allclose(float(eqgat.loss(mid, batch)), c["loss_curve"][2], rtol=1e-4, atol=1e-6)
+    p0, static = eqx.partition(compiled, eqx.is_inexact_array)
+    half = eqx.combine(jax.tree.map(lambda x, y: 0.5 * x + 0.5 * y, p0, eqx.filter(init, eqx.is_inexact_array)), static)
+    np.testing.assert_allclose(float(eqgat.loss(half, batch)), c["loss_line"][2], rtol=1e-4, atol=1e-6)
     other = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
     assert main(["connect", "--b", str(other), "--steps", "1", "--out", str(tmp_path / "d")]) == 2
     assert "different architectures" in capsys.readouterr().err

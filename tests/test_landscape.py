@@ -1,10 +1,14 @@
 """landscape on any Equinox pytree: filter normalisation, surfaces, resumability, CLI errors."""
 
 import json
+import os
+import subprocess
+import sys
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jaxtyping
 import numpy as np
 import pytest
 
@@ -33,8 +37,17 @@ def test_each_filter_of_a_direction_has_its_filters_norm():
     assert np.all(np.asarray(d.lin.bias) == 0) and np.all(np.asarray(d.scale) == 0)  # 1-D leaves zeroed
     d2 = landscape.random_direction(model, jax.random.key(1), bias="normalize")
     np.testing.assert_allclose(np.linalg.norm(d2.scale), np.linalg.norm(model.scale), rtol=1e-5)
-    with pytest.raises(Exception, match="bias"):  # ValueError, or the type checker's error in tests
+    # under pytest (--jaxtyping-packages) the type checker refuses the value first ...
+    with pytest.raises(jaxtyping.TypeCheckError, match="parameter 'bias'"):
         landscape.random_direction(model, jax.random.key(1), bias="ignore")
+    # ... and without it, the function itself: a ValueError naming the two choices
+    code = ("import jax, equinox as eqx, landscape\n"
+            "try:\n    landscape.random_direction(eqx.nn.Linear(3, 4, key=jax.random.key(0)), jax.random.key(1), bias='ignore')\n"
+            "except ValueError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert "bias must be 'zero' or 'normalize', got 'ignore'" in done.stdout
 
 
 def test_filter_axis_of_eqgat_weights_is_the_output_axis():
@@ -83,8 +96,9 @@ def test_surface_at_origin_equals_the_models_loss_and_every_point_its_own(algo, 
     for i, ai in enumerate(a):
         for j, bj in enumerate(b):
             moved = jax.tree.map(lambda x, u, v: x + ai * u + bj * v, params, d1, d2)
-            np.testing.assert_allclose(grid["loss"][i, j], float(one(eqx.combine(moved, static))["loss"]), rtol=1e-4,
-                                       equal_nan=True)
+            want = float(one(eqx.combine(moved, static))["loss"])
+            assert np.isfinite(grid["loss"][i, j]) and np.isfinite(want), (i, j)  # no point overflows here
+            np.testing.assert_allclose(grid["loss"][i, j], want, rtol=1e-4)
 
 
 def test_resume_after_interruption_gives_the_same_file(tmp_path):
@@ -181,6 +195,12 @@ def test_trajectory_command_draws_a_training_path_in_its_pca_plane(tmp_path):
     meta = json.loads((run / "trajectory-seed4.npz.json").read_text())
     assert meta["directions"].startswith("PCA of 4 snapshots") and meta["normalization"].startswith("none")
     assert (run / "trajectory-seed4.png").exists()
+    # the figure's data: a 5x5 surface centred on the final model
+    from eqgat.workflows.landscapes import landscape_batch
+
+    data, _ = landscape.load_surface(run / "trajectory-seed4.npz")
+    assert data["value_loss"].shape == (5, 5) and np.all(np.isfinite(data["value_loss"]))
+    np.testing.assert_allclose(data["value_loss"][2, 2], float(eqgat.loss(final, landscape_batch("bfs"))), rtol=1e-4)
     assert main(["trajectory", "--run", str(run), "--seed", "4", "--grid", "5"]) == 2  # never silently overwritten
     with pytest.raises(ValueError, match="seed 9 is not in"):
         load_trajectory(run, 9)
@@ -237,7 +257,16 @@ def test_cli_show_plot_compare_success_and_failure(tmp_path, capsys):
     assert "needs hidden size >= 4" in capsys.readouterr().err
     out = tmp_path / "plot.png"
     assert landscape_main(["plot", "--algo", "bellman_ford", "--grid", "3", "--out", str(out)]) == 0
-    assert out.exists() and landscape.load_surface(out.with_suffix(".npz"))[0]["value_loss"].shape == (3, 3)
+    assert out.exists()
+    data, meta = landscape.load_surface(out.with_suffix(".npz"))
+    assert data["value_loss"].shape == (3, 3) and meta["model"] == "compiled" and meta["span_name"] == "general"
+    from eqgat.workflows.landscapes import landscape_batch
+
+    # the figure's data: the centre of the grid is the compiled model itself
+    bf = eqgat.compile_algorithm("bellman_ford")
+    np.testing.assert_allclose(data["value_loss"][1, 1], float(eqgat.loss(bf, landscape_batch("bellman_ford"))),
+                               rtol=1e-5, atol=1e-7)
+    assert data["value_score"][1, 1] == 1.0
     assert landscape_main(["plot", "--algo", "bellman_ford", "--grid", "3", "--out", str(out)]) == 2  # never overwritten
     assert "error: " in capsys.readouterr().err
     learned = eqgat.save(tmp_path / "other.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
@@ -247,5 +276,17 @@ def test_cli_show_plot_compare_success_and_failure(tmp_path, capsys):
     assert landscape_main(["compare", "--algo", "bfs", "--steps", "1", "--grid", "3", "--out", str(tmp_path / "ok")]) == 0
     assert {p.name for p in (tmp_path / "ok").glob("*.png")} >= {"compare-bfs.png", "plane-bfs.png"}
     scores = json.loads((tmp_path / "ok" / "compare.json").read_text())["test"]
-    assert scores["compiled"] == 1.0 and 0.0 <= scores["learned"] <= 1.0
+    # the learned model's score, recomputed on the CLRS-30 test split compare scores on
+    from eqgat.data import evaluation_batch
+
+    learned_model = eqgat.load(tmp_path / "ok" / "learned" / "seed0.eqx")
+    assert scores["compiled"] == 1.0
+    assert scores["learned"] == pytest.approx(eqgat.score(learned_model, evaluation_batch("bfs", "test")), abs=1e-9)
+    # the figures' data: each surface's centre is its own model, on the surfaces' batch
+    batch = landscape_batch("bfs")
+    for name, model in (("compiled", eqgat.compile_algorithm("bfs")), ("learned", learned_model)):
+        for span in ("general", "local"):
+            d, m = landscape.load_surface(tmp_path / "ok" / f"{name}-{span}.npz")
+            assert d["value_loss"].shape == (3, 3) and m["span_name"] == span
+            np.testing.assert_allclose(d["value_loss"][1, 1], float(eqgat.loss(model, batch)), rtol=1e-4, atol=1e-6)
     assert "learned" in capsys.readouterr().out
