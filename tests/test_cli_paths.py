@@ -116,3 +116,72 @@ def test_interpolate_equals_the_metrics_at_interpolated_weights():
         np.testing.assert_allclose(got["first"][i], y[0], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="interpolation needs two models of the same architecture"):
         landscape.interpolate(m0, eqx.nn.Linear(2, 2, key=jax.random.key(0)), metrics, ts)
+
+
+def _centre(path) -> dict:
+    """The metrics at the centre of a saved 3 x 3 surface."""
+    s = landscape.load(path)
+    return {k: float(v[1, 1]) for k, v in s.metrics.items()}
+
+
+def test_landscape_plot_models_metric_force_and_resume(tmp_path, monkeypatch, capsys):
+    import functools
+
+    import eqgat.workflows.landscapes as landscapes
+    from landscape.cli import main
+
+    batch = landscapes.landscape_batch("bfs")
+    base = ["plot", "--algo", "bfs", "--grid", "3", "--chunk", "4", "--span=-0.001:0.001"]
+    # --model init: a fresh model of the compiled architecture from key --seed, at the centre
+    out = tmp_path / "init.png"
+    assert main(base + ["--model", "init", "--seed", "1", "--out", str(out)]) == 0
+    fresh = eqgat.Model(eqgat.compile_algorithm("bfs").config, key=jax.random.key(1))
+    assert _centre(out.with_suffix(".npz"))["loss"] == pytest.approx(float(eqgat.loss(fresh, batch)), rel=1e-5)
+    # --model PATH: that checkpoint
+    ckpt = eqgat.save(tmp_path / "m.eqx", fresh)
+    assert main(base + ["--model", str(ckpt), "--seed", "1", "--out", str(tmp_path / "path.png")]) == 0
+    np.testing.assert_array_equal(landscape.load(tmp_path / "path.npz").metrics["loss"],
+                                  landscape.load(out.with_suffix(".npz")).metrics["loss"])
+    assert main(base + ["--model", str(tmp_path / "none.eqx"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "neither 'compiled', 'init' nor an existing checkpoint" in capsys.readouterr().err
+    # an existing surface is never overwritten without --force; --metric score draws the score
+    assert main(base + ["--model", "init", "--seed", "1", "--out", str(out)]) == 2
+    assert "exists; pass force=True (--force)" in capsys.readouterr().err
+    drawn = []
+    monkeypatch.setattr(landscapes, "plot_surface", lambda npz, png, metric: drawn.append(metric) or png)
+    assert main(base + ["--model", "compiled", "--metric", "score", "--force", "--out", str(out)]) == 0
+    assert drawn == ["score"] and _centre(out.with_suffix(".npz"))["score"] == 1.0  # the compiled model is exact
+    # an interrupted surface (one chunk of three) resumes with --resume to the uninterrupted one
+    part = tmp_path / "part.png"
+    monkeypatch.setattr(landscapes, "evaluate_surface", functools.partial(landscape.evaluate_surface, stop_after=1))
+    main(base + ["--out", str(part)])
+    monkeypatch.undo()
+    assert not part.with_suffix(".npz").exists()
+    assert main(base + ["--out", str(part)]) == 2
+    assert "holds an interrupted run; pass resume=True (--resume)" in capsys.readouterr().err
+    assert main(base + ["--resume", "--out", str(part)]) == 0
+    assert main(base + ["--out", str(tmp_path / "whole.png")]) == 0
+    np.testing.assert_array_equal(landscape.load(part.with_suffix(".npz")).metrics["loss"],
+                                  landscape.load(tmp_path / "whole.npz").metrics["loss"])
+
+
+def test_landscape_stability_command(tmp_path, capsys):
+    import json
+
+    from landscape.cli import main
+
+    out = tmp_path / "stab"
+    argv = ["stability", "--algo", "bfs", "--runs", "1", "--steps", "1", "--train-lengths", "5", "--batch-size", "2",
+            "--test-length", "5", "--out", str(out)]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    saved = json.loads((out / "stability.json").read_text())
+    assert len(saved["runs"]) == 1 and saved["config"]["steps"] == 1 and saved["config"]["train_lengths"] == [5]
+    assert f"test {100 * saved['runs'][0]['test_score']:.2f}" in said
+    # the same folder under another setting: refused, naming it
+    assert main([*argv[:6], "2", *argv[7:]]) == 2
+    assert "steps: 1 there, 2 now" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # dfs has no graph program to compile
+        main(["stability", "--algo", "dfs", "--out", str(out)])
+    assert main(argv[:-2] + ["--noise", "-1", "--out", str(tmp_path / "neg")]) == 2
+    assert "noise" in capsys.readouterr().err

@@ -125,15 +125,31 @@ def test_compile_cli_writes_max_nodes_and_minimal_size(tmp_path, capsys):
         main(["compile", "--algo", "bfs", "--max-nodes", "0", "--out", str(out)])
 
 
-def test_compiled_checkpoints_keep_their_layout_for_show(tmp_path, capsys):
+def test_compiled_checkpoints_keep_their_layout_for_show(tmp_path, capsys, monkeypatch):
     from eqgat.compiler import Layout, compile_stages
 
     out = tmp_path / "bf.eqx"
     assert main(["compile", "--algo", "bellman_ford", "--hidden-size", "8", "--out", str(out)]) == 0
     stored = Layout.from_dict(json.loads((tmp_path / "bf.eqx.json").read_text())["info"]["layout"])
     assert stored == compile_stages(programs.bellman_ford, 8).layout  # typed directions round-trip
+    import eqgat.workflows.show as show
+
+    drawn = []
+    heat = show._heat
+    monkeypatch.setattr(show, "_heat", lambda ax, W, rows, cols, title: drawn.append((title, rows, cols, np.asarray(W)))
+                        or heat(ax, W, rows, cols, title))
     assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "bf.png")]) == 0
     assert (tmp_path / "bf.png").exists() and (tmp_path / "bf-aux.png").exists()
+    # what is drawn: the checkpoint's weights at the stored layout's named rows and columns
+    panels = {title: (rows, cols, W) for title, rows, cols, W in drawn}
+    model = eqgat.load(out)
+    rows, cols, W = panels["W_val (values ν)"]
+    assert rows == [f"H:{h}" for h in stored.H] and cols == [f"V:{v}" for v in stored.V] + rows
+    H_rows = list(stored.H_rows)
+    C = [stored.v(str(v)) for v in stored.V] + [8 + r for r in H_rows]
+    np.testing.assert_array_equal(W, np.asarray(model.processor.W_val.weight)[H_rows][:, C])
+    assert panels["ω (attention heads)"][0] == ["ω head 0"] and np.abs(panels["ω (attention heads)"][2]).max() > 0
+    assert any(title.startswith("decoder") or "pi" in title for title in panels)  # the aux figure's probes
     trained = eqgat.save(tmp_path / "t.eqx", eqgat.Model(eqgat.ModelConfig("bfs", 8), key=jax.random.key(0)))
     assert main(["show", "--checkpoint", str(trained), "--out", str(tmp_path / "t.png")]) == 2
     assert "has no compiler layout" in capsys.readouterr().err
