@@ -188,7 +188,7 @@ def test_a_broken_program_lists_every_problem():
         compile_program(programs.dfs_light, scale=2, x64=True)
 
 
-def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys):
+def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys, monkeypatch):
     from eqgat import load
     from eqgat.cli import main
 
@@ -197,8 +197,17 @@ def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys):
     assert "exact on graphs of up to 16 nodes" in capsys.readouterr().out
     saved = load(out)
     assert saved.config.full_attention and saved.config.nb_heads == 4
+    import eqgat.workflows.show as show
+
+    drawn = {}
+    heat = show._heat
+    monkeypatch.setattr(show, "_heat", lambda ax, W, rows, cols, title: drawn.setdefault(title, np.asarray(W))
+                        is not None and heat(ax, W, rows, cols, title))
     assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
     assert (tmp_path / "w-aux.png").exists()
+    # the aux figure draws the checkpoint's probes: the pointer decoder's eq.-31 weights
+    np.testing.assert_array_equal(drawn["pi W3 (eq. 31)"], np.asarray(saved.decoders["pi"].W3.weight)[:, :3])
+    assert drawn["pi W3 (eq. 31)"].any()
     assert main(["compile", "--algo", "dfs_light", "--scale", "2", "--out", str(tmp_path / "x.eqx")]) == 2
     assert "own constants" in capsys.readouterr().err
 

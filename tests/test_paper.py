@@ -66,7 +66,7 @@ def test_paper_alpha_is_the_self_default():
         assert not np.array_equal(a_general[1], a_paper[1])
 
 
-def test_paper_mechanism_bad_input_is_a_clear_error(tmp_path, capsys):
+def test_paper_mechanism_bad_input_is_a_clear_error(tmp_path, capsys, monkeypatch):
     from eqgat.cli import main
 
     assert main(["compile", "--algo", "bfs", "--mechanism", "paper", "--out", str(tmp_path / "x.eqx")]) == 2
@@ -89,8 +89,19 @@ def test_paper_mechanism_bad_input_is_a_clear_error(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", str(out), "--length", "16"]) == 0
     assert "score 100.00%" in capsys.readouterr().out  # the compiled model is exact at its own size
     assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
+    import eqgat.workflows.show as show
+
+    drawn = {}
+    heat = show._heat
+    monkeypatch.setattr(show, "_heat", lambda ax, W, rows, cols, title: drawn.setdefault(title, (rows, np.asarray(W)))
+                        and heat(ax, W, rows, cols, title))
     assert main(["show", "--algo", "bfs", "--mechanism", "paper", "--nodes", "8", "--out", str(tmp_path / "b.png")]) == 0
-    assert (tmp_path / "b.png").exists()
+    assert (tmp_path / "b.png").exists() and (tmp_path / "b-aux.png").exists()
+    # what is drawn is the paper-mechanism model (its pointer decoder's eq.-31 weights among them)
+    paper = compile_stages(programs.bfs, mechanism="paper", nodes=8).build()
+    rows, W3 = drawn["pi W3 (eq. 31)"]
+    np.testing.assert_array_equal(W3, np.asarray(paper.decoders["pi"].W3.weight)[:, :3])
+    assert np.abs(drawn["ω (attention heads)"][1]).max() == np.abs(np.asarray(paper.processor.omega)).max()
     with pytest.raises(SystemExit):
         main(["compile", "--algo", "bfs", "--mechanism", "paper", "--nodes", "16", "--scale", "0", "--out", str(out)])
     # a paper-mechanism checkpoint loads like any other: the very weights compile wrote
