@@ -55,20 +55,12 @@ class Compiled:
         return assemble(config, weights, probes, dtype, B)
 
 
-def _options(options: CompileOptions | None, **kw: Any) -> CompileOptions:
-    """``options``, or the options the loose keywords give (not both)."""
-    given = {k: v for k, v in kw.items() if v != CompileOptions.__dataclass_fields__[k].default}
-    if options is not None and given:
-        raise ValueError(f"give either options=CompileOptions(...) or the keywords {sorted(given)}, not both")
-    return options if options is not None else CompileOptions(**kw)
-
-
 def compile_stages(program: GraphProgram, hidden_size: int | None = None, *, options: CompileOptions | None = None,
                    max_nodes: int | None = None, x64: bool = False, scale: int | float | None = None,
                    mechanism: str = "general", nodes: int | None = None) -> Compiled:
     """Stages 1-3 of ``compile_program`` for a graph program (no weights yet; ``.build()``
     writes them). ``options`` or the keywords: ``CompileOptions``."""
-    opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
+    opts = CompileOptions.of(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     plan = analyse(program)
     return Compiled(plan, layout(plan, hidden_size, opts.mechanism),
                     constants(plan, max_nodes=opts.graph_size, x64=opts.x64, scale=opts.scale,
@@ -154,7 +146,7 @@ def compile_program(program: GraphProgram | DepthFirst, hidden_size: int | None 
     exact on graphs of at most ``max_nodes`` nodes. A ``DepthFirst`` program gives a
     four-head full-attention model (the depth-first backend, ``_dfs.py``).
     """
-    opts = _options(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
+    opts = CompileOptions.of(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     return compile_artifact(program, hidden_size, opts).model
 
 

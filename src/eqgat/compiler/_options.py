@@ -107,6 +107,16 @@ class CompileOptions:
             raise ValueError(f"{what} does not take {flags}: drop {'it' if len(refused) == 1 else 'them'} "
                              f"(it takes {', '.join(sorted(accepts)) or 'no options'})")
 
+    @classmethod
+    def of(cls, options: "CompileOptions | None" = None, **keywords: Any) -> "CompileOptions":
+        """``options``, or the ``CompileOptions`` its fields given as keywords make (the
+        loose-keyword form of ``compile_program`` and ``verify_algorithm``); giving both
+        is an error naming the keywords."""
+        given = sorted(k for k, v in keywords.items() if v != cls.__dataclass_fields__[k].default)
+        if options is not None and given:
+            raise ValueError(f"give either options=CompileOptions(...) or the keywords {given}, not both")
+        return options if options is not None else cls(**keywords)
+
     def replace(self, **changes: Any) -> "CompileOptions":
         return dataclasses.replace(self, **changes)
 

@@ -59,11 +59,7 @@ def verify_algorithm(algorithm: str, hidden_size: int | None = None, lengths=Non
                          f"{', '.join(verifiable())}")
     if graphs not in GRAPHS:
         raise ValueError(f"unknown --graphs {graphs!r}; use one of {', '.join(GRAPHS)}")
-    given = dict(max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
-    if options is None:
-        options = CompileOptions(**given)
-    elif CompileOptions(**given).given():
-        raise ValueError("give either options=CompileOptions(...) or the option keywords, not both")
+    options = CompileOptions.of(options, max_nodes=max_nodes, x64=x64, scale=scale, mechanism=mechanism, nodes=nodes)
     backend_for(alg.program).check(options)
     derive_seed(seed)  # a clear error for a seed out of range
     if lengths is None and graphs != "exhaustive":
