@@ -25,6 +25,7 @@ from ._registry import Algorithm as Algorithm
 from ._registry import Trace as Trace
 from ._registry import get_algorithm as get_algorithm
 from ._registry import get_spec as get_spec
+from ._registry import graph_input_probes as graph_input_probes
 from ._registry import graph_inputs as graph_inputs
 from ._registry import max_trace_length as max_trace_length
 from ._registry import names as names

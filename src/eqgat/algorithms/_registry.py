@@ -47,6 +47,14 @@ def graph_inputs(A: np.ndarray, source: int | None = None) -> dict[str, np.ndarr
     return out
 
 
+def graph_input_probes(*, source: bool = False) -> tuple[Probe, ...]:
+    """The probes of ``graph_inputs``' arrays, in dm-clrs' order: the ids ``pos``, the
+    source ``s`` (with ``source``), the matrix ``A`` and the adjacency ``adj``."""
+    I, N, E = Stage.INPUT, Location.NODE, Location.EDGE
+    return (Probe("pos", I, N, Type.SCALAR), *((Probe("s", I, N, Type.MASK_ONE),) if source else ()),
+            Probe("A", I, E, Type.SCALAR), Probe("adj", I, E, Type.MASK))
+
+
 def _next_power_of_two(T: int) -> int:
     return max(MIN_BUCKET, 1 << (max(T, 1) - 1).bit_length())
 

@@ -5,15 +5,12 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
-from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
+from ._registry import Algorithm, Trace, graph_input_probes, graph_inputs, register_algorithm
 
-_I, _O, _H, _N, _E = Stage.INPUT, Stage.OUTPUT, Stage.HINT, Location.NODE, Location.EDGE
+_O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
 
 SPEC = (
-    Probe("pos", _I, _N, Type.SCALAR),
-    Probe("s", _I, _N, Type.MASK_ONE),
-    Probe("A", _I, _E, Type.SCALAR),
-    Probe("adj", _I, _E, Type.MASK),
+    *graph_input_probes(source=True),
     Probe("pi", _O, _N, Type.POINTER),
     Probe("pi_h", _H, _N, Type.POINTER),
     Probe("d", _H, _N, Type.SCALAR),

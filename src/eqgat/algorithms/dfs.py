@@ -3,14 +3,12 @@
 import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
-from ._registry import Algorithm, Trace, graph_inputs, register_algorithm
+from ._registry import Algorithm, Trace, graph_input_probes, graph_inputs, register_algorithm
 
-_I, _O, _H, _N, _E, _G = Stage.INPUT, Stage.OUTPUT, Stage.HINT, Location.NODE, Location.EDGE, Location.GRAPH
+_O, _H, _N, _G = Stage.OUTPUT, Stage.HINT, Location.NODE, Location.GRAPH
 
 SPEC = (
-    Probe("pos", _I, _N, Type.SCALAR),
-    Probe("A", _I, _E, Type.SCALAR),
-    Probe("adj", _I, _E, Type.MASK),
+    *graph_input_probes(source=False),
     Probe("pi", _O, _N, Type.POINTER),
     Probe("pi_h", _H, _N, Type.POINTER),
     Probe("color", _H, _N, Type.CATEGORICAL, 3),
