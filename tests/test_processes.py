@@ -103,7 +103,7 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     assert main([*ARGS[2:], "--out", str(tmp_path / "one")]) == 0  # one process: this one
-    _two_processes([*ARGS, "--out", str(tmp_path / "two")], env)
+    _two_processes([*ARGS, "--out", str(tmp_path / "two"), "--checkpoint-every", "1"], env)
     a = json.loads((tmp_path / "one" / "summary.json").read_text())
     b = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert b["processes"] == 2 and b["seeds"] == a["seeds"] == [0, 1, 2, 3]
@@ -114,6 +114,15 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
         diff = np.concatenate([np.abs(np.asarray(u) - np.asarray(v)).ravel() for u, v in zip(x, y)])
         # a vmap over 2 seeds instead of 4 may round differently; Adam bounds the effect (tests/test_devices.py)
         assert diff.max() <= 2 * 1e-4 * 2 and np.mean(diff <= 1e-6) > 0.95, (s, diff.max())
+    # each process saved its seeds' part of the state, process 0 completed it
+    state = tmp_path / "two" / "state"
+    manifest = json.loads((state / "state.json").read_text())
+    assert manifest["parts"] == 2 and manifest["step"] == 2 and manifest["finished"]
+    assert {f.name for f in state.glob("step*")} == {f"step2-part{k}.{x}" for k in (0, 1) for x in ("eqx", "npz", "json")}
+    # the finished run, resumed by two processes, is left as it is
+    before = {f: f.stat().st_mtime_ns for f in (tmp_path / "two").rglob("*") if f.is_file()}
+    _two_processes([*ARGS, "--out", str(tmp_path / "two"), "--checkpoint-every", "1", "--resume"], env)
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "two").rglob("*") if f.is_file()} == before
 
 
 @pytest.mark.slow  # the train test above is the one in every run: pytest -m slow tests/test_processes.py

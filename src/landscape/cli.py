@@ -182,7 +182,7 @@ def add_curvature_commands(sub) -> None:
 def add_stability_command(sub) -> None:
     # the training flags are generated from eqgat's TrainConfig (eqgat.cli.flags), so they
     # show its defaults; building them imports eqgat.workflows.training (and so jax)
-    from eqgat.cli.flags import add_train_flags
+    from eqgat.cli.flags import add_checkpoint_flags, add_train_flags
     from eqgat.programs import graph_programs
 
     p = sub.add_parser("stability", help="retrain from the compiled solution with R data orders (table 12)")
@@ -201,6 +201,7 @@ def add_stability_command(sub) -> None:
     p.add_argument("--workers", type=int, default=0, help="processes drawing the training batches (0: this one)")
     add_train_flags(p, ("seed",), descriptions={"seed": "first run's seed (data order and noise key)"})
     p.add_argument("--out", default=None)
+    add_checkpoint_flags(p)
     p.set_defaults(fn=cmd_stability)
 
 
@@ -214,11 +215,17 @@ def _positive(text: str) -> int:
 def cmd_stability(args) -> int:
     from eqgat.cli.flags import train_from_flags
     from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainingInterrupted
 
     cfg = StabilityConfig(train_from_flags(args, algo=args.algo), runs=args.runs, noise=args.noise, every=args.every,
                           scale=args.scale, hidden_size=args.hidden_size)
     out = Path(args.out or f"out/stability-{args.algo}")
-    s = run(cfg, out, parallel=args.parallel, workers=args.workers)
+    try:
+        s = run(cfg, out, parallel=args.parallel, workers=args.workers, checkpoint_every=args.checkpoint_every,
+                checkpoint_minutes=args.checkpoint_minutes)
+    except TrainingInterrupted as stop:  # SIGINT/SIGTERM: the group's state is saved
+        print(f"stopped: {stop}", file=sys.stderr)
+        return 128 + stop.signum
     print(f"{args.algo}: compiled -> trained {args.steps} steps, {s['n']} runs: test {s['test_mean']:.2f} ± "
           f"{s['test_std']:.2f} (max {s['test_max']:.2f}), mean relative distance travelled {s['relative_distance_mean']:.3g}")
     print(f"results: {out / 'stability.json'}")

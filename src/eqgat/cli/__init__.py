@@ -84,7 +84,7 @@ def cmd_demo(args) -> int:
 
 def add_train_commands(sub) -> None:
     from ..nn import add_flags
-    from .flags import add_train_flags
+    from .flags import add_checkpoint_flags, add_train_flags
 
     p = sub.add_parser("train", help="train at the paper's table 4 settings (many seeds at once)")
     p.add_argument("--algo", required=True, choices=_choices(sampled=True))
@@ -93,6 +93,9 @@ def add_train_commands(sub) -> None:
     p.add_argument("--trajectory-every", type=int, default=0,
                    help="save the parameters every N steps in trajectory.npz (for `landscape trajectory`)")
     p.add_argument("--out", default=None, help="output folder (default runs/<algo>-<time>)")
+    add_checkpoint_flags(p)
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last saved state (the same settings, or it is refused)")
     p.add_argument("--devices", type=_positive, default=None,
                    help="local devices the seed axis is spread over (default: all that divide --seeds)")
     p.add_argument("--workers", type=_natural, default=0,
@@ -132,9 +135,11 @@ def _cmd_train(args) -> int:
     if processes > 1 and not args.out:
         raise ValueError("a run of several processes needs --out (the same folder for all; process 0 writes it)")
     out = Path(args.out or f"runs/{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if first and out.exists() and any(out.iterdir()):
-        raise SystemExit(f"{out} exists and is not empty; choose another --out")
-    res = train(cfg, out=out, trajectory_every=args.trajectory_every, devices=args.devices, workers=args.workers)
+    if first and not args.resume and out.exists() and any(out.iterdir()):
+        raise SystemExit(f"{out} exists and is not empty; choose another --out (or --resume the run in it)")
+    res = train(cfg, out=out, trajectory_every=args.trajectory_every, devices=args.devices, workers=args.workers,
+                resume=args.resume, checkpoint_every=args.checkpoint_every,
+                checkpoint_minutes=args.checkpoint_minutes)
     if not first:
         return 0
     print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
@@ -219,6 +224,9 @@ def add_reproduce_command(sub) -> None:
                    help="seeds trained at once in one vmapped program (default: the profile's; results do not change)")
     p.add_argument("--report-only", action="store_true",
                    help="train nothing: write NAME.md / NAME.json from the seeds already finished in --out")
+    from .flags import add_checkpoint_flags
+
+    add_checkpoint_flags(p)
     p.set_defaults(fn=_cmd_reproduce)
 
 
@@ -235,7 +243,8 @@ def _cmd_reproduce(args) -> int:
         get_entry(name)  # every name checked before anything runs
     for name in names:
         res = reproduce(name, args.profile, args.out, devices=args.devices, workers=args.workers, seeds=args.seeds,
-                        parallel=args.parallel, report_only=args.report_only)
+                        parallel=args.parallel, report_only=args.report_only, checkpoint_every=args.checkpoint_every,
+                        checkpoint_minutes=args.checkpoint_minutes)
         print(res["title"])
         for r in res["rows"]:
             e = r["eqgat"]
@@ -387,8 +396,13 @@ def main(argv=None) -> int:
         from .._quiet import quiet_clrs
 
         quiet_clrs()
+    from ..workflows.training import TrainingInterrupted
+
     try:
         return args.fn(args)
     except (ValueError, FileNotFoundError) as err:  # bad input (a graph, a file, a name): say what, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as stop:  # SIGINT/SIGTERM: the state is saved; say how to go on
+        print(f"stopped: {stop}", file=sys.stderr)
+        return 128 + stop.signum

@@ -72,3 +72,17 @@ def train_from_flags(args: argparse.Namespace, **fields: Any):
 
     given = {name: getattr(args, name) for name in TRAIN_FLAGS if hasattr(args, name)}
     return TrainConfig(**{**given, **fields})
+
+
+def add_checkpoint_flags(parser) -> None:
+    """``--checkpoint-every`` and ``--checkpoint-minutes``: how often a run saves its whole
+    training state (defaults: ``eqgat.workflows.training.Checkpointing``'s)."""
+    from ..workflows.training import Checkpointing
+
+    defaults = {f.name: f.default for f in dataclasses.fields(Checkpointing)}
+    parser.add_argument("--checkpoint-every", type=natural, default=defaults["every"], metavar="N",
+                        help="save the whole training state (OUT/state/) every N steps (0: never by count; "
+                             f"default {defaults['every']})")
+    parser.add_argument("--checkpoint-minutes", type=float, default=defaults["minutes"], metavar="M",
+                        help="... and after M minutes of wall time since the last save (0: never by time; "
+                             f"default {defaults['minutes']:g})")

@@ -183,15 +183,19 @@ def _draw(algorithm: str, backend: str, **kw):
         from .samplers import NumpySampler
 
         sampler = NumpySampler(algorithm, **kw)
-        return lambda batch_size=None: Arrays(*sampler.next(batch_size))
-    import clrs  # heavy (TensorFlow)
 
-    sampler = _build_sampler(clrs, algorithm, **kw)
+        def draw(batch_size=None):
+            return Arrays(*sampler.next(batch_size))
+    else:
+        import clrs  # heavy (TensorFlow)
 
-    def draw(batch_size=None):
-        fb = sampler.next(batch_size)
-        return clrs_arrays(algorithm, fb.features, fb.outputs)
+        sampler = _build_sampler(clrs, algorithm, **kw)
 
+        def draw(batch_size=None):
+            fb = sampler.next(batch_size)
+            return clrs_arrays(algorithm, fb.features, fb.outputs)
+
+    draw.sampler = sampler  # its state is what a resumed training run restores (``Sampler.state``)
     return draw
 
 
@@ -233,6 +237,20 @@ class Sampler:
             pos = np.sort(self._rng.uniform(size=(b, n)), axis=1).astype(np.float32).astype(np.float64)
             arrays = arrays._replace(inputs={**arrays.inputs, "pos": pos})
         return arrays
+
+    def state(self) -> dict:
+        """Everything that decides the batches still to come, as JSON-ready values: the graph
+        sampler's ``RandomState`` and padding tracker, and the random ids' generator
+        (``set_state`` restores it, so a resumed run draws what an uninterrupted one would)."""
+        graphs = self._draw.sampler
+        if not hasattr(graphs, "state"):
+            raise NotImplementedError("only the numpy backend's samplers can save their state")
+        return {"graphs": graphs.state(), "pos": self._rng.bit_generator.state}
+
+    def set_state(self, state: dict) -> None:
+        """Continue from ``state`` (``Sampler.state`` of a sampler with the same settings)."""
+        self._draw.sampler.set_state(state["graphs"])
+        self._rng.bit_generator.state = state["pos"]
 
     def next(self, dtype=np.float32) -> Batch:
         """The next batch, as JAX arrays of ``dtype``."""

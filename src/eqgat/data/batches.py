@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import pickle
 import queue
+import signal
 import traceback
 from collections.abc import Iterator, Sequence
 
@@ -26,11 +27,25 @@ from . import Arrays, Batch
 _POLL_S = 1.0  # how often a waiting loop checks that its workers are alive
 
 
-def _samplers(algo: str, batch_size: int, random_pos: bool, lengths: Sequence[int], seeds: Sequence[int]) -> dict:
+def _samplers(algo: str, batch_size: int, random_pos: bool, lengths: Sequence[int], seeds: Sequence[int],
+              states: dict | None = None) -> dict:
+    """Each size's samplers, one per seed; with ``states`` (``SeedBatches.states``), each
+    continues from its saved state (a sampler with none had drawn nothing yet)."""
     from . import Sampler, derive_seed
 
-    return {n: [Sampler(algo, n, batch_size, seed=derive_seed(s, n), random_pos=random_pos) for s in seeds]
-            for n in sorted(set(lengths))}
+    samplers = {n: [Sampler(algo, n, batch_size, seed=derive_seed(s, n), random_pos=random_pos) for s in seeds]
+                for n in sorted(set(lengths))}
+    states = states or {}
+    for n, row in samplers.items():
+        for s, sampler in zip(seeds, row):
+            if state_key(s, n) in states:
+                sampler.set_state(states[state_key(s, n)])
+    return samplers
+
+
+def state_key(seed: int, n: int) -> str:
+    """The key of seed ``seed``'s size-``n`` sampler in ``SeedBatches.states``."""
+    return f"{seed}/{n}"
 
 
 def _stacked(arrays: list[Arrays]) -> Arrays:
@@ -40,20 +55,26 @@ def _stacked(arrays: list[Arrays]) -> Arrays:
                   np.stack([np.asarray(a.lengths, np.float32) for a in arrays]))
 
 
-def _draw_steps(algo, batch_size, random_pos, lengths, seeds, steps) -> Iterator[Arrays]:
-    samplers = _samplers(algo, batch_size, random_pos, lengths, seeds)
-    for i in range(steps):
-        yield _stacked([s.next_arrays() for s in samplers[lengths[i % len(lengths)]]])
+def _draw_steps(algo, batch_size, random_pos, lengths, seeds, steps, start=0, states=None
+                ) -> Iterator[tuple[Arrays, dict]]:
+    """Steps ``start`` .. ``steps - 1``: each step's stacked batch, and the states of the
+    samplers it advanced (after drawing it)."""
+    samplers = _samplers(algo, batch_size, random_pos, lengths, seeds, states)
+    for i in range(start, steps):
+        n = lengths[i % len(lengths)]
+        arrays = _stacked([s.next_arrays() for s in samplers[n]])
+        yield arrays, {state_key(s, n): sampler.state() for s, sampler in zip(seeds, samplers[n])}
 
 
 def _worker(args: tuple, out, algorithm: Algorithm) -> None:
     """A worker process: its seeds' stacked batches, step by step, into ``out``; on an error
     the traceback (as a string) instead. ``algorithm`` is registered first (a user's own
     algorithm is not registered in a fresh process until its module is imported)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training loop's to handle
     try:
         register_algorithm(algorithm)
-        for arrays in _draw_steps(*args):
-            out.put(arrays)
+        for drawn in _draw_steps(*args):
+            out.put(drawn)
     except BaseException:  # noqa: BLE001 - reported to the training loop, which raises it
         out.put(traceback.format_exc())
 
@@ -79,17 +100,30 @@ def _seed_batch(structure, a: Arrays) -> Batch:
 
 
 class SeedBatches:
-    """An iterator over ``steps`` training steps' ``Batch``es (leading seed axis) for
-    ``seeds``, drawn in this process (``workers=0``) or by ``workers`` processes that keep
-    up to ``prefetch`` steps ready. Use as a context manager (the workers are stopped on
-    exit); a worker's error is raised here, with its traceback."""
+    """An iterator over training steps' ``Batch``es (leading seed axis) for ``seeds``, drawn
+    in this process (``workers=0``) or by ``workers`` processes that keep up to
+    ``prefetch`` steps ready. Use as a context manager (the workers are stopped on exit); a
+    worker's error is raised here, with its traceback.
+
+    The steps are ``start`` .. ``steps - 1``. ``states`` is every sampler's state as of the
+    step before ``start`` (``SeedBatches.states`` of an earlier run with the same
+    settings), so that a resumed run draws the batches an uninterrupted run draws.
+    ``states`` is always that of the batches *yielded* so far, however far ahead the
+    workers draw."""
 
     def __init__(self, algo: str, seeds: Sequence[int], lengths: Sequence[int], steps: int, *, batch_size: int,
-                 random_pos: bool = True, workers: int = 0, prefetch: int = 4):
+                 random_pos: bool = True, workers: int = 0, prefetch: int = 4, start: int = 0,
+                 states: dict | None = None):
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
-        self.algo, self.steps = algo, steps
-        args = lambda chunk: (algo, batch_size, random_pos, tuple(lengths), tuple(chunk), steps)  # noqa: E731
+        if not 0 <= start <= steps:
+            raise ValueError(f"start must lie in [0, steps={steps}], got {start}")
+        if start and states is None:
+            raise ValueError("a start past step 0 needs the samplers' states at that step (states)")
+        self.algo, self.steps, self.start = algo, steps, start
+        self.states = dict(states or {})
+        args = lambda chunk: (algo, batch_size, random_pos, tuple(lengths), tuple(chunk), steps, start,  # noqa: E731
+                              states)
         self._procs, self._queues = [], []
         if workers == 0:
             self._local = _draw_steps(*args(seeds))
@@ -118,7 +152,7 @@ class SeedBatches:
             else:
                 os.environ["JAX_PLATFORMS"] = saved
 
-    def _get(self, k: int) -> Arrays:
+    def _get(self, k: int) -> tuple[Arrays, dict]:
         while True:
             try:
                 got = self._queues[k].get(timeout=_POLL_S)
@@ -133,15 +167,18 @@ class SeedBatches:
 
     def __iter__(self) -> Iterator[Batch]:
         structure = None
-        for _ in range(self.steps):
+        for _ in range(self.start, self.steps):
             if self._local is not None:
-                a = next(self._local)
+                a, states = next(self._local)
             else:
-                parts = [self._get(k) for k in range(len(self._procs))]
+                drawn = [self._get(k) for k in range(len(self._procs))]
+                parts = [a for a, _ in drawn]
+                states = {key: st for _, part in drawn for key, st in part.items()}
                 cat = lambda dicts: {k: np.concatenate([d[k] for d in dicts]) for k in dicts[0]}  # noqa: E731
                 a = Arrays(cat([p.inputs for p in parts]), cat([p.hints for p in parts]),
                            cat([p.outputs for p in parts]), np.concatenate([p.lengths for p in parts]))
             structure = structure or _batch_structure(self.algo, a)
+            self.states.update(states)
             yield _seed_batch(structure, a)
 
     def close(self) -> None:

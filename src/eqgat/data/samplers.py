@@ -87,3 +87,14 @@ class NumpySampler:
         if self._track:
             self.max_steps = max(self.max_steps, batch[1][next(iter(batch[1]))].shape[1])
         return batch
+
+    def state(self) -> dict:
+        """The ``RandomState`` (as JSON-ready values) and the padded trace length so far."""
+        name, keys, pos, has_gauss, gauss = self._rng.get_state()
+        return {"rng": [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)], "max_steps": int(self.max_steps)}
+
+    def set_state(self, state: dict) -> None:
+        """Continue from ``state`` (``NumpySampler.state``)."""
+        name, keys, pos, has_gauss, gauss = state["rng"]
+        self._rng.set_state((name, np.asarray(keys, np.uint32), pos, has_gauss, gauss))
+        self.max_steps = state["max_steps"]

@@ -17,6 +17,7 @@ to |θ_compiled|), and φ_internal to the compiled model along training.
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,10 +118,16 @@ def _resume(path: Path, cfg: StabilityConfig) -> list[dict]:
     return saved["runs"]
 
 
-def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True, workers: int = 0) -> dict:
+def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = True, workers: int = 0,
+        checkpoint_every: int = 1000, checkpoint_minutes: float = 10.0) -> dict:
     """Train ``cfg.runs`` runs from the compiled model, ``parallel`` at a time (``workers``
     processes drawing their batches: ``eqgat.workflows.training.train``); write ``out/stability.json``
-    after each group and return the summary."""
+    after each group and return the summary.
+
+    A group trains in ``out/groups/seeds{a}-{b}/`` and saves its training state there as
+    ``train`` does (``checkpoint_every`` steps, ``checkpoint_minutes``), with its
+    φ_internal curve so far: a sweep stopped mid-group continues that group from its state
+    (the same results as an uninterrupted sweep); its trained models stay there."""
     from tqdm.auto import tqdm
 
     from ..algorithms import get_algorithm
@@ -128,7 +135,7 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     from ..compiler import compile_stages
     from ..data import sample_graphs
     from .faithfulness import internal
-    from .training import initial_models, to_host, train, unstack
+    from .training import TrainingInterrupted, initial_models, to_host, train, unstack
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -147,24 +154,39 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     for group in tqdm(groups, desc=f"stability {algo}", disable=not progress, unit="group"):
         if set(group) <= done_seeds:
             continue
-        curve = {s: [] for s in group}
+        folder = out / "groups" / f"seeds{group[0]}-{group[-1]}"
+        curve_path = folder / "phi_internal.json"
+        # step -> value per run; a resumed group recomputes the steps after its state, equal
+        curve = {int(s): {int(k): v for k, v in c.items()} for s, c in _read(curve_path, {}).items()}
 
         def record(step, models):
             models = to_host(models)
             for k, s in enumerate(group):
-                curve[s].append({"step": step, "phi_internal": internal(unstack(models, k), compiled, probe)["mean"]})
+                curve.setdefault(s, {})[step] = internal(unstack(models, k), compiled, probe)["mean"]
+            folder.mkdir(parents=True, exist_ok=True)
+            curve_path.write_text(json.dumps(curve))
 
         tc = cfg.run_config(ckpt, group)
         record(0, initial_models(tc))  # at the (perturbed) compiled start
-        res = train(tc, test=True, progress=progress, callback=record, callback_every=every,
-                    workers=workers)
+        try:
+            res = train(tc, out=folder, test=True, progress=progress, callback=record, callback_every=every,
+                        workers=workers, resume=True, checkpoint_every=checkpoint_every,
+                        checkpoint_minutes=checkpoint_minutes)
+        except TrainingInterrupted as stop:
+            raise stop.continued_by("run the same command again: the sweep continues this group from there") from None
         dist, rel = _distance(res.models, compiled)
         for k, s in enumerate(group):
             done.append({"seed": s, "test_score": res.test_scores[k], "distance": float(dist[k]),
                          "relative_distance": float(rel[k]), "skipped_steps": res.skipped[k],
-                         "phi_internal": curve[s]})
+                         "phi_internal": [{"step": t, "phi_internal": v} for t, v in sorted(curve[s].items())]})
         write(results_path, cfg, done, test_split=res.test_split)
+        shutil.rmtree(folder / "state", ignore_errors=True)  # recorded: only the trained models are kept
     return summarize(done)
+
+
+def _read(path: Path, default):
+    """``path``'s JSON, or ``default`` when there is no such file."""
+    return json.loads(path.read_text()) if path.exists() else default
 
 
 def write(path: Path, cfg: StabilityConfig, done: list[dict], *, test_split: str) -> None:

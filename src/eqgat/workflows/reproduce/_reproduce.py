@@ -60,13 +60,16 @@ def default_out(profile: str) -> Path:
 
 def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None = None, *, progress: bool = True,
               devices: int | None = None, workers: int = 0, seeds: int | None = None,
-              parallel: int | None = None, report_only: bool = False) -> dict:
+              parallel: int | None = None, report_only: bool = False, checkpoint_every: int = 1000,
+              checkpoint_minutes: float = 10.0) -> dict:
     """Run entry ``name`` under ``profile`` in ``out`` (default ``out/reproduce/<profile>``);
     returns what ``NAME.json`` holds. ``seeds`` keeps only the profile's first seeds per row
     (a later call with more adds the rest), ``parallel`` sets how many train at once, and
     ``workers`` processes draw the batches; none of the three changes a seed's result.
     ``report_only`` trains nothing: it reports the seeds already finished in ``out`` (a
-    row with none reads "not run"), e.g. while a long run is under way elsewhere."""
+    row with none reads "not run"), e.g. while a long run is under way elsewhere. A group
+    of seeds in flight saves its training state every ``checkpoint_every`` steps and
+    ``checkpoint_minutes`` (``train``), so a stopped call continues it where it was."""
     entry = get_entry(name)
     profile = get_profile(profile) if isinstance(profile, str) else profile
     profile = profile.limited(seeds=seeds, parallel=parallel)
@@ -80,7 +83,9 @@ def reproduce(name: str, profile: str | Profile = "cpu", out: str | Path | None 
 
         records = {}
         for exp in entry.experiments:
-            records[exp.key] = run_experiment(exp, profile, out, progress=progress, devices=devices, workers=workers)
+            records[exp.key] = run_experiment(exp, profile, out, progress=progress, devices=devices, workers=workers,
+                                              checkpoint_every=checkpoint_every,
+                                              checkpoint_minutes=checkpoint_minutes)
             release_if_crowded()  # a long `reproduce all` compiles many programs (eqgat.workflows.mmaps)
     rows = [row_result(r, summary(records[r.experiment.key]) if records[r.experiment.key] else None)
             for r in entry.rows]

@@ -13,6 +13,7 @@ refused, naming each setting that differs. Stability experiments run
 import dataclasses
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -116,22 +117,33 @@ def _groups(todo: list[int], size: int) -> list[list[int]]:
 
 
 def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bool = True,
-                   devices: int | None = None, workers: int = 0) -> list[dict]:
+                   devices: int | None = None, workers: int = 0, checkpoint_every: int = 1000,
+                   checkpoint_minutes: float = 10.0) -> list[dict]:
     """Train (or resume) ``exp``'s seeds under ``profile`` in ``out/runs/<key>`` (``workers``
     processes drawing the batches); return every seed's record (``test_score``,
-    ``seconds``, ``device``, ``steps``)."""
+    ``seconds``, ``device``, ``steps``). Finished seeds are kept; a group of seeds in
+    flight saves its training state every ``checkpoint_every`` steps and
+    ``checkpoint_minutes`` (``train``) and continues from it."""
     folder = Path(out) / "runs" / exp.key
     check_settings(folder, settings(exp, profile))
     if exp.kind == "stability":
-        return _run_stability(exp, profile, folder, progress=progress, workers=workers)
-    from ..training import eval_batch, evaluate_models, train, write_results
+        return _run_stability(exp, profile, folder, progress=progress, workers=workers,
+                              checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes)
+    from ..training import TrainingInterrupted, eval_batch, evaluate_models, train, write_results
 
     seeds = profile.seeds_for(exp)
     done = seed_records(folder, seeds)
     for group in _groups([s for s in range(seeds) if s not in done], profile.parallel):
         cfg = train_config(exp, profile, seed=group[0], seeds=len(group))
         t0 = time.time()
-        result = train(cfg, test=False, progress=progress, devices=devices, workers=workers)
+        # a group in flight trains in its own folder, saving its state: an interrupted
+        # reproduction continues it from there (the same results as an uninterrupted one)
+        flight = folder / "in-flight" / f"seeds{group[0]}-{group[-1]}"
+        try:
+            result = train(cfg, out=flight, test=False, progress=progress, devices=devices, workers=workers,
+                           resume=True, checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes)
+        except TrainingInterrupted as stop:
+            raise stop.continued_by("run the same command again: it continues this group from there") from None
         write_results(result, folder, summary=False)  # the checkpoints, before anything that can fail
         scores = evaluate_models(result.models, eval_batch(cfg, "test"))
         share = (time.time() - t0) / len(group)
@@ -141,6 +153,7 @@ def run_experiment(exp: Experiment, profile: Profile, out: Path, *, progress: bo
                    "device": device_name(), "steps": cfg.steps, "test_split": result.test_split}
             path.write_text(json.dumps(rec, indent=2))
             done[s] = rec
+        shutil.rmtree(flight, ignore_errors=True)  # its seeds' records are written
     return [done[s] for s in range(seeds)]
 
 
@@ -164,7 +177,8 @@ def finished_records(exp: Experiment, profile: Profile, out: Path) -> list[dict]
             for r in saved["runs"] if r["seed"] < cfg.train.seed + cfg.runs]
 
 
-def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool, workers: int) -> list[dict]:
+def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress: bool, workers: int,
+                   checkpoint_every: int, checkpoint_minutes: float) -> list[dict]:
     from .. import stability
 
     cfg = stability_config(exp, profile)
@@ -173,7 +187,8 @@ def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress:
     t0 = time.time()
     saved_path = folder / "stability.json"
     before = json.loads(saved_path.read_text())["runs"] if saved_path.exists() else []
-    stability.run(cfg, folder, parallel=profile.parallel, progress=progress, workers=workers)
+    stability.run(cfg, folder, parallel=profile.parallel, progress=progress, workers=workers,
+                  checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes)
     saved = json.loads(saved_path.read_text())
     if len(saved["runs"]) > len(before):  # time the runs this call trained, per run
         share = (time.time() - t0) / (len(saved["runs"]) - len(before))

@@ -12,7 +12,8 @@ With several local devices the seed axis is spread over them (``landscape.device
 the largest device count dividing ``--seeds``); ``summary.json`` records ``devices``.
 
 Modules: ``_config`` (``TrainConfig``, ``resolve_init``), ``_step`` (the jitted step,
-initial models, stacking), ``_evaluation`` (scores, splits, checkpoints), ``_loop`` (the
+initial models, stacking), ``_evaluation`` (scores, splits, checkpoints), ``_state`` (the
+whole training state on disk: periodic saves, resume, SIGINT/SIGTERM), ``_loop`` (the
 loop and what it writes).
 """
 
@@ -29,6 +30,9 @@ from ._loop import save_trajectory as save_trajectory
 from ._loop import train as train
 from ._loop import train_processes as train_processes
 from ._loop import write_results as write_results
+from ._state import Checkpointing as Checkpointing
+from ._state import TrainingInterrupted as TrainingInterrupted
+from ._state import read_manifest as read_manifest
 from ._step import init_model as init_model
 from ._step import initial_models as initial_models
 from ._step import l1 as l1

@@ -17,6 +17,8 @@ from ...nn import Model
 from ...nn import save
 from ._config import TrainConfig, resolve_init
 from ._evaluation import eval_batch, eval_split, evaluate_models
+from ._state import (Checkpointing, Saver, Stops, TrainingInterrupted, TrainState, check_resumable, mark_finished,
+                     read_manifest, read_state, settings_of, write_state)
 from ._step import initial_models, make_step, optimizer, skipped_steps, to_host, unstack
 
 
@@ -33,6 +35,7 @@ class TrainResult:
     seconds: float
     devices: int = 1  # local devices the seed axis was spread over (per process)
     processes: int = 1  # cooperating processes (jax.distributed)
+    trajectory: list = dataclasses.field(default_factory=list)  # parameter snapshots (trajectory_every)
 
     @property
     def test_split(self) -> str:
@@ -41,7 +44,8 @@ class TrainResult:
 
 def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True, progress: bool = True,
           trajectory_every: int = 0, callback=None, callback_every: int = 0, devices: int | None = None,
-          workers: int = 0) -> TrainResult:
+          workers: int = 0, resume: bool = False, checkpoint_every: int = 1000,
+          checkpoint_minutes: float = 10.0) -> TrainResult:
     """Train ``cfg.seeds`` seeds of any registered algorithm at once (one vmapped step),
     at the paper's table-4 settings unless ``cfg`` says otherwise.
 
@@ -50,39 +54,75 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     - `cfg`: the ``TrainConfig`` (algorithm, steps, lr, batch size, lengths, seeds,
       architecture or ``init`` checkpoint). The run starts by settling the architecture
       (``resolve_init``).
-    - `out`: a folder for ``seed{s}.eqx`` checkpoints (+ JSON), per-seed results and
-      ``summary.json``; None writes nothing.
+    - `out`: a folder for ``seed{s}.eqx`` checkpoints (+ JSON), per-seed results,
+      ``summary.json`` and the training state (``out/state/``); None writes nothing.
     - `test`: score every seed on the test split at the end (``result.test_scores``).
     - `progress`: show a progress bar.
     - `trajectory_every`: save the parameters every N steps (``trajectory.npz``).
-    - `callback`, `callback_every`: ``callback(step, stacked_models)`` every N steps.
+    - `callback`, `callback_every`: ``callback(step, stacked_models)`` every N steps (a
+      resumed run calls it for the steps after its state only).
     - `devices`: spread the seed axis over at most this many local devices (default: all
       that divide the seeds; results agree across device counts to float rounding).
     - `workers`: processes drawing the training batches ahead of the steps (the same
       batches as 0).
+    - `resume`: continue from the state in ``out/state/`` (a fresh start when there is
+      none; a finished run is returned as it is, nothing written). Any setting that differs
+      from the saved run's is refused by name, before anything else.
+    - `checkpoint_every`, `checkpoint_minutes`: with ``out``, save the whole training
+      state every N steps and after this much wall time since the last save (0: never).
+      SIGINT and SIGTERM then finish the step, save and raise ``TrainingInterrupted``.
 
     **Returns:**
 
     A ``TrainResult``: the stacked models, losses ``[steps, seeds]``, validation and test
     scores, skipped steps. In a run of several processes
     (``landscape.devices.initialize_processes``) each trains its block of the seeds and
-    process 0 writes every result (``train_processes``).
+    process 0 writes every result (``train_processes``). A resumed run's result (and
+    everything it writes, but wall times) is bit-identical to an uninterrupted run's.
     """
     cfg = resolve_init(cfg)
-    if jax.process_count() > 1:
-        if trajectory_every or callback is not None:
-            raise ValueError("trajectories and callbacks need a single process")
-        return train_processes(cfg, out=out, test=test, progress=progress, devices=devices, workers=workers)
-    return _train_here(cfg, out=out, test=test, progress=progress, trajectory_every=trajectory_every,
-                       callback=callback, callback_every=callback_every, devices=devices, workers=workers)
+    P = jax.process_count()
+    if P > 1 and (trajectory_every or callback is not None):
+        raise ValueError("trajectories and callbacks need a single process")
+    ck = None
+    if out is not None:
+        ck = Checkpointing(Path(out) / "state", checkpoint_every, checkpoint_minutes, resume, jax.process_index(), P)
+    settings = settings_of(cfg, trajectory_every=trajectory_every, test=test, processes=P)
+    if ck is not None:
+        saved = read_manifest(ck.folder)
+        if resume and saved is not None:
+            check_resumable(ck.folder, settings)  # first: a finished run under other settings is refused too
+            if saved["finished"]:
+                return _finished(cfg, ck, saved, Path(out), devices)
+        elif saved is not None and not saved["finished"]:
+            raise ValueError(f"{out} holds an unfinished run's state (step {saved['step']} of {saved['settings']['steps']}):"
+                             " resume it (--resume), or train into another --out")
+    if P > 1:
+        return train_processes(cfg, out=out, test=test, progress=progress, devices=devices, workers=workers,
+                               checkpoint=ck, settings=settings)
+    result, _ = _train_here(cfg, test=False, progress=progress, trajectory_every=trajectory_every,
+                            callback=callback, callback_every=callback_every, devices=devices, workers=workers,
+                            checkpoint=ck, settings=settings)
+    if out is not None:  # the trained models are saved before anything that could fail
+        write_results(result, Path(out), result.trajectory)
+    if test:
+        result.test_scores = [float(x) for x in evaluate_models(result.models, eval_batch(cfg, "test"))]
+        if out is not None:
+            write_results(result, Path(out), result.trajectory)
+    if ck is not None:
+        mark_finished(ck.folder)
+    return result
 
 
 def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-                    progress: bool = True, devices: int | None = None, workers: int = 0) -> TrainResult:
+                    progress: bool = True, devices: int | None = None, workers: int = 0,
+                    checkpoint: Checkpointing | None = None, settings: dict | None = None) -> TrainResult:
     """Process k of P trains seeds ``cfg.seed + k·m`` .. ``+ m - 1`` (m = seeds / P): the
     same seeds, data and keys as a single process. Models, losses and scores are gathered
     (``landscape.devices.gather_processes``); process 0 writes the checkpoints, then the
-    test scores, which each process computes for its own seeds."""
+    test scores, which each process computes for its own seeds. With ``checkpoint``, each
+    process saves its seeds' state as one part of ``checkpoint.folder`` (by step count
+    only), and process 0 completes it (``train`` builds these)."""
     from landscape.devices import gather_processes
 
     cfg = resolve_init(cfg)
@@ -90,19 +130,10 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
     if cfg.seeds % P:
         raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
     m = cfg.seeds // P
-    local = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
-                        progress=progress and k == 0, devices=devices, workers=workers)
-    arrays, static = eqx.partition(local.models, eqx.is_array)
-    models = eqx.combine(jax.tree.map(jnp.asarray, gather_processes(jax.tree.map(np.asarray, arrays))), static)
-    val = [dict(v) for v in local.val]
-    if val:
-        scores = gather_processes(np.array([v["scores"] for v in local.val]).T).T
-        for v, row in zip(val, scores):
-            v["scores"] = row.tolist()
-    result = TrainResult(models, cfg, [cfg.seed + j for j in range(cfg.seeds)],
-                         gather_processes(local.losses.T).T, gather_processes(np.array(local.skipped)).tolist(), val,
-                         None, local.compiles, float(gather_processes(np.array([local.seconds])).max()),
-                         local.devices, P)
+    local, _ = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
+                           progress=progress and k == 0, devices=devices, workers=workers, checkpoint=checkpoint,
+                           settings=settings)
+    result = _gathered(local, cfg)
     if out is not None and k == 0:
         write_results(result, Path(out))
     if test:
@@ -110,13 +141,77 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
         result.test_scores = [float(x) for x in gather_processes(np.asarray(own))]
         if out is not None and k == 0:
             write_results(result, Path(out))
+    if checkpoint is not None:
+        _barrier("finished")
+        if k == 0:
+            mark_finished(checkpoint.folder)
     return result
 
 
-def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
-                progress: bool = True, trajectory_every: int = 0, callback=None, callback_every: int = 0,
-                devices: int | None = None, workers: int = 0) -> TrainResult:
-    """``train`` in this process."""
+def _gathered(local: TrainResult, cfg: TrainConfig) -> TrainResult:
+    """Every process's ``local`` result (its block of ``cfg``'s seeds) as one result."""
+    from landscape.devices import gather_processes
+
+    arrays, static = eqx.partition(local.models, eqx.is_array)
+    models = eqx.combine(jax.tree.map(jnp.asarray, gather_processes(jax.tree.map(np.asarray, arrays))), static)
+    val = [dict(v) for v in local.val]
+    if val:
+        scores = gather_processes(np.array([v["scores"] for v in local.val]).T).T
+        for v, row in zip(val, scores):
+            v["scores"] = row.tolist()
+    return TrainResult(models, cfg, [cfg.seed + j for j in range(cfg.seeds)],
+                       gather_processes(local.losses.T).T, gather_processes(np.array(local.skipped)).tolist(), val,
+                       None, local.compiles, float(gather_processes(np.array([local.seconds])).max()),
+                       local.devices, jax.process_count())
+
+
+def _barrier(name: str) -> None:
+    """Wait for every process (a no-op in a single one)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def _start(cfg: TrainConfig, mesh, opt, ck: Checkpointing | None, settings: dict | None) -> TrainState:
+    """Step 0's state (the initial models and optimiser states), or the saved state that
+    ``ck`` resumes."""
+    from landscape.devices import shard_leading
+
+    models = shard_leading(initial_models(cfg), mesh)
+    opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
+    fresh = TrainState(0, models, opt_states, np.zeros((0, cfg.seeds), np.float32))
+    if ck is None or not ck.resume or (manifest := check_resumable(ck.folder, settings)) is None:
+        return fresh
+    st = read_state(ck, manifest, models, opt_states)
+    st.models, st.opt_states = shard_leading((st.models, st.opt_states), mesh)
+    return st
+
+
+def _finished(cfg: TrainConfig, ck: Checkpointing, manifest: dict, out: Path, devices: int | None) -> TrainResult:
+    """The result of the finished run in ``out`` (read back; nothing is written)."""
+    from landscape.devices import devices_used, mesh_for
+
+    P, k = jax.process_count(), jax.process_index()
+    local = dataclasses.replace(cfg, seed=cfg.seed + k * (cfg.seeds // P), seeds=cfg.seeds // P)
+    mesh = mesh_for(local.seeds, "seeds", devices)
+    st = _start(local, mesh, optimizer(cfg), ck, manifest["settings"])
+    result = TrainResult(st.models, local, [local.seed + j for j in range(local.seeds)], st.losses,
+                         skipped_steps(st.opt_states).tolist(), st.val, None, len(st.compiled), st.seconds,
+                         devices_used(mesh), P, st.trajectory)
+    result = _gathered(result, cfg) if P > 1 else dataclasses.replace(result, config=cfg)
+    summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+    result.test_scores = summary.get("test_scores")
+    return result
+
+
+def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, trajectory_every: int = 0,
+                callback=None, callback_every: int = 0, devices: int | None = None, workers: int = 0,
+                checkpoint: Checkpointing | None = None, settings: dict | None = None
+                ) -> tuple[TrainResult, TrainState]:
+    """``train``'s loop in this process (its seeds), continuing ``checkpoint``'s state when
+    it resumes and saving it as ``checkpoint`` says; returns the result and the final
+    state (also saved)."""
     from ...data.batches import SeedBatches
 
     cfg = resolve_init(cfg)
@@ -124,19 +219,31 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
     from landscape.devices import devices_used, mesh_for, shard_leading
 
     mesh = mesh_for(cfg.seeds, "seeds", devices)  # the seed axis over the local devices
-    models = shard_leading(initial_models(cfg), mesh)
     opt = optimizer(cfg)
-    opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
+    st = _start(cfg, mesh, opt, checkpoint, settings)
+    models, opt_states = st.models, st.opt_states
     step_fn = make_step(cfg, opt)
     val_batch = eval_batch(cfg, "val") if cfg.val_every else None
-    losses, val, trajectory = [], [], []
-    compiled_sizes = set()
+    losses, val, trajectory = list(st.losses), st.val, st.trajectory
+    compiled_sizes = set(st.compiled)
     t0 = time.time()
-    bar = tqdm(total=cfg.steps, disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}", unit="step")
+    bar = tqdm(total=cfg.steps, initial=st.step, disable=not progress, desc=f"train {cfg.algo} x{cfg.seeds}",
+               unit="step")
     data = SeedBatches(cfg.algo, seeds, cfg.train_lengths, cfg.steps, batch_size=cfg.batch_size,
-                       random_pos=cfg.random_pos, workers=workers)
-    with data, bar:
-        for i, batches in enumerate(data):
+                       random_pos=cfg.random_pos, workers=workers, start=st.step, states=st.samplers)
+    saver = Saver(checkpoint)
+
+    def state(step: int) -> TrainState:
+        return TrainState(step, models, opt_states, np.asarray(losses, np.float32).reshape(step, cfg.seeds), val,
+                          dict(data.states), trajectory, sorted(compiled_sizes), st.seconds + time.time() - t0)
+
+    def save(step: int) -> None:
+        barrier = (lambda: _barrier(f"state{step}")) if checkpoint.parts > 1 else None
+        write_state(checkpoint, settings, state(step), barrier=barrier)
+        saver.saved()
+
+    with data, bar, Stops(checkpoint is not None and checkpoint.parts == 1) as stops:
+        for i, batches in enumerate(data, start=st.step):
             n = cfg.train_lengths[i % len(cfg.train_lengths)]
             if n not in compiled_sizes:  # this step compiles: never while earlier steps still run
                 jax.block_until_ready(models)
@@ -146,23 +253,23 @@ def _train_here(cfg: TrainConfig, *, out: str | Path | None = None, test: bool =
             _after_step(i, cfg, models, val, val_batch, trajectory, trajectory_every, callback, callback_every)
             bar.update()
             if progress and (i % 10 == 9 or i + 1 == cfg.steps):
-                rate = (i + 1) * cfg.batch_size * cfg.seeds / (time.time() - t0)
+                rate = (i + 1 - st.step) * cfg.batch_size * cfg.seeds / (time.time() - t0)
                 post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}"}
                 if val:
                     post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
                 bar.set_postfix(post, refresh=False)
-    seconds = time.time() - t0
+            if i + 1 < cfg.steps and saver.due(i + 1, stops):
+                save(i + 1)
+                if stops.caught is not None:
+                    raise TrainingInterrupted(i + 1, checkpoint.folder, stops.caught)
     losses = [np.asarray(x) for x in losses]
-    result = TrainResult(models, cfg, seeds, np.array(losses).reshape(-1, cfg.seeds),
-                         skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), seconds,
-                         devices_used(mesh))
-    if out is not None:  # the trained models are saved before anything that could fail
-        write_results(result, Path(out), trajectory)
-    if test:
-        result.test_scores = [float(x) for x in evaluate_models(models, eval_batch(cfg, "test"))]
-        if out is not None:
-            write_results(result, Path(out), trajectory)
-    return result
+    if checkpoint is not None:  # the loop's end: resuming from here only writes the results
+        save(cfg.steps)
+    final = state(cfg.steps)
+    result = TrainResult(models, cfg, seeds, np.array(losses, np.float32).reshape(-1, cfg.seeds),
+                         skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), final.seconds,
+                         devices_used(mesh), trajectory=trajectory)
+    return result, final
 
 
 def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajectory: list,

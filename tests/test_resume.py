@@ -1,0 +1,179 @@
+"""A killed training run loses nothing: its periodic state, a resume that ends bit-identical
+to an uninterrupted run, SIGTERM's save-and-stop, and refusals of changed settings."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# a tiny run: two seeds, two graph sizes, validation and a trajectory, so that every part
+# of the state (samplers of each size, optimiser states, history, snapshots) is exercised
+RUN = ["train", "--algo", "bfs", "--seeds", "2", "--batch-size", "4", "--train-lengths", "4,5",
+       "--hidden-size", "16", "--val-every", "7", "--val-length", "5", "--test-length", "5",
+       "--trajectory-every", "50"]
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _cli(args: list[str], **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"}
+    return subprocess.Popen([sys.executable, "-m", "eqgat", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _run(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    p = _cli(args)
+    out, err = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(args, p.returncode, out, err)
+
+
+def _state(out: Path) -> dict | None:
+    path = out / "state" / "state.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _wait_for_state(p: subprocess.Popen, out: Path, step: int, timeout: float = 240) -> dict:
+    """Poll until ``out``'s saved state has reached ``step`` (the process still running)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        st = _state(out)
+        if st is not None and st["step"] >= step:
+            return st
+        if p.poll() is not None:
+            raise AssertionError(f"the run ended (exit {p.returncode}) before saving step {step}: {p.stderr.read()}")
+        time.sleep(0.005)
+    raise AssertionError(f"no state at step {step} after {timeout} s")
+
+
+def _records(out: Path) -> dict[str, bytes]:
+    """Every file the run wrote (but its state), wall times removed from summary.json."""
+    files = {}
+    for f in sorted(out.iterdir()):
+        if f.is_file():
+            data = f.read_bytes()
+            if f.name == "summary.json":
+                d = json.loads(data)
+                d.pop("seconds")
+                data = json.dumps(d, sort_keys=True).encode()
+            files[f.name] = data
+    return files
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_runs_bits(tmp_path):
+    steps = 400
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    args = RUN + ["--steps", str(steps), "--checkpoint-every", "5"]
+    # killed with SIGKILL past its first periodic state; its batches drawn ahead by a worker
+    p = _cli(args + ["--out", str(killed), "--workers", "1"])
+    try:
+        at = _wait_for_state(p, killed, 10)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:
+        p.kill()
+    assert p.returncode == -signal.SIGKILL
+    assert 10 <= at["step"] < steps and not at["finished"], at
+    assert not (killed / "summary.json").exists()
+
+    resumed = _run(args + ["--out", str(killed), "--resume"])
+    assert resumed.returncode == 0, resumed.stderr
+    uninterrupted = _run(args + ["--out", str(whole)])
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+
+    a, b = _records(whole), _records(killed)
+    assert sorted(a) == sorted(b)
+    assert {"seed0.eqx", "seed1.eqx", "summary.json", "trajectory.npz"} <= set(a)
+    for name in a:
+        assert a[name] == b[name], f"{name} differs between the uninterrupted and the resumed run"
+    summary = json.loads(a["summary.json"])
+    assert len(summary["loss_curve_mean"]) == steps and all(s is not None for s in summary["test_scores"])
+    assert _state(killed)["finished"] and _state(killed)["step"] == steps
+
+    # resuming the finished run changes nothing, and exits 0
+    before = {f: f.stat().st_mtime_ns for f in killed.rglob("*") if f.is_file()}
+    again = _run(args + ["--out", str(killed), "--resume"])
+    assert again.returncode == 0, again.stderr
+    assert {f: f.stat().st_mtime_ns for f in killed.rglob("*") if f.is_file()} == before
+
+    # ... unless a setting differs: that is refused first, by name
+    other = _run(args[:-2] + ["--checkpoint-every", "5", "--out", str(killed), "--resume", "--lr", "0.001"])
+    assert other.returncode == 2
+    assert "lr: 0.0001 there, 0.001 now" in other.stderr
+
+
+def test_sigterm_saves_the_state_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "run"
+    p = _cli(RUN + ["--steps", "100000", "--checkpoint-every", "3", "--out", str(out)])
+    try:
+        _wait_for_state(p, out, 3)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert "SIGTERM" in err and "--resume" in err
+    st = _state(out)
+    assert st is not None and not st["finished"] and 3 <= st["step"] < 100000
+    assert f"after step {st['step']}" in err  # the state saved is the step it stopped at
+    assert {f.name for f in (out / "state").iterdir()} == {
+        "state.json", f"step{st['step']}-part0.eqx", f"step{st['step']}-part0.npz", f"step{st['step']}-part0.json"}
+
+    # a resume with another learning rate is refused, naming it, and trains nothing
+    refused = _run(RUN + ["--steps", "100000", "--checkpoint-every", "3", "--out", str(out), "--resume",
+                          "--lr", "0.01"], timeout=120)
+    assert refused.returncode == 2
+    assert "lr: 0.0001 there, 0.01 now" in refused.stderr
+    assert _state(out) == st
+    # and a run into the folder without --resume is refused too
+    fresh = _run(RUN + ["--steps", "100000", "--out", str(out)], timeout=120)
+    assert fresh.returncode != 0 and "--resume" in fresh.stderr
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("crash_at", [2, 5])
+def test_a_crashed_run_resumes_from_any_step(tmp_path, crash_at):
+    """A run that dies (an exception, here from its callback) at ``crash_at`` resumes from
+    the state saved the step before: before every graph size was drawn (2) and after (5),
+    to the uninterrupted run's models, losses and validation history."""
+    import equinox as eqx
+    import jax
+
+    import eqgat
+    from eqgat.workflows.training import TrainConfig, read_manifest, train
+
+    cfg = TrainConfig(algo="bellman_ford", steps=7, seeds=2, batch_size=3, train_lengths=(4, 5, 6), val_every=2,
+                      val_length=4, model=eqgat.ModelConfig("bellman_ford", hidden_size=8))
+    whole = train(cfg, out=tmp_path / "whole", test=False, progress=False)
+
+    def crash(step, models):
+        if step == crash_at:
+            raise Crash
+
+    out = tmp_path / "crashed"
+    with pytest.raises(Crash):
+        train(cfg, out=out, test=False, progress=False, checkpoint_every=1, callback=crash, callback_every=1)
+    assert read_manifest(out / "state")["step"] == crash_at - 1
+    resumed = train(cfg, out=out, test=False, progress=False, checkpoint_every=1, resume=True)
+    params = lambda r: jax.tree.leaves(eqx.filter(r.models, eqx.is_inexact_array))  # noqa: E731
+    for x, y in zip(params(whole), params(resumed), strict=True):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+    assert np.array_equal(whole.losses, resumed.losses) and whole.val == resumed.val
+    assert whole.skipped == resumed.skipped and whole.compiles == resumed.compiles
+
+
+def test_bad_checkpoint_settings_are_refused():
+    from eqgat.workflows.training import Checkpointing
+
+    with pytest.raises(ValueError, match="must be >= 0"):
+        Checkpointing(Path("x"), every=-1)
