@@ -177,3 +177,71 @@ def test_bad_checkpoint_settings_are_refused():
 
     with pytest.raises(ValueError, match="must be >= 0"):
         Checkpointing(Path("x"), every=-1)
+
+
+def _stop_at_state(p: subprocess.Popen, folder: Path, step: int) -> tuple[dict, str]:
+    """SIGTERM ``p`` once ``folder``'s state reached ``step``; the state then, and stderr."""
+    try:
+        at = _wait_for_state(p, folder, step)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    return at, err
+
+
+def test_a_stopped_stability_sweep_continues_its_group_from_its_state(tmp_path):
+    steps = 300
+    sweep = ["-m", "landscape", "stability", "--algo", "bfs", "--runs", "2", "--parallel", "2", "--steps", str(steps),
+             "--batch-size", "4", "--train-lengths", "4,5", "--test-length", "5", "--every", "40",
+             "--checkpoint-every", "5"]
+    out, whole = tmp_path / "stopped", tmp_path / "whole"
+    p = subprocess.Popen([sys.executable, *sweep, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"})
+    group = out / "groups" / "seeds0-1"
+    _, err = _stop_at_state(p, group, 5)
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert "run the same command again" in err
+    st = _state(group)
+    assert st is not None and st["step"] < steps and not (out / "stability.json").exists()
+
+    cont = subprocess.run([sys.executable, *sweep, "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"})
+    assert cont.returncode == 0, cont.stderr
+    assert f"{st['step']}/{steps}" in cont.stderr  # the group's progress starts at its state, not at 0
+    once = subprocess.run([sys.executable, *sweep, "--out", str(whole)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"})
+    assert once.returncode == 0, once.stderr
+    assert json.loads((out / "stability.json").read_text()) == json.loads((whole / "stability.json").read_text())
+    assert not (group / "state").exists() and (group / "seed0.eqx").exists()
+
+
+def test_a_stopped_reproduction_continues_its_seed_group_from_its_state(tmp_path):
+    code = ("import dataclasses, sys; from pathlib import Path; "
+            "from eqgat.workflows.reproduce import get_entry, get_profile, run_experiment; "
+            "p = dataclasses.replace(get_profile('smoke'), min_steps=300); "
+            "exp = get_entry('table5').experiments[0]; "
+            "run_experiment(exp, p, Path(sys.argv[1]), progress=False, checkpoint_every=5); print(exp.key)")
+    out, whole = tmp_path / "stopped", tmp_path / "whole"
+    p = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"})
+    runs = out / "runs"
+    t0 = time.time()
+    while not list(runs.glob("*/in-flight/seeds0-1")) and time.time() - t0 < 240 and p.poll() is None:
+        time.sleep(0.01)
+    (flight,) = runs.glob("*/in-flight/seeds0-1")
+    _, err = _stop_at_state(p, flight, 5)
+    assert "TrainingInterrupted" in err and "run the same command again" in err
+    st = _state(flight)
+    assert st is not None and st["step"] < 300 and not list(flight.parent.parent.glob("seed*.json"))
+
+    for folder in (out, whole):
+        done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"})
+        assert done.returncode == 0, done.stderr
+    key = flight.parent.parent.name
+    for s in (0, 1):
+        a, b = (json.loads((f / "runs" / key / f"seed{s}.json").read_text()) for f in (out, whole))
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+        assert (out / "runs" / key / f"seed{s}.eqx").read_bytes() == (whole / "runs" / key / f"seed{s}.eqx").read_bytes()
+    assert not flight.exists()
