@@ -61,7 +61,7 @@ def _records(out: Path) -> dict[str, bytes]:
             data = f.read_bytes()
             if f.name == "summary.json":
                 d = json.loads(data)
-                d.pop("seconds")
+                d.pop("seconds"), d.pop("data_wait")  # wall times
                 data = json.dumps(d, sort_keys=True).encode()
             files[f.name] = data
     return files

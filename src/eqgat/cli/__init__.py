@@ -142,7 +142,8 @@ def _cmd_train(args) -> int:
                 checkpoint_minutes=args.checkpoint_minutes)
     if not first:
         return 0
-    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled)")
+    print(f"trained {len(res.seeds)} seed(s) in {res.seconds:.0f} s ({res.compiles} graph sizes compiled; "
+          f"{res.data_wait_fraction:.0%} of it waiting for training data)")
     if any(res.skipped):
         print(f"  skipped (non-finite update, not applied): {dict(zip(res.seeds, res.skipped))} steps per seed")
     for k, s in enumerate(res.seeds):

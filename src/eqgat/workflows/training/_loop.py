@@ -36,6 +36,13 @@ class TrainResult:
     devices: int = 1  # local devices the seed axis was spread over (per process)
     processes: int = 1  # cooperating processes (jax.distributed)
     trajectory: list = dataclasses.field(default_factory=list)  # parameter snapshots (trajectory_every)
+    data_wait: float = 0.0  # of ``seconds``, the time the loop waited for its training batches
+
+    @property
+    def data_wait_fraction(self) -> float:
+        """The share of the training loop's wall time spent waiting for data (drawing
+        batches, or waiting for the workers that draw them), not computing."""
+        return self.data_wait / self.seconds if self.seconds else 0.0
 
     @property
     def test_split(self) -> str:
@@ -162,7 +169,8 @@ def _gathered(local: TrainResult, cfg: TrainConfig) -> TrainResult:
     return TrainResult(models, cfg, [cfg.seed + j for j in range(cfg.seeds)],
                        gather_processes(local.losses.T).T, gather_processes(np.array(local.skipped)).tolist(), val,
                        None, local.compiles, float(gather_processes(np.array([local.seconds])).max()),
-                       local.devices, jax.process_count())
+                       local.devices, jax.process_count(),
+                       data_wait=float(gather_processes(np.array([local.data_wait])).max()))
 
 
 def _barrier(name: str) -> None:
@@ -198,7 +206,7 @@ def _finished(cfg: TrainConfig, ck: Checkpointing, manifest: dict, out: Path, de
     st = _start(local, mesh, optimizer(cfg), ck, manifest["settings"])
     result = TrainResult(st.models, local, [local.seed + j for j in range(local.seeds)], st.losses,
                          skipped_steps(st.opt_states).tolist(), st.val, None, len(st.compiled), st.seconds,
-                         devices_used(mesh), P, st.trajectory)
+                         devices_used(mesh), P, st.trajectory, st.data_wait)
     result = _gathered(result, cfg) if P > 1 else dataclasses.replace(result, config=cfg)
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
     result.test_scores = summary.get("test_scores")
@@ -233,9 +241,12 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
                        random_pos=cfg.random_pos, workers=workers, start=st.step, states=st.samplers)
     saver = Saver(checkpoint)
 
+    waited = st.data_wait  # seconds the loop spent in next(batches)
+
     def state(step: int) -> TrainState:
         return TrainState(step, models, opt_states, np.asarray(losses, np.float32).reshape(step, cfg.seeds), val,
-                          dict(data.states), trajectory, sorted(compiled_sizes), st.seconds + time.time() - t0)
+                          dict(data.states), trajectory, sorted(compiled_sizes), st.seconds + time.time() - t0,
+                          data_wait=waited)
 
     def save(step: int) -> None:
         barrier = (lambda: _barrier(f"state{step}")) if checkpoint.parts > 1 else None
@@ -243,7 +254,11 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
         saver.saved()
 
     with data, bar, Stops(checkpoint is not None and checkpoint.parts == 1) as stops:
-        for i, batches in enumerate(data, start=st.step):
+        batches_in_order = iter(data)
+        for i in range(st.step, cfg.steps):
+            t = time.perf_counter()
+            batches = next(batches_in_order)
+            waited += time.perf_counter() - t
             n = cfg.train_lengths[i % len(cfg.train_lengths)]
             if n not in compiled_sizes:  # this step compiles: never while earlier steps still run
                 jax.block_until_ready(models)
@@ -254,7 +269,8 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
             bar.update()
             if progress and (i % 10 == 9 or i + 1 == cfg.steps):
                 rate = (i + 1 - st.step) * cfg.batch_size * cfg.seeds / (time.time() - t0)
-                post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}"}
+                post = {"loss": f"{float(np.mean(loss)):.3f}", "graphs/s": f"{rate:.0f}",
+                        "data wait": f"{(waited - st.data_wait) / (time.time() - t0):.0%}"}
                 if val:
                     post["val"] = f"{np.mean(val[-1]['scores']):.3f}"
                 bar.set_postfix(post, refresh=False)
@@ -268,7 +284,7 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
     final = state(cfg.steps)
     result = TrainResult(models, cfg, seeds, np.array(losses, np.float32).reshape(-1, cfg.seeds),
                          skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), final.seconds,
-                         devices_used(mesh), trajectory=trajectory)
+                         devices_used(mesh), trajectory=trajectory, data_wait=waited)
     return result, final
 
 
@@ -312,7 +328,8 @@ def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: boo
     run = {
         "config": cfg, "seeds": result.seeds, "test_scores": result.test_scores, "skipped_steps": result.skipped,
         "test_split": result.test_split,
-        "seconds": result.seconds, "graph_sizes_compiled": result.compiles, "devices": result.devices,
+        "seconds": result.seconds, "data_wait": {"seconds": result.data_wait, "fraction": result.data_wait_fraction},
+        "graph_sizes_compiled": result.compiles, "devices": result.devices,
         "processes": result.processes,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }

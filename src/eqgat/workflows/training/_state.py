@@ -93,6 +93,7 @@ class TrainState:
     compiled: list = field(default_factory=list)  # graph sizes compiled
     seconds: float = 0.0  # wall time spent before this process started
     finished: bool = False
+    data_wait: float = 0.0  # of ``seconds``, the loop's wait for its batches
 
 
 def settings_of(cfg, **extra) -> dict:
@@ -146,7 +147,8 @@ def write_state(ck: Checkpointing, settings: dict, st: TrainState, *, barrier=No
     if ck.part:
         return
     manifest = {"format": FORMAT, "step": st.step, "parts": ck.parts, "settings": settings,
-                "compiled": sorted(st.compiled), "seconds": st.seconds, "finished": st.finished}
+                "compiled": sorted(st.compiled), "seconds": st.seconds, "finished": st.finished,
+                "data_wait": st.data_wait}
     _atomic(folder / STATE_JSON, lambda p: p.write_text(json.dumps(manifest, indent=2)))
     for old in folder.glob("step*-part*.*"):
         if not old.name.startswith(f"step{st.step}-"):
@@ -175,7 +177,7 @@ def read_state(ck: Checkpointing, manifest: dict, models, opt_states) -> TrainSt
         trajectory = [jax.tree.unflatten(structure, [arrays[f"trajectory/{j}/{k}"] for k in range(n)])
                       for j in range(part["snapshots"])]
     return TrainState(manifest["step"], models, opt_states, losses, part["val"], part["samplers"], trajectory,
-                      manifest["compiled"], manifest["seconds"], manifest["finished"])
+                      manifest["compiled"], manifest["seconds"], manifest["finished"], manifest["data_wait"])
 
 
 def _atomic(path: Path, write) -> None:
