@@ -141,8 +141,8 @@ class Crash(Exception):
     pass
 
 
-@pytest.mark.parametrize("crash_at", [2, 5])
-def test_a_crashed_run_resumes_from_any_step(tmp_path, crash_at):
+@pytest.mark.parametrize("crash_at,select", [(2, "last"), (5, "last"), (5, "best_val")])
+def test_a_crashed_run_resumes_from_any_step(tmp_path, crash_at, select):
     """A run that dies (an exception, here from its callback) at ``crash_at`` resumes from
     the state saved the step before: before every graph size was drawn (2) and after (5),
     to the uninterrupted run's models, losses and validation history."""
@@ -153,7 +153,7 @@ def test_a_crashed_run_resumes_from_any_step(tmp_path, crash_at):
     from eqgat.workflows.training import TrainConfig, read_manifest, train
 
     cfg = TrainConfig(algo="bellman_ford", steps=7, seeds=2, batch_size=3, train_lengths=(4, 5, 6), val_every=2,
-                      val_length=4, model=eqgat.ModelConfig("bellman_ford", hidden_size=8))
+                      val_length=4, lr=3e-3, select=select, model=eqgat.ModelConfig("bellman_ford", hidden_size=8))
     whole = train(cfg, out=tmp_path / "whole", test=False, progress=False)
 
     def crash(step, models):
@@ -170,6 +170,7 @@ def test_a_crashed_run_resumes_from_any_step(tmp_path, crash_at):
         assert np.array_equal(np.asarray(x), np.asarray(y))
     assert np.array_equal(whole.losses, resumed.losses) and whole.val == resumed.val
     assert whole.skipped == resumed.skipped and whole.compiles == resumed.compiles
+    assert whole.selected_steps == resumed.selected_steps
 
 
 def test_bad_checkpoint_settings_are_refused():
@@ -245,3 +246,41 @@ def test_a_stopped_reproduction_continues_its_seed_group_from_its_state(tmp_path
         assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
         assert (out / "runs" / key / f"seed{s}.eqx").read_bytes() == (whole / "runs" / key / f"seed{s}.eqx").read_bytes()
     assert not flight.exists()
+
+
+def test_best_validation_selection_keeps_each_seeds_best_parameters(tmp_path):
+    """``select="best_val"``: each seed's models are those of its first best validation
+    score (checked against snapshots taken at every validation), recorded as
+    ``selected_step``; a run resumed from a state mid-run selects the same."""
+    import equinox as eqx
+    import jax
+
+    import eqgat
+    from eqgat.workflows.training import TrainConfig, to_host, train, unstack
+
+    cfg = TrainConfig(algo="bfs", steps=12, seeds=3, batch_size=4, train_lengths=(4, 5), val_every=2, val_length=5,
+                      lr=3e-3, select="best_val", model=eqgat.ModelConfig("bfs", hidden_size=8))
+    snaps = {}
+    res = train(cfg, out=tmp_path / "run", test=False, progress=False, checkpoint_every=5,
+                callback=lambda step, m: snaps.__setitem__(step, to_host(m)), callback_every=2)
+    scores = np.array([v["scores"] for v in res.val])  # [validations, seeds]
+    steps = [v["step"] for v in res.val]
+    assert steps == [2, 4, 6, 8, 10, 12]
+    want = [steps[int(np.argmax(scores[:, k]))] for k in range(3)]  # argmax: the first of equal scores
+    assert res.selected_steps == want
+    params = lambda m: jax.tree.leaves(eqx.filter(m, eqx.is_inexact_array))  # noqa: E731
+    for k in range(3):
+        for x, y in zip(params(unstack(to_host(res.models), k)), params(unstack(snaps[want[k]], k)), strict=True):
+            assert np.array_equal(np.asarray(x), np.asarray(y))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["select"] == "best_val"
+    assert summary["selected_step"] == (want[0] if len(set(want)) == 1 else want)
+    for k in range(3):
+        assert json.loads((tmp_path / "run" / f"seed{k}.json").read_text())["selected_step"] == want[k]
+    if len(set(want)) == 1:  # an integer when every seed kept the same step
+        assert isinstance(summary["selected_step"], int)
+
+    with pytest.raises(ValueError, match="val_every > 0"):
+        TrainConfig(algo="bfs", select="best_val", val_every=0)
+    with pytest.raises(ValueError, match="select must be one of last, best_val"):
+        TrainConfig(algo="bfs", select="best")

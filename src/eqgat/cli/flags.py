@@ -31,6 +31,7 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str | None]] = {
     "test_length": ("--test-length", positive, None),
     "init": ("--init", str, None),
     "init_noise": ("--init-noise", float, "SIGMA"),
+    "select": ("--select", str, None),
 }
 
 
@@ -61,7 +62,8 @@ def add_train_flags(parser, names: tuple[str, ...] | None = None, *,
             continue
         if f.default is not None:
             text = f"{text} (default: {shown_default(f.default)})"
-        parser.add_argument(flag, dest=name, type=type_, default=f.default, metavar=metavar, help=text)
+        parser.add_argument(flag, dest=name, type=type_, default=f.default, metavar=metavar, help=text,
+                            choices=f.metadata.get("choices"))
 
 
 def train_from_flags(args: argparse.Namespace, **fields: Any):

@@ -6,6 +6,11 @@
   of the steps (a tenth for the sequential algorithms, whose traces are ~3n steps long),
   otherwise the paper's settings.
 - ``smoke``: seconds per entry, for CI: 2 seeds, 2 steps, hidden 8, 5-node graphs.
+
+Every profile keeps each seed's parameters of its best validation score (dm-clrs'
+``run.py``: validation every 50 steps on CLRS-30's validation split; the smoke profile
+validates every step), except in the stability experiments, which measure where training
+from the compiled model ends.
 """
 
 from dataclasses import asdict, dataclass, replace
@@ -27,6 +32,8 @@ class Profile:
     parallel: int = 4  # seeds trained at once (one vmapped program)
     faithfulness_split: str = "test"  # eqgat.workflows.faithfulness.eval_graphs for the figures
     faithfulness_samples: int = 32
+    select: str = "best_val"  # TrainConfig.select of the training experiments
+    val_every: int = 50  # dm-clrs run.py's eval_every
 
     def seeds_for(self, exp) -> int:
         return self.minimal_seeds if exp.minimal else self.seeds
@@ -54,7 +61,7 @@ PROFILES = {p.name: p for p in [
     Profile("cpu", seeds=4, minimal_seeds=16, step_fraction=0.2, sequential_step_fraction=0.1, parallel=4),
     Profile("smoke", seeds=2, minimal_seeds=2, step_fraction=0.0, sequential_step_fraction=0.0, min_steps=2,
             hidden_size=8, batch_size=4, graph_size=5, parallel=2, faithfulness_split="sampler",
-            faithfulness_samples=4),
+            faithfulness_samples=4, val_every=1),
 ]}
 
 

@@ -94,6 +94,9 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
     lines = [f"# {entry.title}", "", f"Profile `{profile.name}`: {full} seeds per row{cut}. eqgat's numbers: "
              "mean ± std (max) over the seeds finished, test accuracy in %, std over seeds as the paper's "
              "tables.", ""]
+    if getattr(profile, "select", "last") == "best_val":
+        lines += [f"Each seed keeps its parameters of its best validation score (validated every {profile.val_every} "
+                  "steps, as dm-clrs' `run.py`); stability rows keep where training ends.", ""]
     if rows:
         lines += ["| Experiment | eqgat | paper | seeds | steps | wall time | device | differs |",
                   "|---|---|---|---|---|---|---|---|"]

@@ -53,18 +53,20 @@ def train_config(exp: Experiment, profile: Profile, *, seed: int = 0, seeds: int
     if model.get("use_pre_att_bias"):
         model["nb_nodes"] = lengths[0]
     return TrainConfig(algo=exp.algo, train_lengths=lengths, steps=steps, batch_size=profile.batch_size,
-                       seed=seed, seeds=seeds, val_every=0, test_length=test_length,
-                       model=ModelConfig(exp.algo, **model), **train)
+                       seed=seed, seeds=seeds, val_every=profile.val_every, val_length=test_length,
+                       select=profile.select, test_length=test_length, model=ModelConfig(exp.algo, **model), **train)
 
 
 def stability_config(exp: Experiment, profile: Profile):
     """The ``StabilityConfig`` of a stability experiment under ``profile`` (the paper's
     protocol: table 4 from the compiled model at hidden 128)."""
     from ..stability import StabilityConfig
+    from ..training import TrainConfig
 
     cfg = train_config(exp, profile)  # seed 0 (the first run); the sweep sets the seed count itself
-    return StabilityConfig(dataclasses.replace(cfg, model=None), runs=profile.seeds_for(exp),
-                           hidden_size=cfg.model.hidden_size)
+    # where training from the compiled model ends: no selection (a sweep validates nothing)
+    train = dataclasses.replace(cfg, model=None, select="last", val_every=TrainConfig.val_every, val_length=None)
+    return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=cfg.model.hidden_size)
 
 
 def settings(exp: Experiment, profile: Profile) -> dict:

@@ -13,10 +13,14 @@ from ...nn import ModelConfig
 from ...nn import read_meta
 
 
-def _setting(default, help_: str):
-    """A ``TrainConfig`` field: its default, and its help (the command-line flags'
-    ``eqgat.cli.flags.add_train_flags``)."""
-    return field(default=default, metadata={"help": help_})
+def _setting(default, help_: str, choices: tuple | None = None):
+    """A ``TrainConfig`` field: its default, its help and its allowed values, if listed
+    (the command-line flags': ``eqgat.cli.flags.add_train_flags``)."""
+    return field(default=default, metadata={"help": help_, "choices": choices})
+
+
+#: ``TrainConfig.select``'s values: which parameters a run keeps.
+SELECT = ("last", "best_val")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class TrainConfig:
     init: str | None = _setting(None, "start from this checkpoint (e.g. a compiled model)")
     init_noise: float = _setting(0.0, "perturb the --init weights by SIGMA x a filter-normalised Gaussian "
                                       "direction (key: the seed)")
+    select: str = _setting("last", "the parameters each seed keeps: the last step's, or those of its best "
+                                   "validation score (best_val: dm-clrs' run.py; the first of equal scores)", SELECT)
 
     def __post_init__(self):
         get_spec(self.algo)
@@ -62,6 +68,10 @@ class TrainConfig:
             self._check_model(self.model)
         if any(n is not None and n < 2 for n in (self.val_length, self.test_length)):
             raise ValueError("validation and test lengths must be >= 2 nodes")
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {', '.join(SELECT)}, got {self.select!r}")
+        if self.select == "best_val" and not self.val_every:
+            raise ValueError("select='best_val' keeps the parameters of the best validation score: give val_every > 0")
         if self.init_noise and not self.init:
             raise ValueError("init_noise perturbs an --init checkpoint: give one")
         if not (self.init_noise >= 0 and np.isfinite(self.init_noise)):

@@ -37,6 +37,7 @@ class TrainResult:
     processes: int = 1  # cooperating processes (jax.distributed)
     trajectory: list = dataclasses.field(default_factory=list)  # parameter snapshots (trajectory_every)
     data_wait: float = 0.0  # of ``seconds``, the time the loop waited for its training batches
+    selected_steps: list[int] | None = None  # select="best_val": the step each seed's models are from
 
     @property
     def data_wait_fraction(self) -> float:
@@ -170,7 +171,9 @@ def _gathered(local: TrainResult, cfg: TrainConfig) -> TrainResult:
                        gather_processes(local.losses.T).T, gather_processes(np.array(local.skipped)).tolist(), val,
                        None, local.compiles, float(gather_processes(np.array([local.seconds])).max()),
                        local.devices, jax.process_count(),
-                       data_wait=float(gather_processes(np.array([local.data_wait])).max()))
+                       data_wait=float(gather_processes(np.array([local.data_wait])).max()),
+                       selected_steps=None if local.selected_steps is None else
+                       gather_processes(np.array(local.selected_steps)).tolist())
 
 
 def _barrier(name: str) -> None:
@@ -189,10 +192,12 @@ def _start(cfg: TrainConfig, mesh, opt, ck: Checkpointing | None, settings: dict
     models = shard_leading(initial_models(cfg), mesh)
     opt_states = eqx.filter_vmap(lambda m: opt.init(eqx.filter(m, eqx.is_inexact_array)))(models)
     fresh = TrainState(0, models, opt_states, np.zeros((0, cfg.seeds), np.float32))
+    if cfg.select == "best_val":
+        fresh.best, fresh.best_scores, fresh.best_steps = models, [None] * cfg.seeds, [None] * cfg.seeds
     if ck is None or not ck.resume or (manifest := check_resumable(ck.folder, settings)) is None:
         return fresh
     st = read_state(ck, manifest, models, opt_states)
-    st.models, st.opt_states = shard_leading((st.models, st.opt_states), mesh)
+    st.models, st.opt_states, st.best = shard_leading((st.models, st.opt_states, st.best), mesh)
     return st
 
 
@@ -207,6 +212,7 @@ def _finished(cfg: TrainConfig, ck: Checkpointing, manifest: dict, out: Path, de
     result = TrainResult(st.models, local, [local.seed + j for j in range(local.seeds)], st.losses,
                          skipped_steps(st.opt_states).tolist(), st.val, None, len(st.compiled), st.seconds,
                          devices_used(mesh), P, st.trajectory, st.data_wait)
+    result.models, result.selected_steps = _Best(st.best, st.best_scores, st.best_steps).selected(st.models, st.step)
     result = _gathered(result, cfg) if P > 1 else dataclasses.replace(result, config=cfg)
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
     result.test_scores = summary.get("test_scores")
@@ -243,10 +249,12 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
 
     waited = st.data_wait  # seconds the loop spent in next(batches)
 
+    best = _Best(st.best, st.best_scores, st.best_steps)
+
     def state(step: int) -> TrainState:
         return TrainState(step, models, opt_states, np.asarray(losses, np.float32).reshape(step, cfg.seeds), val,
                           dict(data.states), trajectory, sorted(compiled_sizes), st.seconds + time.time() - t0,
-                          data_wait=waited)
+                          data_wait=waited, best=best.models, best_scores=best.scores, best_steps=best.steps)
 
     def save(step: int) -> None:
         barrier = (lambda: _barrier(f"state{step}")) if checkpoint.parts > 1 else None
@@ -266,6 +274,8 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
             models, opt_states, loss = step_fn(models, opt_states, shard_leading(batches, mesh))
             losses.append(loss)  # on the device: read back below, so the host draws ahead
             _after_step(i, cfg, models, val, val_batch, trajectory, trajectory_every, callback, callback_every)
+            if best.models is not None and val and val[-1]["step"] == i + 1:
+                best.update(models, val[-1]["scores"], i + 1)
             bar.update()
             if progress and (i % 10 == 9 or i + 1 == cfg.steps):
                 rate = (i + 1 - st.step) * cfg.batch_size * cfg.seeds / (time.time() - t0)
@@ -282,10 +292,40 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
     if checkpoint is not None:  # the loop's end: resuming from here only writes the results
         save(cfg.steps)
     final = state(cfg.steps)
-    result = TrainResult(models, cfg, seeds, np.array(losses, np.float32).reshape(-1, cfg.seeds),
+    kept, selected = best.selected(models, cfg.steps)
+    result = TrainResult(kept, cfg, seeds, np.array(losses, np.float32).reshape(-1, cfg.seeds),
                          skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), final.seconds,
-                         devices_used(mesh), trajectory=trajectory, data_wait=waited)
+                         devices_used(mesh), trajectory=trajectory, data_wait=waited, selected_steps=selected)
     return result, final
+
+
+class _Best:
+    """``select="best_val"``: each seed's parameters at its best validation score so far
+    (the first of equal scores, as dm-clrs' ``run.py`` keeps them), with that score and
+    step; inactive (``models`` None) under ``select="last"``."""
+
+    def __init__(self, models, scores: list, steps: list):
+        self.models, self.scores, self.steps = models, list(scores), list(steps)
+
+    def update(self, models, scores: list[float], step: int) -> None:
+        better = np.array([b is None or s > b for s, b in zip(scores, self.scores)])
+        if not better.any():
+            return
+        keep = jnp.asarray(better)
+        pick = lambda new, old: jnp.where(keep.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)  # noqa: E731
+        new, static = eqx.partition(models, eqx.is_array)
+        self.models = eqx.combine(jax.tree.map(pick, new, eqx.filter(self.models, eqx.is_array)), static)
+        for k in np.flatnonzero(better):
+            self.scores[k], self.steps[k] = float(scores[k]), step
+
+    def selected(self, last, steps: int):
+        """The models a run keeps and, under best_val, each seed's step (a seed never
+        validated keeps its last step's)."""
+        if self.models is None:
+            return last, None
+        if any(s is None for s in self.steps):
+            self.update(last, [-np.inf if s is None else np.inf for s in self.steps], steps)
+        return self.models, [int(s) for s in self.steps]
 
 
 def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajectory: list,
@@ -322,6 +362,8 @@ def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: boo
             "val": [{"step": v["step"], "score": v["scores"][k]} for v in result.val],
             "test_score": None if result.test_scores is None else result.test_scores[k],
         }
+        if result.selected_steps is not None:
+            rec["selected_step"] = result.selected_steps[k]
         (out / f"seed{s}.json").write_text(json.dumps(rec, indent=2))
     if not summary:
         return
@@ -330,9 +372,12 @@ def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: boo
         "test_split": result.test_split,
         "seconds": result.seconds, "data_wait": {"seconds": result.data_wait, "fraction": result.data_wait_fraction},
         "graph_sizes_compiled": result.compiles, "devices": result.devices,
-        "processes": result.processes,
+        "processes": result.processes, "select": result.config.select,
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
+    if result.selected_steps is not None:  # one step, or one per seed where they differ
+        steps = result.selected_steps
+        run["selected_step"] = steps[0] if len(set(steps)) == 1 else steps
     (out / "summary.json").write_text(json.dumps(run, indent=2))
     if trajectory:
         save_trajectory(out / "trajectory.npz", trajectory)

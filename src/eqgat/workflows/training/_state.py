@@ -94,6 +94,9 @@ class TrainState:
     seconds: float = 0.0  # wall time spent before this process started
     finished: bool = False
     data_wait: float = 0.0  # of ``seconds``, the loop's wait for its batches
+    best: object = None  # select="best_val": each seed's parameters at its best validation score (stacked)
+    best_scores: list = field(default_factory=list)  # ... that score per seed (None: not validated yet)
+    best_steps: list = field(default_factory=list)  # ... and its step
 
 
 def settings_of(cfg, **extra) -> dict:
@@ -133,14 +136,15 @@ def write_state(ck: Checkpointing, settings: dict, st: TrainState, *, barrier=No
     folder = ck.folder
     folder.mkdir(parents=True, exist_ok=True)
     name = _name(st.step, ck.part)
-    host = jax.tree.map(lambda x: np.asarray(x) if eqx.is_array(x) else x, (st.models, st.opt_states))
+    host = jax.tree.map(lambda x: np.asarray(x) if eqx.is_array(x) else x, (st.models, st.opt_states, st.best))
     _atomic(folder / f"{name}.eqx", lambda p: eqx.tree_serialise_leaves(p, host))
     arrays = {"losses": np.asarray(st.losses, np.float32).reshape(st.step, -1)}
     for j, snap in enumerate(st.trajectory):
         for k, leaf in enumerate(jax.tree.leaves(snap)):
             arrays[f"trajectory/{j}/{k}"] = np.asarray(leaf)
     _atomic(folder / f"{name}.npz", lambda p: np.savez(p, **arrays))
-    part = {"val": st.val, "samplers": st.samplers, "snapshots": len(st.trajectory)}
+    part = {"val": st.val, "samplers": st.samplers, "snapshots": len(st.trajectory), "best": st.best is not None,
+            "best_scores": st.best_scores, "best_steps": st.best_steps}
     _atomic(folder / f"{name}.json", lambda p: p.write_text(json.dumps(part)))
     if barrier is not None:
         barrier()
@@ -168,8 +172,9 @@ def read_state(ck: Checkpointing, manifest: dict, models, opt_states) -> TrainSt
     if manifest["parts"] != ck.parts:
         raise ValueError(f"{ck.folder} holds the state of a run of {manifest['parts']} process(es), not {ck.parts}")
     name = _name(manifest["step"], ck.part)
-    models, opt_states = eqx.tree_deserialise_leaves(ck.folder / f"{name}.eqx", (models, opt_states))
     part = json.loads((ck.folder / f"{name}.json").read_text())
+    template = (models, opt_states, models if part["best"] else None)
+    models, opt_states, best = eqx.tree_deserialise_leaves(ck.folder / f"{name}.eqx", template)
     with np.load(ck.folder / f"{name}.npz") as arrays:
         losses = arrays["losses"]
         params = eqx.filter(models, eqx.is_inexact_array)
@@ -177,7 +182,8 @@ def read_state(ck: Checkpointing, manifest: dict, models, opt_states) -> TrainSt
         trajectory = [jax.tree.unflatten(structure, [arrays[f"trajectory/{j}/{k}"] for k in range(n)])
                       for j in range(part["snapshots"])]
     return TrainState(manifest["step"], models, opt_states, losses, part["val"], part["samplers"], trajectory,
-                      manifest["compiled"], manifest["seconds"], manifest["finished"], manifest["data_wait"])
+                      manifest["compiled"], manifest["seconds"], manifest["finished"], manifest["data_wait"], best,
+                      part["best_scores"], part["best_steps"])
 
 
 def _atomic(path: Path, write) -> None:
