@@ -46,6 +46,7 @@ from .algorithms import graph_inputs as graph_inputs
 from .algorithms import max_trace_length as max_trace_length
 from .algorithms import register_algorithm as register_algorithm
 from .algorithms import register_spec as register_spec
+from .nn import attention_loss as attention_loss
 from .nn import hint_loss as hint_loss
 from .nn import loss as loss
 from .nn import output_loss as output_loss

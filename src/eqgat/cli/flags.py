@@ -32,6 +32,9 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str | None]] = {
     "init": ("--init", str, None),
     "init_noise": ("--init-noise", float, "SIGMA"),
     "select": ("--select", str, None),
+    "attention_supervision": ("--attention-supervision", float, "W"),
+    "attention_reference": ("--reference", str, None),
+    "supervised_heads": ("--supervised-heads", positive, "K"),
 }
 
 

@@ -102,6 +102,7 @@ from ._constants import Constants as Constants
 from ._constants import constants as constants
 from ._layout import Direction as Direction
 from ._layout import Layout as Layout
+from ._layout import MECHANISMS as MECHANISMS
 from ._layout import layout as layout
 from ._algorithms import minimal_hidden_size as minimal_hidden_size
 from ._probes import compile_decoders as compile_decoders

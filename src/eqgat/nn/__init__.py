@@ -26,6 +26,7 @@ from ._evaluate import score as score
 from ._gatv2 import ADJACENCY_BIAS as ADJACENCY_BIAS
 from ._gatv2 import GATv2 as GATv2
 from ._gatv2 import LEAKY_SLOPE as LEAKY_SLOPE
+from ._losses import attention_loss as attention_loss
 from ._losses import hint_loss as hint_loss
 from ._losses import loss as loss
 from ._losses import output_loss as output_loss

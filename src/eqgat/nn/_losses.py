@@ -6,11 +6,12 @@ prediction is scored against hint t+1 and only while t+1 < length, so time paddi
 contributes.
 """
 
+import jax
 import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, Int
 
-from ._model import Model, Prediction, run_batch
+from ._model import Model, Prediction, batch_steps, run_batch
 from ..probes import Probe, Stage, Type, live_steps
 from ..data import Batch
 
@@ -93,3 +94,37 @@ def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> 
     see ``run_batch``)."""
     pred = run_batch(model, batch, steps=steps)
     return sum(prediction_losses(model, pred, batch).values())
+
+
+def attention_loss(model: Model, reference: Model, batch: Batch, *, heads: tuple[tuple[int, int], ...] = ((0, 0),),
+                   steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
+    """The attention loss of ``model`` against ``reference`` (a compiled model) on
+    ``batch``: the cross-entropy ``-Σ_j α*_ij log α̂_ij`` of the learned attention α̂ against
+    the reference's α*, per receiver i, both fed the ground-truth trace (teacher forcing,
+    as φ_internal is measured), averaged over receivers, supervised heads and live steps.
+
+    **Arguments:**
+
+    - `model`: the learned ``Model``.
+    - `reference`: the ``Model`` whose attention is the target (held fixed: no gradient
+      flows into it).
+    - `batch`: a ``Batch`` both models read (the reference's B, if any, fixes its n).
+    - `heads`: ``(learned head, reference head)`` pairs to supervise; other heads are free.
+    - `steps`: see ``run_batch``.
+
+    **Returns:**
+
+    A scalar: the mean cross-entropy in nats (0 when α̂ = α* and α* is one-hot).
+    """
+    steps = batch_steps(batch.length) if steps is None else steps
+    learned = run_batch(model, batch, teacher_forcing=True, steps=steps, return_logits=True)
+    target = jax.lax.stop_gradient(run_batch(reference, batch, teacher_forcing=True, steps=steps).alpha)
+    mine, theirs = (jnp.array([h for h, _ in heads]), jnp.array([r for _, r in heads]))
+    log_alpha = jax.nn.log_softmax(learned.logits[:, :, mine], axis=-1)  # [b, T-1, K, i, j]
+    target = target[:, :, theirs]
+    # a sender the target never picks adds nothing, even where the mask makes log α̂ huge
+    ce = -jnp.sum(jnp.where(target > 0, target * log_alpha, 0.0), axis=-1)  # [b, T-1, K, i]
+    T = ce.shape[1]
+    live = (jnp.arange(T)[None, :] < batch.length[:, None] - 1).astype(ce.dtype)  # step t reads hint t, writes t+1
+    per_step = ce.mean(axis=(2, 3))  # [b, T-1]
+    return jnp.sum(per_step * live) / jnp.maximum(jnp.sum(live), 1.0)

@@ -33,6 +33,7 @@ from ._loop import write_results as write_results
 from ._state import Checkpointing as Checkpointing
 from ._state import TrainingInterrupted as TrainingInterrupted
 from ._state import read_manifest as read_manifest
+from ._step import attention_reference as attention_reference
 from ._step import init_model as init_model
 from ._step import initial_models as initial_models
 from ._step import l1 as l1
@@ -41,6 +42,7 @@ from ._step import model_key as model_key
 from ._step import optimizer as optimizer
 from ._step import skipped_steps as skipped_steps
 from ._step import stack as stack
+from ._step import supervised_heads as supervised_heads
 from ._step import to_host as to_host
 from ._step import train_step as train_step
 from ._step import unstack as unstack

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ...algorithms import get_spec
+from ...compiler import MECHANISMS
 from ...data import MAX_SEED
 from ...nn import ModelConfig
 from ...nn import read_meta
@@ -58,6 +59,12 @@ class TrainConfig:
                                       "direction (key: the seed)")
     select: str = _setting("last", "the parameters each seed keeps: the last step's, or those of its best "
                                    "validation score (best_val: dm-clrs' run.py; the first of equal scores)", SELECT)
+    attention_supervision: float = _setting(0.0, "weight W of the attention loss (the cross-entropy of the learned "
+                                                 "attention against the compiled model's, teacher-forced) added to "
+                                                 "dm-clrs' loss (0: none)")
+    attention_reference: str = _setting("general", "the compiled mechanism supervising attention (paper: needs one "
+                                                   "--train-lengths N, as its B fixes n)", MECHANISMS)
+    supervised_heads: int = _setting(1, "heads of the learned model supervised (the first K; the others are free)")
 
     def __post_init__(self):
         get_spec(self.algo)
@@ -72,6 +79,7 @@ class TrainConfig:
             raise ValueError(f"select must be one of {', '.join(SELECT)}, got {self.select!r}")
         if self.select == "best_val" and not self.val_every:
             raise ValueError("select='best_val' keeps the parameters of the best validation score: give val_every > 0")
+        self._check_supervision()
         if self.init_noise and not self.init:
             raise ValueError("init_noise perturbs an --init checkpoint: give one")
         if not (self.init_noise >= 0 and np.isfinite(self.init_noise)):
@@ -82,6 +90,28 @@ class TrainConfig:
             raise ValueError("train lengths must be >= 2 nodes")
         if not 0 <= self.seed <= MAX_SEED - self.seeds + 1:
             raise ValueError(f"seeds {self.seed}..{self.seed + self.seeds - 1} must lie in [0, 2**63 - 1]")
+
+    def _check_supervision(self) -> None:
+        """A ``ValueError`` naming what is wrong with the attention supervision asked for."""
+        from ...algorithms import get_algorithm, names
+
+        if not (self.attention_supervision >= 0 and np.isfinite(self.attention_supervision)):
+            raise ValueError(f"attention_supervision must be a finite weight >= 0, got {self.attention_supervision}")
+        if self.attention_reference not in MECHANISMS:
+            raise ValueError(f"attention_reference must be one of {', '.join(MECHANISMS)}, "
+                             f"got {self.attention_reference!r}")
+        if not self.attention_supervision:
+            return
+        if get_algorithm(self.algo).program is None:
+            raise ValueError(f"attention supervision needs a compiled {self.algo}, which has no program; "
+                             f"algorithms with one: {', '.join(names(compiled=True))}")
+        if self.attention_reference == "paper" and len(set(self.train_lengths)) != 1:
+            raise ValueError("--reference paper supervises with the paper's mechanism, whose B fixes the graph size: "
+                             f"give one --train-lengths N (got {','.join(map(str, self.train_lengths))})")
+        heads = (self.model.nb_heads if isinstance(self.model, ModelConfig) else None)
+        if self.supervised_heads < 1 or (heads is not None and self.supervised_heads > heads):
+            raise ValueError(f"supervised_heads must lie in [1, the model's {heads or 'nb_heads'} heads], "
+                             f"got {self.supervised_heads}")
 
     def _check_model(self, model: ModelConfig) -> None:
         """A ``ValueError`` if ``model`` is for another algorithm or its B (a fixed graph

@@ -19,7 +19,7 @@ from ._config import TrainConfig, resolve_init
 from ._evaluation import eval_batch, eval_split, evaluate_models
 from ._state import (Checkpointing, Saver, Stops, TrainingInterrupted, TrainState, check_resumable, mark_finished,
                      read_manifest, read_state, settings_of, write_state)
-from ._step import initial_models, make_step, optimizer, skipped_steps, to_host, unstack
+from ._step import attention_reference, initial_models, make_step, optimizer, skipped_steps, to_host, unstack
 
 
 @dataclass
@@ -236,7 +236,7 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
     opt = optimizer(cfg)
     st = _start(cfg, mesh, opt, checkpoint, settings)
     models, opt_states = st.models, st.opt_states
-    step_fn = make_step(cfg, opt)
+    step_fn = make_step(cfg, opt, attention_reference(cfg))
     val_batch = eval_batch(cfg, "val") if cfg.val_every else None
     losses, val, trajectory = list(st.losses), st.val, st.trajectory
     compiled_sizes = set(st.compiled)
@@ -373,6 +373,9 @@ def write_results(result: TrainResult, out: Path, trajectory=(), *, summary: boo
         "seconds": result.seconds, "data_wait": {"seconds": result.data_wait, "fraction": result.data_wait_fraction},
         "graph_sizes_compiled": result.compiles, "devices": result.devices,
         "processes": result.processes, "select": result.config.select,
+        "attention_supervision": {"weight": result.config.attention_supervision,
+                                  "reference": result.config.attention_reference,
+                                  "heads": result.config.supervised_heads},
         "loss_curve_mean": result.losses.mean(axis=1).tolist() if len(result.losses) else [],
     }
     if result.selected_steps is not None:  # one step, or one per seed where they differ

@@ -12,6 +12,7 @@ from jaxtyping import Array, Float, Int, PyTree
 
 from ...data import Batch
 from ...nn import Model, batch_steps, load
+from ...nn import attention_loss
 from ...nn import loss as model_loss
 from ._config import TrainConfig
 
@@ -73,43 +74,83 @@ def l1(model: Model) -> jax.Array:
     return optax.tree_utils.tree_norm(eqx.filter(model, eqx.is_inexact_array), ord=1)
 
 
-def make_step(cfg: TrainConfig, opt: optax.GradientTransformation):
+def make_step(cfg: TrainConfig, opt: optax.GradientTransformation, reference: Model | None = None):
     """One optimisation step for a stack of seeds (leading axis on models, optimiser
-    states and batches): the module-level ``train_step`` with ``opt`` and the
-    regularisation weight bound. Both are static arguments of that one jitted function, so
-    runs with equal settings (``optimizer`` returns one object per learning rate and
-    clipping) share its traces and compiled programs: a stability sweep of many groups
-    compiles once per graph size."""
-    return functools.partial(train_step, opt=opt, regularization_weight=float(cfg.regularization_weight))
+    states and batches): the module-level ``train_step`` with ``opt``, the regularisation
+    weight and the attention supervision bound. The settings are static arguments of that
+    one jitted function, so runs with equal settings (``optimizer`` returns one object per
+    learning rate and clipping) share its traces and compiled programs: a stability sweep
+    of many groups compiles once per graph size. ``reference`` is the compiled model whose
+    attention supervises (``attention_reference``), when ``cfg.attention_supervision``."""
+    supervision = None
+    if cfg.attention_supervision:
+        if reference is None:
+            raise ValueError("attention supervision needs the compiled reference model (attention_reference(cfg))")
+        supervision = (float(cfg.attention_supervision), supervised_heads(cfg, reference))
+    return functools.partial(train_step, reference=reference, opt=opt,
+                             regularization_weight=float(cfg.regularization_weight), supervision=supervision)
 
 
-def _objective(model: Model, batch: Batch, steps: Int[Array, ""], regularization_weight: float) -> Float[Array, ""]:
-    """dm-clrs' loss of ``model`` on ``batch``, plus the L1 regulariser when weighted."""
+def attention_reference(cfg: TrainConfig) -> Model | None:
+    """The compiled model whose attention supervises ``cfg``'s run (None without
+    supervision): ``cfg.algo`` under ``cfg.attention_reference``'s mechanism, the paper's
+    at the run's one graph size."""
+    if not cfg.attention_supervision:
+        return None
+    from ..faithfulness import reference_model
+
+    return reference_model(cfg.algo, cfg.attention_reference, cfg.train_lengths[0])
+
+
+def supervised_heads(cfg: TrainConfig, reference: Model) -> tuple[tuple[int, int], ...]:
+    """The ``(learned head, reference head)`` pairs supervised: the learned model's first
+    ``cfg.supervised_heads`` heads, each against the reference's working heads in turn."""
+    from ..faithfulness import reference_heads
+
+    heads = reference_heads(reference)
+    if cfg.supervised_heads > cfg.architecture.nb_heads:
+        raise ValueError(f"supervised_heads {cfg.supervised_heads} > the model's {cfg.architecture.nb_heads} heads")
+    return tuple((h, heads[h % len(heads)]) for h in range(cfg.supervised_heads))
+
+
+def _objective(model: Model, batch: Batch, steps: Int[Array, ""], reference: Model | None,
+               regularization_weight: float, supervision) -> Float[Array, ""]:
+    """dm-clrs' loss of ``model`` on ``batch``, plus the L1 regulariser and the attention
+    loss against ``reference`` when weighted."""
     value = model_loss(model, batch, steps=steps)
     if regularization_weight:
         value = value + regularization_weight * l1(model)
+    if supervision is not None:
+        weight, heads = supervision
+        value = value + weight * attention_loss(model, reference, batch, heads=heads, steps=steps)
     return value
 
 
-def _one_step(model: Model, opt_state: PyTree, batch: Batch, steps: Int[Array, ""], opt: optax.GradientTransformation,
-              regularization_weight: float) -> tuple[Model, PyTree, Float[Array, ""]]:
+def _one_step(model: Model, opt_state: PyTree, batch: Batch, steps: Int[Array, ""], reference: Model | None,
+              opt: optax.GradientTransformation, regularization_weight: float, supervision
+              ) -> tuple[Model, PyTree, Float[Array, ""]]:
     """One seed's step: the objective's value and gradient, then ``opt``'s update."""
-    value, grads = eqx.filter_value_and_grad(_objective)(model, batch, steps, regularization_weight)
+    value, grads = eqx.filter_value_and_grad(_objective)(model, batch, steps, reference, regularization_weight,
+                                                         supervision)
     updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
     return eqx.apply_updates(model, updates), opt_state, value
 
 
 @eqx.filter_jit
-def train_step(models: Model, opt_states: PyTree, batches: Batch, *, opt: optax.GradientTransformation,
-               regularization_weight: float = 0.0) -> tuple[Model, PyTree, Float[Array, " seeds"]]:
+def train_step(models: Model, opt_states: PyTree, batches: Batch, reference: Model | None = None, *,
+               opt: optax.GradientTransformation, regularization_weight: float = 0.0,
+               supervision: tuple | None = None) -> tuple[Model, PyTree, Float[Array, " seeds"]]:
     """``models``, ``opt_states`` and ``batches`` carry a leading seed axis; returns them
-    updated and each seed's loss. ``opt`` and ``regularization_weight`` are static (hashed:
-    ``opt`` by identity, so build it with ``optimizer``)."""
+    updated and each seed's loss (the objective: dm-clrs' loss, plus the regulariser and
+    the attention loss when weighted). ``reference`` (shared by every seed) is the compiled
+    model whose attention supervises when ``supervision`` = ``(weight, head pairs)``.
+    ``opt``, ``regularization_weight`` and ``supervision`` are static (hashed: ``opt`` by
+    identity, so build it with ``optimizer``)."""
     # the longest trace over every seed's batch, shared (unbatched) so that steps past it
     # are skipped, not computed and masked
     steps = batch_steps(batches.length)
-    return eqx.filter_vmap(lambda m, o, b: _one_step(m, o, b, steps, opt, regularization_weight))(
-        models, opt_states, batches)
+    return eqx.filter_vmap(lambda m, o, b: _one_step(m, o, b, steps, reference, opt, regularization_weight,
+                                                     supervision))(models, opt_states, batches)
 
 
 def stack(trees):
