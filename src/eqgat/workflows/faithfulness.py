@@ -200,16 +200,17 @@ def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
     return compile_program(program)
 
 
-def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,
+def run(checkpoints: str | Path, algo: str, out: str | Path, *, split: str = "test", length: int | None = None,
         samples: int = 32, seed: int = 0, bins: int = 16, reference: str = "general") -> dict:
     """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model
     (``reference``: ``reference_model``) on ``eval_graphs(algo, split, ...)``; save
     ``faithfulness.json``/``.npz`` and the figures in ``out``."""
     from ..nn import load
 
+    checkpoints, out = Path(checkpoints), Path(out)
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
+    paths = sorted(checkpoints.glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
     if not paths:
         raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
     if reference not in REFERENCES:

@@ -1,0 +1,95 @@
+"""The documentation site (``docs/``, ``mkdocs.yml``): every Python code block of the
+tutorial pages runs, in order, in one namespace per page, and the site builds with
+``mkdocs build --strict`` (broken links, anchors and API references fail it).
+
+Each page runs in a fresh Python process in its own temporary folder (the pages write
+``runs/`` and ``out/``, and one registers an algorithm), with jaxtyping's import hook on
+eqgat and landscape as in this suite, so the tutorials' shapes are checked too. A page
+takes 10-30 s on 2 CPU cores (mostly XLA compiling); ``pytest -n 2`` spreads them.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
+FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
+
+# Runs the blocks in one namespace; on an error, names the block and prints it.
+RUNNER = r"""
+import json, sys, traceback
+from jaxtyping import install_import_hook
+install_import_hook(["eqgat", "landscape"], "beartype.beartype")  # kept for the whole run
+page, blocks = json.load(open(sys.argv[1]))
+namespace = {"__name__": "__main__"}
+for k, source in enumerate(blocks, 1):
+    try:
+        exec(compile(source, f"{page} (python block {k})", "exec"), namespace)
+    except BaseException:
+        traceback.print_exc()
+        print(f"\n{page}: python block {k} of {len(blocks)} failed:\n{source}", file=sys.stderr)
+        sys.exit(1)
+print(f"{page}: {len(blocks)} python blocks ran")
+"""
+
+
+def python_blocks(path: Path) -> list[str]:
+    """The ```python fenced blocks of a Markdown page, in order."""
+    return [m.group(1) for m in FENCE.finditer(path.read_text())]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env.pop("XLA_FLAGS", None)  # one CPU device, as a reader has
+    return env
+
+
+def test_every_tutorial_page_is_found():
+    assert len(TUTORIALS) >= 5
+    for page in TUTORIALS:
+        assert python_blocks(page), f"{page.name} has no python blocks"
+
+
+@pytest.mark.parametrize("page", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_runs(page: Path, tmp_path: Path):
+    blocks = tmp_path / "blocks.json"
+    blocks.write_text(json.dumps([f"docs/tutorials/{page.name}", python_blocks(page)]))
+    work = tmp_path / "work"
+    work.mkdir()
+    res = subprocess.run([sys.executable, "-c", RUNNER, str(blocks)], cwd=work, env=_env(),
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, f"{page.name} failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+
+
+def _missing_docs_tools() -> str | None:
+    missing = [m for m in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
+               if importlib.util.find_spec(m.split(".")[0]) is None
+               or (m.startswith("mkdocstrings_handlers") and importlib.util.find_spec(m) is None)]
+    return f"the docs tools are not installed ({', '.join(missing)}): pip install -e '.[docs]'" if missing else None
+
+
+def test_site_builds_strict(tmp_path: Path):
+    if reason := _missing_docs_tools():
+        pytest.skip(reason)
+    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
+                          "-d", str(tmp_path / "site")], cwd=ROOT, env=_env(), capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, f"mkdocs build --strict failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    site = tmp_path / "site"
+    for page in ("index.html", "tutorials/gatv2/index.html", "reference/cli/index.html",
+                 "reference/api-eqgat/index.html", "reference/api-landscape/index.html"):
+        assert (site / page).exists(), page
+    cli = (site / "reference/cli/index.html").read_text()
+    for command in ("python -m eqgat compile", "python -m eqgat train", "python -m landscape plot",
+                    "--mechanism", "--trajectory-every"):
+        assert command in cli, command
+    api = (site / "reference/api-eqgat/index.html").read_text()
+    assert "eqgat.GATv2" in api and "eqgat.compile_algorithm" in api
