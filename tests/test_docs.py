@@ -46,7 +46,7 @@ def python_blocks(path: Path) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, MPLBACKEND="Agg", NO_MKDOCS_2_WARNING="1", PYTHONPATH=os.pathsep.join(
         [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     env.pop("XLA_FLAGS", None)  # one CPU device, as a reader has
     return env
