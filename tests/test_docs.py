@@ -1,6 +1,6 @@
 """The documentation site (``docs/``, ``mkdocs.yml``): every Python code block of the
-tutorial pages runs, in order, in one namespace per page, and the site builds with
-``mkdocs build --strict`` (broken links, anchors and API references fail it).
+tutorial pages and of the README runs, in order, in one namespace per page, and the site
+builds with ``mkdocs build --strict`` (broken links, anchors and API references fail it).
 
 Each page runs in a fresh Python process in its own temporary folder (the pages write
 ``runs/`` and ``out/``, and one registers an algorithm), with jaxtyping's import hook on
@@ -20,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
+PAGES = [*TUTORIALS, ROOT / "README.md"]  # the README's example runs too
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 
 # Runs the blocks in one namespace; on an error, names the block and prints it.
@@ -58,10 +59,10 @@ def test_every_tutorial_page_is_found():
         assert python_blocks(page), f"{page.name} has no python blocks"
 
 
-@pytest.mark.parametrize("page", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_runs(page: Path, tmp_path: Path):
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_page_runs(page: Path, tmp_path: Path):
     blocks = tmp_path / "blocks.json"
-    blocks.write_text(json.dumps([f"docs/tutorials/{page.name}", python_blocks(page)]))
+    blocks.write_text(json.dumps([str(page.relative_to(ROOT)), python_blocks(page)]))
     work = tmp_path / "work"
     work.mkdir()
     res = subprocess.run([sys.executable, "-c", RUNNER, str(blocks)], cwd=work, env=_env(),
