@@ -5,7 +5,9 @@ builds with ``mkdocs build --strict`` (broken links, anchors and API references 
 Each page runs in a fresh Python process in its own temporary folder (the pages write
 ``runs/`` and ``out/``, and one registers an algorithm), with jaxtyping's import hook on
 eqgat and landscape as in this suite, so the tutorials' shapes are checked too. A page
-takes 10-30 s on 2 CPU cores (mostly XLA compiling); ``pytest -n 2`` spreads them.
+takes 10-30 s of CPU (mostly XLA compiling): the pages that train a model
+(``eqgat.train``) are marked slow and run with ``make test-slow`` (CI runs both), so the
+default suite spends about 30 s of CPU here, ``pytest -n 2`` spreading the pages.
 """
 
 import importlib.util
@@ -59,7 +61,14 @@ def test_every_tutorial_page_is_found():
         assert python_blocks(page), f"{page.name} has no python blocks"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def _trains(page: Path) -> bool:
+    """Whether a page trains a model with ``eqgat.train`` (XLA compiles a training step:
+    10-20 s on 2 CPU cores, so those pages run with the slow tests)."""
+    return any("eqgat.train(" in block for block in python_blocks(page))
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if _trains(p) else [])
+                                  for p in PAGES])
 def test_page_runs(page: Path, tmp_path: Path):
     blocks = tmp_path / "blocks.json"
     blocks.write_text(json.dumps([str(page.relative_to(ROOT)), python_blocks(page)]))
