@@ -79,7 +79,11 @@ def _groups(parser: argparse.ArgumentParser, formatter: argparse.HelpFormatter) 
                 invocation = action.metavar or action.dest
                 if action.nargs in ("*", "+"):
                     invocation += " ..."
-            help_ = (action.help or "") % {"default": action.default, "prog": parser.prog} if action.help else ""
+            help_ = action.help or ""
+            try:  # argparse's own %(default)s / %(prog)s expansions
+                help_ = help_ % {**vars(action), "default": action.default, "prog": parser.prog}
+            except (KeyError, TypeError, ValueError):
+                pass
             if action.choices and action.option_strings and "{" not in invocation:
                 help_ = f"{help_} (one of {', '.join(map(str, action.choices))})".strip()
             rows.append(f"| {_code(invocation)} | {_default(action)} | {_cell(help_)} |")
