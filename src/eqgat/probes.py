@@ -14,18 +14,28 @@ import numpy as np
 
 
 class Stage:
+    """When a probe is given: ``INPUT`` (before the algorithm runs), ``HINT`` (one value
+    per step of its trace) or ``OUTPUT`` (its answer). Plain strings."""
+
     INPUT = "input"
     OUTPUT = "output"
     HINT = "hint"
 
 
 class Location:
+    """Where a probe lives: ``NODE`` (``[n]``), ``EDGE`` (``[i, j]``) or ``GRAPH`` (one
+    value). Plain strings."""
+
     NODE = "node"
     EDGE = "edge"
     GRAPH = "graph"
 
 
 class Type:
+    """What a probe's values are: ``SCALAR`` (a float), ``MASK`` (0/1), ``MASK_ONE``
+    (exactly one 1 over the nodes), ``POINTER`` (a node index per node) or
+    ``CATEGORICAL`` (one-hot over ``dim`` classes). Plain strings."""
+
     SCALAR = "scalar"
     MASK = "mask"
     MASK_ONE = "mask_one"
@@ -34,8 +44,16 @@ class Type:
 
 
 class Probe(NamedTuple):
-    """One probe of an algorithm: its name, stage, location, type and, for categorical
-    probes, the number of categories (``dim``; 1 otherwise)."""
+    """One probe of an algorithm (a ``NamedTuple``).
+
+    **Arguments:**
+
+    - `name`: the name its arrays go by (``batch.inputs[name]``, ...).
+    - `stage`: a ``Stage``: input, hint or output.
+    - `location`: a ``Location``: node, edge or graph.
+    - `type`: a ``Type``: scalar, mask, mask_one, pointer or categorical.
+    - `dim`: the number of categories of a categorical probe (1 otherwise).
+    """
 
     name: str
     stage: str
@@ -50,9 +68,18 @@ ALGORITHMS = ("bfs", "bellman_ford", "dfs")
 
 
 def live_steps(length, num_steps: int):
-    """``[b, num_steps]``: whether message-passing step t of each graph is live, i.e.
-    predicts a real hint (step t predicts hint t + 1, so t < length - 1). ``length`` is
-    ``[b]`` (NumPy or JAX; the result is the same kind of array)."""
+    """Whether message-passing step t of each graph is live, i.e. predicts a real hint
+    (step t predicts hint t + 1, so t < length - 1).
+
+    **Arguments:**
+
+    - `length`: the trace lengths ``[b]`` (NumPy or JAX).
+    - `num_steps`: the steps to ask about (usually T - 1).
+
+    **Returns:**
+
+    A bool array ``[b, num_steps]``, of the same kind (NumPy or JAX) as `length`.
+    """
     xp = np if isinstance(length, np.ndarray) else jnp
     return length[:, None] > xp.arange(num_steps)[None, :] + 1
 

@@ -24,8 +24,14 @@ from ._directions import _check_same_structure, params_of
 
 class Curve(eqx.Module):
     """A Bézier curve between two models of one architecture: ``curve(t)`` is the model at
-    t ∈ [0, 1] (``t = 0``: ``a``, ``t = 1``: ``b``). ``points`` are the trainable leaves
-    of the end points and the bends, in order; ``static`` the rest of the model."""
+    t ∈ [0, 1] (``t = 0``: ``a``, ``t = 1``: ``b``); ``curve.bends`` counts its control
+    points between the ends. Made by ``line`` or ``connect``.
+
+    **Arguments:**
+
+    - `points`: the trainable leaves of the end points and the bends, in order.
+    - `static`: the rest of the model (``eqx.partition``'s second half).
+    """
 
     points: list[PyTree]
     static: PyTree
@@ -41,11 +47,28 @@ class Curve(eqx.Module):
         return jax.tree.map(lambda *xs: sum(wk * x for wk, x in zip(w, xs)), *self.points)
 
     def __call__(self, t: Float[Array, ""] | float) -> PyTree:
+        """**Arguments:**
+
+        - `t`: where on the curve, in [0, 1] (traceable).
+
+        **Returns:**
+
+        The model at `t`: Σ_k B_k(t) θ_k (Bernstein weights of the points).
+        """
         return eqx.combine(self.params_at(t), self.static)
 
 
 def line(a: PyTree, b: PyTree) -> Curve:
-    """The straight line from ``a`` to ``b`` as a ``Curve`` (no bends)."""
+    """The straight line between two models.
+
+    **Arguments:**
+
+    - `a`, `b`: two models of one architecture.
+
+    **Returns:**
+
+    The line from `a` to `b` as a ``Curve`` with no bends.
+    """
     _check_same_structure(a, b)
     pa, static = eqx.partition(a, eqx.is_inexact_array)
     return Curve([pa, params_of(b)], static)
@@ -60,7 +83,24 @@ def connect(loss_fn: Callable[[PyTree], jax.Array], a: PyTree, b: PyTree, *, ben
     times the larger of that leaf's norms at a and b (so a symmetric problem can leave the
     line); each of ``steps`` Adam steps (learning rate ``lr``, gradients clipped to global
     norm 1; a non-finite step is skipped) averages the loss at ``samples`` uniform t drawn
-    from ``key``. The end points never move."""
+    from ``key``. The end points never move.
+
+    **Arguments:**
+
+    - `loss_fn`: ``model -> scalar``, traceable.
+    - `a`, `b`: the end points, two models of one architecture.
+    - `bends`: control points between them (1: a quadratic curve).
+    - `steps`: Adam steps.
+    - `key`: the bends' perturbation and the t samples.
+    - `lr`: Adam's learning rate.
+    - `samples`: t values averaged per step.
+    - `perturbation`: the bends' start off the line, relative to each leaf's norm.
+    - `progress`: show a progress bar.
+
+    **Returns:**
+
+    The trained ``Curve``.
+    """
     if bends < 1 or steps < 0 or samples < 1:
         raise ValueError(f"bends and samples must be >= 1 and steps >= 0, got bends={bends}, samples={samples}, steps={steps}")
     straight = line(a, b)
@@ -108,8 +148,19 @@ def _losses_along(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, t: Float
 
 
 def along_curve(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, *, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
-    """``(t, loss)`` at ``points`` evenly spaced t in [0, 1] (one vmapped evaluation,
-    compiled once per loss function, curve shape and number of points)."""
+    """The loss along a curve.
+
+    **Arguments:**
+
+    - `loss_fn`: ``model -> scalar``, traceable.
+    - `curve`: a ``Curve``.
+    - `points`: evenly spaced t in [0, 1] (one vmapped evaluation, compiled once per loss
+      function, curve shape and number of points).
+
+    **Returns:**
+
+    ``(t, loss)``: NumPy arrays ``[points]`` (the loss in float64).
+    """
     ts = np.linspace(0.0, 1.0, points)
     values = _losses_along(loss_fn, curve, jnp.asarray(ts))
     return ts, np.asarray(values, np.float64)
@@ -117,9 +168,19 @@ def along_curve(loss_fn: Callable[[PyTree], jax.Array], curve: Curve, *, points:
 
 def barrier(loss_fn: Callable[[PyTree], jax.Array], curve_or_pair: Curve | tuple[PyTree, PyTree], *,
             points: int = 101) -> float:
-    """The loss barrier along a ``Curve``, or along the straight line when given a pair
-    ``(a, b)``: the largest loss at ``points`` evenly spaced t, minus the larger of the two
-    end points' losses (0 when the path never rises above its ends)."""
+    """The loss barrier along a path.
+
+    **Arguments:**
+
+    - `loss_fn`: ``model -> scalar``, traceable.
+    - `curve_or_pair`: a ``Curve``, or a pair ``(a, b)`` for the straight line.
+    - `points`: evenly spaced t where the loss is evaluated.
+
+    **Returns:**
+
+    The largest loss along the path minus the larger of the two end points' losses, a
+    float (0 when the path never rises above its ends).
+    """
     curve = line(*curve_or_pair) if isinstance(curve_or_pair, tuple) else curve_or_pair
     _, values = along_curve(loss_fn, curve, points=points)
     return float(values.max() - max(values[0], values[-1]))

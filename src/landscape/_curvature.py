@@ -64,7 +64,12 @@ def _hvp(loss_fn: Callable[[PyTree], jax.Array], params: PyTree, static: PyTree,
 
 
 def x64_available() -> bool:
-    """Whether ``jax.enable_x64(True)`` gives float64 arrays here."""
+    """Whether float64 is available, for the rounding estimates' recomputation.
+
+    **Returns:**
+
+    Whether ``jax.enable_x64(True)`` gives float64 arrays here (a bool).
+    """
     if not hasattr(jax, "enable_x64"):
         return False
     try:

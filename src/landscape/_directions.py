@@ -33,6 +33,16 @@ def filter_normalize(direction: PyTree, model: PyTree, *, bias: Bias = "zero") -
     unit) becomes ``d[k] / |d[k]| * |θ[k]|``. Leaves with < 2 axes (biases, layer-norm
     scales) are zeroed (``bias="zero"``, Li et al.'s ``ignore='biasbn'``) or rescaled as a
     whole to ``|θ|`` (``bias="normalize"``).
+
+    **Arguments:**
+
+    - `direction`: a pytree shaped like the model's trainable leaves.
+    - `model`: the model whose norms it takes.
+    - `bias`: ``"zero"`` or ``"normalize"``, for leaves with fewer than 2 axes.
+
+    **Returns:**
+
+    The rescaled direction (same structure).
     """
     if bias not in ("zero", "normalize"):
         raise ValueError(f"bias must be 'zero' or 'normalize', got {bias!r}")
@@ -51,8 +61,18 @@ def filter_normalize(direction: PyTree, model: PyTree, *, bias: Bias = "zero") -
 
 
 def random_direction(model: PyTree, key: PRNGKeyArray, *, bias: Bias = "zero") -> PyTree:
-    """A Gaussian direction (one key split over the leaves in pytree order),
-    filter-normalised to ``model``."""
+    """A Gaussian direction filter-normalised to ``model`` (``filter_normalize``).
+
+    **Arguments:**
+
+    - `model`: any Equinox model.
+    - `key`: split over the leaves in pytree order.
+    - `bias`: ``"zero"`` or ``"normalize"`` (``filter_normalize``).
+
+    **Returns:**
+
+    A direction: a pytree shaped like ``eqx.filter(model, eqx.is_inexact_array)``.
+    """
     params = params_of(model)
     leaves, tree = jax.tree.flatten(params)
     keys = jax.random.split(key, max(len(leaves), 1))
@@ -72,7 +92,16 @@ def unflatten(vector, like: PyTree) -> PyTree:
 
 
 def orthogonalize(d1: PyTree, d2: PyTree) -> PyTree:
-    """``d2`` minus its projection on ``d1``, rescaled to ``d2``'s norm."""
+    """Gram-Schmidt on two directions.
+
+    **Arguments:**
+
+    - `d1`, `d2`: directions of one structure.
+
+    **Returns:**
+
+    ``d2`` minus its projection on ``d1``, rescaled to ``d2``'s norm.
+    """
     v1, v2 = flatten(d1), flatten(d2)
     w = v2 - (v2 @ v1) / (v1 @ v1) * v1
     return unflatten(w / jnp.linalg.norm(w) * jnp.linalg.norm(v2), d2)
@@ -105,7 +134,19 @@ def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> Plane:
     Gram-Schmidt in float64: d1 = m1 - origin, d2 = the part of (m2 - origin) orthogonal
     to d1, so m1 sits at (1, 0) and m2 at (c, 1). (A compiled model's weights reach ~1e9:
     float32 would lose that orthogonal part in rounding, and scaling d2 to |d1| would put
-    m2 at b ~ 1e-8.)"""
+    m2 at b ~ 1e-8.)
+
+    **Arguments:**
+
+    - `origin`, `m1`, `m2`: three models of one architecture, not collinear.
+
+    **Returns:**
+
+    A ``Plane``: directions ``d1``, ``d2``, each model's ``coords`` ``[3, 2]`` (rows:
+    origin, m1, m2) and ``weights``, the 2×2 map from (a, b) to (p, q) with
+    origin + a·d1 + b·d2 = (1-p-q)·origin + p·m1 + q·m2 (``evaluate_surface``'s
+    ``anchors``).
+    """
     _check_same_structure(origin, m1, m2)
     as64 = lambda m: np.asarray(flatten(params_of(m)), np.float64)
     x0 = as64(origin)
@@ -127,9 +168,19 @@ def plane(origin: PyTree, m1: PyTree, m2: PyTree) -> Plane:
 
 
 def pca_directions(trajectory: list[PyTree], final: PyTree | None = None) -> tuple[PyTree, PyTree, np.ndarray, np.ndarray]:
-    """Li et al.'s trajectory PCA: the top-2 principal directions of (θ_t - θ_final),
-    scaled to unit norm, with each snapshot's (a, b) coordinates and the explained
-    variance ratios."""
+    """Li et al.'s trajectory PCA: the top-2 principal directions of (θ_t - θ_final).
+
+    **Arguments:**
+
+    - `trajectory`: the parameter snapshots (models of one architecture), at least two.
+    - `final`: the centre (default: the last snapshot).
+
+    **Returns:**
+
+    ``(d1, d2, coords, explained)``: the two directions scaled to unit norm, each
+    snapshot's (a, b) coordinates ``[snapshots, 2]`` and the explained variance ratios
+    ``[2]``.
+    """
     final = trajectory[-1] if final is None else final
     X = np.stack([np.asarray(flatten(difference(t, final))) for t in trajectory])
     if X.shape[0] < 2:
@@ -142,7 +193,18 @@ def pca_directions(trajectory: list[PyTree], final: PyTree | None = None) -> tup
 
 
 def along(model: PyTree, directions: list[PyTree], coeffs) -> PyTree:
-    """``model`` moved to θ + Σ_k c_k d_k."""
+    """Move a model along directions.
+
+    **Arguments:**
+
+    - `model`: any Equinox model.
+    - `directions`: directions shaped like its trainable leaves.
+    - `coeffs`: one coefficient c_k per direction.
+
+    **Returns:**
+
+    ``model`` moved to θ + Σ_k c_k d_k (its static parts unchanged).
+    """
     params, static = eqx.partition(model, eqx.is_inexact_array)
     for d, c in zip(directions, coeffs):
         params = jax.tree.map(lambda p, x: p + c * x, params, d)

@@ -10,7 +10,16 @@ import numpy as np
 
 
 def load_surface(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """A saved surface (arrays) and its metadata."""
+    """A saved surface's raw arrays and metadata (``load`` gives a ``Surface``).
+
+    **Arguments:**
+
+    - `path`: the ``.npz`` (its ``.json`` beside it).
+
+    **Returns:**
+
+    ``(arrays, meta)``: the ``.npz``'s arrays by name and the ``.json`` as a dict.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no surface at {path}")
@@ -30,7 +39,17 @@ class Surface:
 
     On disk (one format, whoever wrote it): ``path`` is an ``.npz`` with the axes ``a``,
     ``b``, one ``value_<metric>`` per metric and ``coord_<name>`` per marked model;
-    ``path.json`` is ``meta`` with the format tag and the metric names."""
+    ``path.json`` is ``meta`` with the format tag and the metric names. ``save(path)``
+    writes both.
+
+    **Arguments:**
+
+    - `values`: the surface ``[len(a), len(b)]``.
+    - `coords`: the axes ``(a, b)``.
+    - `meta`: the settings that made it (``meta["coords"]``: marked models' (a, b)).
+    - `metric`: the name of `values`.
+    - `metrics`: every metric evaluated on the grid, by name.
+    """
 
     values: np.ndarray
     coords: tuple[np.ndarray, np.ndarray]
@@ -58,9 +77,18 @@ FORMAT = "landscape-surface-v1"
 
 
 def load(path: str | Path, metric: str | None = None) -> Surface:
-    """The ``Surface`` saved at ``path`` (by ``Surface.save``, ``python -m landscape`` or
-    ``evaluate_surface``), its ``values`` being ``metric`` (default: the one it was saved
-    with); a clear error for anything else."""
+    """Read a saved surface (by ``Surface.save``, ``python -m landscape`` or
+    ``evaluate_surface``).
+
+    **Arguments:**
+
+    - `path`: the ``.npz`` (its ``.json`` beside it).
+    - `metric`: which metric becomes ``values`` (default: the one it was saved with).
+
+    **Returns:**
+
+    The ``Surface``; a ``ValueError`` for a file that is not one, or lacks `metric`.
+    """
     data, meta = load_surface(path)
     if "values" in data and not any(k.startswith("value_") for k in data):  # written before the formats merged
         data["value_loss"] = data.pop("values")

@@ -33,7 +33,16 @@ SPANS = {
 
 
 def parse_span(text: str) -> tuple[float, float]:
-    """'general', 'local' or 'a:b' (a < b)."""
+    """A span as the command line gives it.
+
+    **Arguments:**
+
+    - `text`: ``"general"`` (±1), ``"local"`` (±0.1) or ``"a:b"`` with a < b.
+
+    **Returns:**
+
+    ``(low, high)``; a ``ValueError`` for anything else.
+    """
     if text in SPANS:
         return SPANS[text]
     try:
@@ -46,6 +55,17 @@ def parse_span(text: str) -> tuple[float, float]:
 
 
 def grid_axes(span_a, span_b, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Evenly spaced grid axes.
+
+    **Arguments:**
+
+    - `span_a`, `span_b`: (low, high) of each axis.
+    - `shape`: points along each axis, at least 1.
+
+    **Returns:**
+
+    ``(a, b)``: ``np.linspace`` over each span.
+    """
     na, nb = shape
     if na < 1 or nb < 1:
         raise ValueError(f"grid must have at least 1x1 points, got {na}x{nb}")
@@ -183,15 +203,33 @@ def evaluate_surface(
     anchors: tuple[PyTree, PyTree, np.ndarray] | None = None,
     devices: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """``metrics(model')`` for model' = model + a_i·d1 + b_j·d2 on the whole grid.
+    """``metrics(model')`` for model' = model + a_i·d1 + b_j·d2 on the whole grid: the
+    general evaluator behind ``surface`` and ``python -m landscape``.
 
-    Returns ``{name: values[len(a), len(b)]}``. With ``out``, chunks are saved as they
-    finish (``stop_after`` chunks simulates an interruption, for tests) and the finished
-    surface is written with ``meta``. ``anchors`` = (θ1, θ2, W) (a ``Plane``'s models and
-    ``weights``) evaluates the same points as (1-p-q)·model + p·θ1 + q·θ2 with
-    (p, q) = W·(a, b): exact at all three models even when their weights differ by 1e9.
-    Each chunk's points are spread over the local devices (at most ``devices``; default
-    all), and over the processes of a ``jax.distributed`` run.
+    **Arguments:**
+
+    - `model`: any Equinox model, the centre.
+    - `metrics`: ``model -> {name: scalar}``, traceable (vmapped over points).
+    - `d1`, `d2`: the two directions.
+    - `a`, `b`: the grid's axes.
+    - `chunk`: points per vmapped call (one compile).
+    - `out`: save the surface here (``.npz`` + ``.json``), chunk by chunk as they finish;
+      an existing output is never reused or overwritten without `resume` / `force`.
+    - `meta`: settings to record (a resumed run must match them).
+    - `resume`: continue an interrupted run from ``<out>.partial.npz`` (refused, naming
+      each difference, when the settings, model, directions or grid differ).
+    - `force`: overwrite.
+    - `progress`: show a progress bar.
+    - `stop_after`: stop after this many chunks (simulates an interruption, for tests).
+    - `anchors`: (θ1, θ2, W), a ``Plane``'s models and ``weights``: the same points
+      evaluated as (1-p-q)·model + p·θ1 + q·θ2 with (p, q) = W·(a, b), exact at all three
+      models even when their weights differ by 1e9.
+    - `devices`: spread each chunk over at most this many local devices (default all);
+      chunks are also spread over the processes of a ``jax.distributed`` run.
+
+    **Returns:**
+
+    ``{name: values[len(a), len(b)]}`` (NumPy float64).
     """
     out = None if out is None else Path(out)
     if out is not None:
@@ -235,7 +273,18 @@ def evaluate_surface(
 
 def interpolate(m0: PyTree, m1: PyTree, metrics: Callable[[PyTree], dict[str, jax.Array]],
                 ts: np.ndarray) -> dict[str, np.ndarray]:
-    """1-D interpolation (1 - t)·θ0 + t·θ1 of two models of the same structure."""
+    """1-D interpolation (1 - t)·θ0 + t·θ1 of two models of the same structure.
+
+    **Arguments:**
+
+    - `m0`, `m1`: two models of one architecture.
+    - `metrics`: ``model -> {name: scalar}``, traceable.
+    - `ts`: the t values (one vmapped, jitted evaluation).
+
+    **Returns:**
+
+    ``{name: values[len(ts)]}`` (NumPy).
+    """
     p0, static = eqx.partition(m0, eqx.is_inexact_array)
     p1 = eqx.filter(m1, eqx.is_inexact_array)
     if jax.tree.structure(p0) != jax.tree.structure(p1):

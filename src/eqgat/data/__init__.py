@@ -37,10 +37,19 @@ def derive_seed(seed: int, *path: int) -> int:
 
 class Batch(eqx.Module):
     """A batch of graphs of one size: probe arrays with a leading batch axis ``b``.
+    ``batch[idx]`` selects graphs; ``batch_size``, ``nb_nodes`` and ``trace_length`` (T)
+    read its shape; ``trimmed()`` cuts the time axis to the longest trace.
 
-    ``inputs``/``outputs``: ``[b, ...]``; ``hints``: ``[b, T, ...]`` padded in time;
-    ``length``: ``[b]``, the true number of hint steps of each graph. Pointers are node
-    indices stored as float32, as in dm-clrs.
+    **Arguments:**
+
+    - `inputs`: input arrays by probe name, ``[b, ...]`` (node ``[b, n]``, edge
+      ``[b, i, j]``).
+    - `hints`: hint arrays by probe name, ``[b, T, ...]``, padded in time.
+    - `outputs`: output arrays by probe name, ``[b, ...]``.
+    - `length`: ``[b]``, the true number of hint steps of each graph.
+    - `algorithm`: the algorithm's name (static).
+
+    Pointers are node indices stored as floats, as in dm-clrs.
     """
 
     inputs: dict[str, Shaped[Array, "b ..."]]
@@ -385,6 +394,21 @@ def graph_arrays(algorithm: str, A: Any, *, source: int = 0, trace_length: int |
 
 def from_graph(algorithm: str, A: Any, *, source: int = 0, trace_length: int | None = None,
                dtype=np.float32) -> Batch:
-    """A batch of one hand-made graph with its dm-clrs ground-truth trace, as JAX arrays
-    of ``dtype``; see ``graph_arrays``."""
+    """A batch of one hand-made graph with its ground-truth trace (the algorithm's
+    reference: dm-clrs', as ``eqgat.data.samplers`` reproduces it; no TensorFlow).
+
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm with a reference trace.
+    - `A`: the n×n adjacency ``[i, j]`` (for weighted algorithms the edge weights; 0 = no
+      edge). Single-node graphs work here (dm-clrs' batching squeezes them).
+    - `source`: the source node, for algorithms with one.
+    - `trace_length`: pad the hints to this many steps (default: the algorithm's time
+      bucket for n).
+    - `dtype`: the arrays' dtype (float64 needs ``jax_enable_x64``).
+
+    **Returns:**
+
+    A ``Batch`` with ``b = 1``.
+    """
     return to_batch(algorithm, graph_arrays(algorithm, A, source=source, trace_length=trace_length), dtype)

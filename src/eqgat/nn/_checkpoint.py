@@ -22,12 +22,31 @@ FORMAT = "eqgat-checkpoint-v1"
 
 
 def model_config(model: Model) -> dict[str, Any]:
-    """``model.config`` as a dict (the JSON a checkpoint stores)."""
+    """``model.config`` as a dict.
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+
+    **Returns:**
+
+    The ``ModelConfig``'s fields as a dict (the JSON a checkpoint stores).
+    """
     return model.config.to_dict()
 
 
 def model_from_config(config: ModelConfig | dict[str, Any], *, key=None) -> Model:
-    """A model with ``config``'s structure (weights from ``key``, default key 0)."""
+    """A model with ``config``'s structure.
+
+    **Arguments:**
+
+    - `config`: a ``ModelConfig``, or its dict (``model_config``).
+    - `key`: the initial weights' key (default ``jax.random.key(0)``).
+
+    **Returns:**
+
+    A freshly initialised ``Model``.
+    """
     if isinstance(config, dict):
         config = ModelConfig.from_dict(config)
     return Model(config, key=jax.random.key(0) if key is None else key)
@@ -38,7 +57,18 @@ def _meta_path(path: Path) -> Path:
 
 
 def save(path: str | Path, model: Model, **info: Any) -> Path:
-    """Write ``model`` to ``path`` and its settings (and ``info``) to ``path.json``."""
+    """Write a checkpoint: the weights and, beside them, every setting.
+
+    **Arguments:**
+
+    - `path`: where the weights go (``eqx.tree_serialise_leaves``); folders are made.
+    - `model`: an eqgat ``Model`` (trained, compiled or imported).
+    - `info`: anything JSON-able to record with it (how it was trained or compiled).
+
+    **Returns:**
+
+    `path`. ``path.json`` holds the ``ModelConfig``, the algorithm's probes and `info`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     eqx.tree_serialise_leaves(path, model)
@@ -68,7 +98,18 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 
 
 def load(path: str | Path) -> Model:
-    """The model saved at ``path`` (trained or compiled)."""
+    """Read a checkpoint written by ``save`` (trained, compiled or imported).
+
+    **Arguments:**
+
+    - `path`: the weights file; its settings are read from ``path.json``.
+
+    **Returns:**
+
+    The ``Model``. A file that is not a checkpoint, or was written for other settings,
+    is a ``ValueError``; a missing one a ``FileNotFoundError``. The algorithm's probes
+    are registered from the JSON, so a checkpoint of a user's algorithm loads anywhere.
+    """
     meta = read_meta(path)
     config = meta["model"]
     register_spec(config["algorithm"], tuple(Probe(*p) for p in meta["probes"]))  # known: checked equal

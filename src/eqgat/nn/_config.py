@@ -15,15 +15,26 @@ from ..algorithms import get_spec
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The architecture of a CLRS encode-process-decode GATv2.
+    """The architecture of a CLRS encode-process-decode GATv2, every switch spelled once:
+    ``Model(config, key=...)`` builds it, ``model.config`` returns it, checkpoints store
+    it and the command lines' architecture flags are generated from it. Frozen; invalid
+    combinations are a ``ValueError`` when it is made; ``replace(**changes)`` gives a
+    modified copy.
 
-    ``algorithm``: the probe spec; ``hidden_size`` s and ``nb_heads`` d (d divides s);
-    ``use_ln``: layer norm after the processor; ``use_edge_info``: W_info (eqs. 11-13);
-    ``use_pre_att_bias``: the n×n bias B (eq. 14), which fixes ``nb_nodes``;
-    ``encode_hints`` / ``decode_hints``: hints fed back / predicted; ``simplify_decoders``:
-    the pointer decoder of table 3 (logit = -c·|p1 - p2|); ``full_attention``: attention
-    over all nodes, the adjacency only an edge feature (dm-clrs' ``gatv2_full``; what
-    ``dfs_light`` needs, ``eqgat.workflows.locality``).
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm's name (its probe spec).
+    - `hidden_size`: s (table 4: 128).
+    - `nb_heads`: d (must divide s).
+    - `use_ln`: layer norm after the processor.
+    - `use_edge_info`: W_info (eqs. 11-13).
+    - `use_pre_att_bias`: the n×n bias B (eq. 14), which needs and fixes `nb_nodes`.
+    - `nb_nodes`: n of B (only with `use_pre_att_bias`).
+    - `encode_hints` / `decode_hints`: hints fed back / predicted (feeding back needs
+      predicting).
+    - `simplify_decoders`: the pointer decoder of table 3 (logit = -c·|p1 - p2|).
+    - `full_attention`: attention over all nodes, the adjacency only an edge feature
+      (dm-clrs' ``gatv2_full``; what ``dfs_light`` needs, ``eqgat.workflows.locality``).
     """
 
     algorithm: str

@@ -20,7 +20,15 @@ SIMPLE_POINTER_SCALE = 1e3
 
 
 class NodeDecoder(eqx.Module):
-    """Node scalar, mask, mask_one (one logit per node) or categorical (k logits)."""
+    """The decoder of a node scalar, mask, mask_one (one logit per node) or categorical (k
+    logits): one linear map of h_t.
+
+    **Arguments:**
+
+    - `probe`: the ``Probe`` it decodes.
+    - `in_size`: the width of h_t = [V | H_prev | H_new] (3s in a ``Model``).
+    - `key`: a ``jax.random.key``.
+    """
 
     W: eqx.nn.Linear
     probe: Probe = eqx.field(static=True)
@@ -30,6 +38,15 @@ class NodeDecoder(eqx.Module):
         self.probe = probe
 
     def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Array:
+        """**Arguments:**
+
+        - `h`: h_t = [V | H_prev | H_new], ``[n, 3s]``.
+        - `E`, `g`: the edge and graph features (not read; the decoders share a signature).
+
+        **Returns:**
+
+        Logits ``[n]`` (categoricals ``[n, k]``).
+        """
         out = affine(self.W, h)
         return out if self.probe.type == Type.CATEGORICAL else out[:, 0]
 
@@ -39,7 +56,17 @@ class PointerDecoder(eqx.Module):
     p_m = max(p1, p2 + p_e), logit_ij = W3 p_m; softmax over j gives i's pointer.
 
     With ``simplify`` (table 3), logit_ij = -c·max(p1_i - p2_j, p2_j - p1_i) on the first
-    feature of p1 and p2: a position-matching read-out (eq. 31)."""
+    feature of p1 and p2: a position-matching read-out (eq. 31).
+
+    **Arguments:**
+
+    - `probe`: the pointer ``Probe`` it decodes.
+    - `in_size`: the width of h_t (3s in a ``Model``).
+    - `feature_size`: f of the edge features E.
+    - `hidden_size`: the width of p1, p2, p_e.
+    - `simplify`: the simplified decoder of table 3.
+    - `key`: a ``jax.random.key``.
+    """
 
     W1: eqx.nn.Linear
     W2: eqx.nn.Linear
@@ -58,6 +85,16 @@ class PointerDecoder(eqx.Module):
         self.simplify = simplify
 
     def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Float[Array, "n n"]:
+        """**Arguments:**
+
+        - `h`: h_t = [V | H_prev | H_new], ``[n, 3s]``.
+        - `E`: the edge features ``[i, j, f]`` (dense or an ``EdgeSum``).
+        - `g`: the graph features (not read).
+
+        **Returns:**
+
+        Pointer logits ``[i, j]``: a softmax over j gives node i's pointer.
+        """
         p1 = affine(self.W1, h)  # [i s]
         p2 = affine(self.W2, h)  # [j s]
         if self.simplify:
@@ -77,13 +114,31 @@ def node_max(h: Float[Array, "n t"]) -> Float[Array, " t"]:
     forward max was taken from, find no entry equal to it and divide 0 by 0: NaN in
     every parameter although the loss is finite. It happened on a DFS batch at hidden
     size 12 (``tests/test_train.py``), in dm-clrs' own graph decoder too. ``argmax`` is
-    one reduction that returns the index with the value, so the gather never misses."""
+    one reduction that returns the index with the value, so the gather never misses.
+
+    **Arguments:**
+
+    - `h`: ``[n, t]``, a feature vector per node.
+
+    **Returns:**
+
+    The per-feature maximum over nodes, ``[t]``.
+    """
     index = jnp.argmax(h, axis=0, keepdims=True)
     return jnp.take_along_axis(h, index, axis=0)[0]
 
 
 class GraphDecoder(eqx.Module):
-    """Graph scalars: W_n max_i(h_i) + W_g g (``node_max``: a NaN-free gradient)."""
+    """The decoder of a graph scalar or mask: W_n max_i(h_i) + W_g g (``node_max``: a
+    NaN-free gradient).
+
+    **Arguments:**
+
+    - `probe`: the graph ``Probe`` it decodes.
+    - `in_size`: the width of h_t (3s in a ``Model``).
+    - `feature_size`: f of the graph features g.
+    - `key`: a ``jax.random.key``.
+    """
 
     W_n: eqx.nn.Linear
     W_g: eqx.nn.Linear
@@ -98,6 +153,16 @@ class GraphDecoder(eqx.Module):
         self.probe = probe
 
     def __call__(self, h: Float[Array, "n t"], E: Edges, g: Float[Array, " f"]) -> Float[Array, ""]:
+        """**Arguments:**
+
+        - `h`: h_t = [V | H_prev | H_new], ``[n, 3s]``.
+        - `E`: the edge features (not read).
+        - `g`: the graph features ``[f]``.
+
+        **Returns:**
+
+        The graph's logit, a scalar.
+        """
         return (affine(self.W_n, node_max(h)) + affine(self.W_g, g))[0]
 
 
@@ -116,9 +181,20 @@ def make_decoder(probe: Probe, in_size: int, feature_size: int, hidden_size: int
 
 
 def postprocess(probe: Probe, logits: Array, *, hard: bool) -> Array:
-    """Decoder logits to probe values. Soft (fed back as hints): sigmoid masks, softmax
-    pointers/categoricals, raw scalars. Hard (scoring): thresholded masks, argmax
-    pointers (as float node indices), one-hot categoricals and mask_ones."""
+    """Decoder logits to probe values.
+
+    **Arguments:**
+
+    - `probe`: the ``Probe`` the logits decode.
+    - `logits`: its decoder's logits, any leading axes (e.g. ``[b, T-1, ...]``).
+    - `hard`: soft (False: what is fed back as hints) or hard (True: what is scored).
+
+    **Returns:**
+
+    Soft: sigmoid masks, softmax pointers and categoricals (rows over j or k), raw
+    scalars. Hard: thresholded masks, argmax pointers (as float node indices, one axis
+    fewer), one-hot categoricals and mask_ones, scalars with their gradient stopped.
+    """
     t = probe.type
     if t == Type.SCALAR:
         return jax.lax.stop_gradient(logits) if hard else logits

@@ -18,8 +18,18 @@ from ..probes import Location, Probe, Stage, Type
 
 
 class Features(eqx.Module):
-    """The encoded inputs of one message-passing step of one graph (E dense, or inside the
-    steps an ``EdgeSum``: see ``eqgat.nn._edges``)."""
+    """The encoded inputs of one message-passing step of one graph: what the processor and
+    the decoders read.
+
+    **Arguments:**
+
+    - `V`: node features ``[n, f]``.
+    - `E`: edge features ``[i, j, f]``, dense, or inside the steps an ``EdgeSum`` (see
+      ``eqgat.nn._edges``).
+    - `g`: graph features ``[f]``.
+    - `A`: the adjacency attention runs along ``[i, j]``: the identity, plus the edges of
+      edge-mask inputs and of pointers.
+    """
 
     V: Float[Array, "n f"]
     E: Edges
@@ -33,7 +43,18 @@ def empty_features(n: int, f: int) -> Features:
 
 
 class Encoder(eqx.Module):
-    """The encoder of one probe."""
+    """The encoder of one probe (eq. 26: v = W v̂): a linear map from the probe's raw value
+    (a scalar, or a categorical's k classes) to the feature size, added to the features of
+    its location. Node pointers are one-hot (or soft) n×n matrices and encoded as *edge*
+    features, adding their edges to the adjacency, as dm-clrs does.
+
+    **Arguments:**
+
+    - `probe`: the ``Probe`` it encodes.
+    - `feature_size`: f.
+    - `xavier_on_scalars`: dm-clrs' 1/sqrt(f) initialisation for scalar hints.
+    - `key`: a ``jax.random.key``.
+    """
 
     W: eqx.nn.Linear
     probe: Probe = eqx.field(static=True)
@@ -49,8 +70,19 @@ class Encoder(eqx.Module):
         self.probe = probe
 
     def __call__(self, x: Float[Array, "..."], feats: Features) -> Features:
-        """Add this probe's encoding of ``x`` to ``feats``. ``x`` is the probe in soft
-        form: node pointers as n×n rows of probabilities, categoricals as [n, k]."""
+        """Add this probe's encoding of ``x`` to ``feats``.
+
+        **Arguments:**
+
+        - `x`: the probe's value in soft form: node ``[n]``, edge ``[i, j]``, graph ``[]``,
+          categoricals ``[n, k]``, node pointers as rows of probabilities ``[i, j]``.
+        - `feats`: the ``Features`` so far.
+
+        **Returns:**
+
+        ``feats`` with the encoding added (and, for pointers and edge masks, their edges
+        added to ``A``).
+        """
         p = self.probe
         raw = x if p.type == Type.CATEGORICAL else x[..., None]
         if p.location == Location.EDGE or p.type == Type.POINTER:  # node pointers are n×n: edge features

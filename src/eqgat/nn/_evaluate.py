@@ -49,8 +49,20 @@ def _reduce_nodes(probe, ok: np.ndarray, lead: int) -> np.ndarray:
 
 
 def matches(model: Model, pred: Prediction, batch, *, rtol: float = 1e-4) -> dict[str, np.ndarray]:
-    """Per probe, whether the hard prediction is entirely right: hints ``[b, T-1]``
-    (step t against hint t+1; False past the trace), outputs ``[b]``."""
+    """Per probe, whether the hard prediction is entirely right (every node and class).
+
+    **Arguments:**
+
+    - `model`: the ``Model`` that made `pred`.
+    - `pred`: a batched ``Prediction`` of `batch` (``eqgat.predict``).
+    - `batch`: the ``Batch``.
+    - `rtol`: the relative tolerance for scalars.
+
+    **Returns:**
+
+    ``{probe name: bool array}``: hints ``[b, T-1]`` (step t against hint t+1; False past
+    the trace), outputs ``[b]`` (NumPy).
+    """
     spec = {p.name: p for p in model.spec}
     T = batch.trace_length
     live = live_steps(np.asarray(batch.length), max(1, T - 1))
@@ -72,8 +84,21 @@ def output_scores(spec, outputs: dict[str, jax.Array], truth: dict[str, jax.Arra
     """The CLRS score, the one implementation (traceable, so a landscape grid can vmap
     it): per output probe the fraction of entries equal to the truth (dm-clrs' ``evaluate``:
     for a pointer output, the fraction of nodes with the right pointer; scalars within
-    1e-4 relative), averaged over probes. The first ``lead`` axes of ``outputs`` (e.g. a
-    seed axis) are kept: ``[*lead]``, a scalar for ``lead=0``."""
+    1e-4 relative), averaged over probes.
+
+    **Arguments:**
+
+    - `spec`: the algorithm's probes (``model.spec``).
+    - `outputs`: output logits by probe name, ``[*lead, b, ...]``.
+    - `truth`: the true outputs by probe name, ``[b, ...]`` (broadcast over the lead
+      axes).
+    - `lead`: leading axes of `outputs` to keep (e.g. a seed axis, or a landscape's grid
+      points).
+
+    **Returns:**
+
+    The score ``[*lead]``, a scalar for ``lead=0``.
+    """
     per = []
     for p in spec:
         if p.stage != Stage.OUTPUT:
@@ -85,7 +110,18 @@ def output_scores(spec, outputs: dict[str, jax.Array], truth: dict[str, jax.Arra
 
 
 def output_score(model: Model, pred: Prediction, batch) -> float:
-    """The CLRS score of one prediction (``output_scores``)."""
+    """The CLRS score of a prediction you already have (``output_scores``).
+
+    **Arguments:**
+
+    - `model`: the ``Model`` that made `pred`.
+    - `pred`: a batched ``Prediction`` of `batch`.
+    - `batch`: the ``Batch``.
+
+    **Returns:**
+
+    The score, a float in [0, 1] (the same as ``score(model, batch)``).
+    """
     return float(output_scores(model.spec, pred.outputs, batch.outputs))
 
 

@@ -32,7 +32,9 @@ class GATv2(eqx.Module):
     """One GATv2 message-passing step (eqs. 2-10), with the edge-information (eqs. 11-13)
     and pre-attention-bias (eq. 14) switches.
 
-    ``__call__`` is per graph (no batch axis); batch with ``jax.vmap``.
+    ``__call__`` is per graph (no batch axis); batch with ``jax.vmap``. Its parameters are
+    θ = (W_val, W_in, W_out, W_edge, W_meta, W_skip, ω) (eq. 2), each W an
+    ``eqx.nn.Linear`` stored ``[out, in]``, plus ``W_info`` and ``B`` when switched on.
     """
 
     W_val: eqx.nn.Linear
@@ -64,10 +66,21 @@ class GATv2(eqx.Module):
         full_attention: bool = False,
         key: PRNGKeyArray,
     ):
-        """``feature_size`` f of the encoded node/edge/graph features, ``hidden_size`` s,
-        ``nb_heads`` d (must divide s). ``use_pre_att_bias`` needs ``nb_nodes``: B is n×n,
-        so the layer then only accepts graphs of that size. ``full_attention``: every node
-        attends over all nodes, A then masks nothing (dm-clrs' ``gatv2_full``)."""
+        """**Arguments:**
+
+        - `feature_size`: f, the size of the encoded node, edge and graph features.
+        - `hidden_size`: s, the size of the hidden state H.
+        - `nb_heads`: d, the attention heads (must divide s; m = s / d features each).
+        - `use_ln`: layer norm after the update.
+        - `use_edge_info`: W_info (eqs. 11-13): Σ_j α_ij (W_info E)_ij joins the selected
+          values.
+        - `use_pre_att_bias`: the learned pre-attention bias B (eq. 14), ``[n, n]``; needs
+          `nb_nodes`, and the layer then only accepts graphs of that size.
+        - `nb_nodes`: n of B.
+        - `full_attention`: every node attends over all nodes, A then masks nothing
+          (dm-clrs' ``gatv2_full``).
+        - `key`: a ``jax.random.key`` for the initial weights.
+        """
         if hidden_size % nb_heads != 0:
             raise ValueError(
                 f"nb_heads={nb_heads} must divide hidden_size={hidden_size}"
@@ -111,8 +124,16 @@ class GATv2(eqx.Module):
         A: Float[Array, "n n"],
         H: Float[Array, "n s"],
     ) -> Float[Array, "d n n"]:
-        """The attention logits a + β of eqs. 5-8 (head, receiver i, sender j): α is
-        their softmax over senders."""
+        """The attention logits a + β of eqs. 5-8: α is their softmax over senders.
+
+        **Arguments:**
+
+        As ``__call__``.
+
+        **Returns:**
+
+        The logits ``[d, i, j]`` (head, receiver, sender).
+        """
         n = V.shape[0]
         if self.B is not None and self.B.shape[0] != n:
             raise ValueError(
@@ -147,9 +168,22 @@ class GATv2(eqx.Module):
         A: Float[Array, "n n"],
         H: Float[Array, "n s"],
     ) -> tuple[Float[Array, "n s"], Float[Array, "d n n"]]:
-        """One step: node features V, edge features E (receiver i, sender j), graph
-        features g, adjacency A (1 where j may send to i) and hidden state H in; the new
-        hidden state H and the attention α (head, receiver, sender) out."""
+        """One message-passing step on one graph.
+
+        **Arguments:**
+
+        - `V`: node features ``[n, f]``.
+        - `E`: edge features ``[i, j, f]`` (receiver i, sender j), dense or kept as a sum
+          (``eqgat.nn._edges.EdgeSum``, what ``Model`` passes).
+        - `g`: graph features ``[f]``.
+        - `A`: adjacency ``[i, j]``, 1 where j may send to i (eq. 8: β = c·(A − 1)).
+        - `H`: hidden state ``[n, s]``.
+
+        **Returns:**
+
+        ``(H, alpha)``: the new hidden state ``[n, s]`` and the attention α ``[d, i, j]``
+        (head, receiver, sender; a softmax over j).
+        """
         d = self.nb_heads
         # eq. 4: C = [V | H], values ν = W_val C
         C = jnp.concatenate([V, H], axis=-1)

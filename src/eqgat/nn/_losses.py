@@ -37,7 +37,20 @@ def _one_hot_nll(logits: Array, truth: Array) -> Array:
 
 
 def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
-    """dm-clrs' ``output_loss`` for one output probe (``[b, ...]`` arrays)."""
+    """dm-clrs' ``output_loss`` for one output probe.
+
+    **Arguments:**
+
+    - `probe`: the output ``Probe``.
+    - `logits`: its predicted logits ``[b, ...]`` (pointers ``[b, i, j]``).
+    - `truth`: its ground truth ``[b, ...]`` (pointers as node indices ``[b, n]``).
+
+    **Returns:**
+
+    The loss, a scalar: mean squared error for scalars, masked binary cross-entropy for
+    masks (entries equal to -1 do not count), cross-entropy for mask_one, categoricals
+    and pointers, each normalised by its count of scored entries.
+    """
     t = probe.type
     if t == Type.SCALAR:
         return jnp.mean((logits - truth) ** 2)
@@ -52,8 +65,20 @@ def output_loss(probe: Probe, logits: Array, truth: Array) -> Float[Array, ""]:
 
 
 def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " b"]) -> Float[Array, ""]:
-    """dm-clrs' ``hint_loss`` for one hint probe: ``logits`` ``[b, T-1, ...]`` against
-    ``truth[:, 1:]`` of ``truth`` ``[b, T, ...]``, masked by ``length``."""
+    """dm-clrs' ``hint_loss`` for one hint probe.
+
+    **Arguments:**
+
+    - `probe`: the hint ``Probe``.
+    - `logits`: its predicted logits ``[b, T-1, ...]`` (step t predicts hint t+1).
+    - `truth`: its ground truth ``[b, T, ...]``; ``truth[:, 1:]`` is scored.
+    - `length`: the trace lengths ``[b]``: steps t with t + 1 >= length are padding and
+      do not count.
+
+    **Returns:**
+
+    The loss over the live steps, a scalar, normalised by the count of scored entries.
+    """
     truth = truth[:, 1:]
     t = probe.type
     mask = None
@@ -79,7 +104,18 @@ def hint_loss(probe: Probe, logits: Array, truth: Array, length: Float[Array, " 
 
 
 def prediction_losses(model: Model, pred: Prediction, batch: Batch) -> dict[str, Float[Array, ""]]:
-    """Each probe's loss, by name, for a batched ``pred`` of ``batch``."""
+    """Each probe's loss, by name, for a batched prediction.
+
+    **Arguments:**
+
+    - `model`: the ``Model`` that made `pred` (its spec names the probes).
+    - `pred`: a batched ``Prediction`` of `batch` (``run_batch``).
+    - `batch`: the ``Batch``.
+
+    **Returns:**
+
+    ``{probe name: scalar loss}`` for every output and every predicted hint.
+    """
     out = {}
     for p in model.spec:
         if p.stage == Stage.OUTPUT:
@@ -90,8 +126,20 @@ def prediction_losses(model: Model, pred: Prediction, batch: Batch) -> dict[str,
 
 
 def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
-    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints (``steps``:
-    see ``run_batch``)."""
+    """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints, a scalar
+    function of the model (differentiate it with ``eqx.filter_grad``).
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+    - `batch`: a ``Batch`` of its algorithm.
+    - `steps`: message-passing steps to compute (default: the batch's longest trace
+      minus one; see ``run_batch``).
+
+    **Returns:**
+
+    The unweighted sum of ``prediction_losses``, a scalar.
+    """
     pred = run_batch(model, batch, steps=steps)
     return sum(prediction_losses(model, pred, batch).values())
 

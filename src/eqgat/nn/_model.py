@@ -20,14 +20,19 @@ ProbeData = dict[str, Shaped[Array, "..."]]
 
 
 class Prediction(eqx.Module):
-    """What one graph's forward pass returns.
+    """What one graph's forward pass returns (``Model.__call__``); batched
+    (``run_batch``, ``eqgat.predict``) every array gains a leading ``b`` axis.
 
-    ``outputs``: output logits (each frozen after step ``length - 2``, as in dm-clrs);
-    ``hints``: hint logits per step, ``[T-1, ...]`` (step t predicts hint t+1);
-    ``alpha``: attention of every step, ``[T-1, d, n, n]`` (head, receiver, sender);
-    ``hidden``: hidden state after every step, ``[T-1, n, s]``;
-    ``logits``: the attention logits a + β of every step, ``[T-1, d, n, n]``, when asked
-    for (``return_logits``; ``None`` otherwise).
+    **Arguments:**
+
+    - `outputs`: output logits by probe name (each frozen after step ``length - 2``, as
+      in dm-clrs): node probes ``[n]`` (categoricals ``[n, k]``), pointers ``[i, j]``.
+    - `hints`: hint logits by probe name, per step, ``[T-1, ...]`` (step t predicts hint
+      t+1).
+    - `alpha`: attention of every step, ``[T-1, d, i, j]`` (head, receiver, sender).
+    - `hidden`: hidden state after every step, ``[T-1, n, s]``.
+    - `logits`: the attention logits a + β of every step, ``[T-1, d, i, j]``, when asked
+      for (``return_logits``; ``None`` otherwise).
     """
 
     outputs: dict[str, Array]
@@ -38,9 +43,14 @@ class Prediction(eqx.Module):
 
 
 class Model(eqx.Module):
-    """A CLRS encode-process-decode GATv2 for one algorithm, built from a ``ModelConfig``.
+    """A CLRS encode-process-decode GATv2 for one algorithm, built from a ``ModelConfig``:
+    an encoder per input (and fed-back hint) probe, a ``GATv2`` processor run over the
+    trace with ``lax.scan``, a decoder per output (and predicted hint) probe, as dm-clrs'
+    ``Net`` with ``hint_mode='encoded_decoded'`` and soft hint re-prediction.
 
-    Trained and compiled models are both instances of this class: an ordinary pytree.
+    Trained, compiled and imported models are all instances of this class: an ordinary
+    pytree (``model.encoders``, ``model.processor``, ``model.decoders``; ``model.config``
+    is static).
     """
 
     encoders: dict[str, Encoder]
@@ -49,8 +59,14 @@ class Model(eqx.Module):
     config: ModelConfig = eqx.field(static=True)
 
     def __init__(self, config: ModelConfig, *, key: PRNGKeyArray, xavier_on_scalars: bool = True):
-        """``key`` is split into one key per encoder, one for the processor and one per
-        decoder, in the order of ``get_spec(config.algorithm)``."""
+        """**Arguments:**
+
+        - `config`: the architecture, a ``ModelConfig``.
+        - `key`: split into one key per encoder, one for the processor and one per
+          decoder, in the order of ``get_spec(config.algorithm)``.
+        - `xavier_on_scalars`: dm-clrs' initialisation of scalar hint encoders
+          (standard deviation 1/sqrt(s)).
+        """
         if not isinstance(config, ModelConfig):
             raise TypeError(f"Model takes a ModelConfig, e.g. Model(ModelConfig('bfs', 128), key=...); got {config!r}")
         spec = get_spec(config.algorithm)
@@ -117,16 +133,29 @@ class Model(eqx.Module):
         steps: Int[Array, ""] | int | None = None,
         return_logits: bool = False,
     ) -> Prediction:
-        """Run one graph. ``inputs`` maps input names to arrays (node ``[n]``, edge
-        ``[n, n]``, pointers as node indices), ``hints`` maps hint names to ``[T, ...]``
-        arrays, ``length`` is the true trace length (hints past it are padding).
+        """Run one graph (no batch axis; ``run_batch`` vmaps it over a ``Batch``).
 
         T-1 message-passing steps run. Step 0 encodes ground-truth hint 0; step t > 0
         encodes the soft-decoded hints of step t-1, or ground-truth hint t when
-        ``teacher_forcing``. With ``steps``, steps t >= ``steps`` are skipped (their
-        hint logits, attention and hidden state are zeros): pass the longest trace of a
-        batch minus one, unbatched, and time padding costs nothing (``run_batch``).
-        ``return_logits`` also returns each step's attention logits (for margins).
+        ``teacher_forcing``.
+
+        **Arguments:**
+
+        - `inputs`: input arrays by probe name: node ``[n]``, edge ``[i, j]``, pointers as
+          node indices.
+        - `hints`: hint arrays by probe name, ``[T, ...]`` (padded in time).
+        - `length`: the true trace length (hints past it are padding), a scalar.
+        - `teacher_forcing`: feed ground-truth hint t at step t instead of the
+          predictions.
+        - `steps`: skip steps t >= ``steps`` (their hint logits, attention and hidden
+          state are zeros): pass the longest trace of a batch minus one, unbatched, and
+          time padding costs nothing (``run_batch``).
+        - `return_logits`: also return each step's attention logits (for margins).
+
+        **Returns:**
+
+        A ``Prediction``: outputs, hints ``[T-1, ...]``, attention ``[T-1, d, i, j]``,
+        hidden states ``[T-1, n, s]`` (and logits).
         """
         n = inputs["pos"].shape[0]
         T = next(iter(hints.values())).shape[0]
@@ -192,15 +221,39 @@ def _skipping_padding(step, init, steps):
 
 
 def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
-    """Message-passing steps a batch (or a stack of batches) needs: its longest trace
-    minus one, at least 1."""
+    """Message-passing steps a batch (or a stack of batches) needs.
+
+    **Arguments:**
+
+    - `length`: the trace lengths ``[b]`` (or ``[..., b]``).
+
+    **Returns:**
+
+    Its longest trace minus one, at least 1: an int32 scalar (traceable), the ``steps``
+    of ``run_batch``.
+    """
     return jnp.maximum(jnp.max(length).astype(jnp.int32) - 1, 1)
 
 
 def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
               steps: Int[Array, ""] | None = None, return_logits: bool = False) -> Prediction:
     """``model`` on every graph of ``batch`` (vmapped over its batch axis), computing only
-    the steps the batch's longest trace needs (``steps``, by default ``batch_steps``)."""
+    the steps the batch's longest trace needs. Traceable (not jitted itself: ``predict``
+    is the jitted form).
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+    - `batch`: an ``eqgat.Batch`` of the model's algorithm.
+    - `teacher_forcing`: feed the true hints back instead of the predicted ones.
+    - `steps`: message-passing steps to compute (default ``batch_steps(batch.length)``).
+    - `return_logits`: also return every step's attention logits.
+
+    **Returns:**
+
+    A batched ``Prediction``: outputs ``[b, ...]``, hints ``[b, T-1, ...]``, attention
+    ``[b, T-1, d, i, j]``, hidden states ``[b, T-1, n, s]``.
+    """
     steps = batch_steps(batch.length) if steps is None else steps
     return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps,  # noqa: E741
                                           return_logits=return_logits))(

@@ -68,9 +68,23 @@ def _column_mean(curves: np.ndarray) -> np.ndarray:
 
 def external(model: Model, batch, *, margins=None, bins: int = 16,
              per_step: bool = False) -> dict[str, np.ndarray]:
-    """φ_external per hint probe over normalised time (``bins`` bins of [0, 1]): the mean,
-    over graphs and nodes, of |ŷ - y| < margin. The model runs on its own predictions
-    (no teacher forcing), as at test time. ``per_step``: per raw step t instead."""
+    """φ_external (eq. 24) per hint probe over normalised time: the mean, over graphs and
+    nodes, of |ŷ - y| < margin. The model runs on its own predictions (no teacher
+    forcing), as at test time.
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+    - `batch`: a ``Batch`` of its algorithm (``eval_graphs``).
+    - `margins`: per probe ``Type``, overriding the paper's (``MARGINS``).
+    - `bins`: bins of normalised time [0, 1] (``time_bins``).
+    - `per_step`: per raw step t instead of per bin.
+
+    **Returns:**
+
+    ``{hint probe: curve}``, each ``[bins]`` (or ``[T-1]`` per step); NaN where no trace
+    reaches.
+    """
     margins = {**MARGINS, **(margins or {})}
     pred = predict(model, batch)
     spec = {p.name: p for p in model.spec}
@@ -114,10 +128,22 @@ def internal(model: Model, reference: Model, batch, *, bins: int = 16) -> dict[s
     Learned heads are unordered, so each working head r of the reference
     (``reference_heads``) is matched with the learned head closest to it overall; the
     result averages over the reference's working heads (one head: the closest learned
-    head, as before). Returns ``per_head`` ``[d, bins]`` (each learned head against the
-    first working reference head), ``best_head`` (the matched learned head, an int for a
-    one-head reference, else a list per reference head), ``best`` ``[bins]``, ``steps``
-    (per raw step t) and ``mean``."""
+    head, as before).
+
+    **Arguments:**
+
+    - `model`: the learned ``Model``.
+    - `reference`: the compiled ``Model`` whose attention is α* (``reference_model``).
+    - `batch`: the graphs, fed the ground-truth trace (teacher forcing) in both models.
+    - `bins`: bins of normalised time.
+
+    **Returns:**
+
+    A dict: ``per_head`` ``[d, bins]`` (each learned head against the first working
+    reference head), ``best_head`` (the matched learned head, an int for a one-head
+    reference, else a list per reference head), ``reference_heads``, ``best``
+    ``[bins]``, ``steps`` (per raw step t) and ``mean`` (a float).
+    """
     a_hat, a_star = attention(model, batch), attention(reference, batch)
     n = a_hat.shape[-1]
     if model.config.full_attention or reference.config.full_attention:
@@ -148,7 +174,17 @@ def internal(model: Model, reference: Model, batch, *, bins: int = 16) -> dict[s
 
 def correlation(x, y) -> dict:
     """Pearson r, its two-sided p-value and 95% interval (``scipy.stats.pearsonr``; the
-    interval by Fisher's z); NaN where undefined (n < 4 or a constant series)."""
+    interval by Fisher's z).
+
+    **Arguments:**
+
+    - `x`, `y`: two series of one length.
+
+    **Returns:**
+
+    ``{"r", "p", "ci95": [low, high], "n"}``; NaN where undefined (n < 4 or a constant
+    series).
+    """
     from scipy.stats import pearsonr
 
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -166,9 +202,21 @@ SPLITS = EVAL_SPLITS
 
 
 def eval_graphs(algo: str, split: str = "test", *, length: int | None = None, samples: int = 32, seed: int = 0):
-    """The graphs of ``split`` (see ``SPLITS``; ``eqgat.data.evaluation_batch``):
-    ``length`` changes a split's graph size, ``samples`` and ``seed`` set the ``sampler``
-    graphs (default 32 graphs of 16 nodes) and are not used by a CLRS-30 split."""
+    """The graphs faithfulness is scored on (``eqgat.data.evaluation_batch``).
+
+    **Arguments:**
+
+    - `algo`: the algorithm.
+    - `split`: a CLRS-30 split (``"train"``, ``"val"``, ``"test"``) or ``"sampler"``
+      (fresh test-distribution graphs: p = 0.5, ids i/n).
+    - `length`: the graph size (default: the split's own; ``sampler``: 16).
+    - `samples`, `seed`: the ``sampler`` graphs' count and seed (not used by a CLRS-30
+      split).
+
+    **Returns:**
+
+    A ``Batch``.
+    """
     if split == "sampler":
         return evaluation_batch(algo, split, length=length or None, samples=samples, seed=seed)
     return evaluation_batch(algo, split, length=length)
@@ -179,8 +227,20 @@ REFERENCES = ("general", "paper")
 
 
 def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
-    """The compiled ``algo`` whose attention is α*: the general mechanism, or the paper's
-    at ``nb_nodes`` nodes (its B is n × n)."""
+    """The compiled model whose attention is α*.
+
+    **Arguments:**
+
+    - `algo`: a registered algorithm with a program.
+    - `reference`: ``"general"`` (state kept by ReLU gates) or ``"paper"`` (self-default
+      through B = k·I; graph programs only).
+    - `nb_nodes`: the graphs' size (the paper's B is n × n; the depth-first backend's
+      ``max_nodes`` is at least this).
+
+    **Returns:**
+
+    The compiled ``Model``.
+    """
     from ..algorithms import get_algorithm
     from ..compiler import DEFAULT_MAX_NODES, compile_program, compiled_algorithms
     from ..lang import DepthFirst
@@ -200,16 +260,35 @@ def reference_model(algo: str, reference: str, nb_nodes: int) -> Model:
     return compile_program(program)
 
 
-def run(checkpoints: Path, algo: str, out: Path, *, split: str = "test", length: int | None = None,
+def run(checkpoints: str | Path, algo: str, out: str | Path, *, split: str = "test", length: int | None = None,
         samples: int = 32, seed: int = 0, bins: int = 16, reference: str = "general") -> dict:
-    """Score every ``seed*.eqx`` in ``checkpoints`` against the compiled model
-    (``reference``: ``reference_model``) on ``eval_graphs(algo, split, ...)``; save
-    ``faithfulness.json``/``.npz`` and the figures in ``out``."""
+    """Score every ``seed*.eqx`` of a training run against the compiled model and write
+    the results and figures (``python -m eqgat faithfulness``).
+
+    **Arguments:**
+
+    - `checkpoints`: a folder of ``seed*.eqx`` (a ``train`` run; ``seed*.json`` beside
+      them give the test scores the correlations use).
+    - `algo`: their algorithm.
+    - `out`: the folder for ``faithfulness.json``, ``attention-best-vs-compiled.npz`` and
+      the figures (``trace-accuracy.png``, ``attention-distance.png``,
+      ``attention-heatmaps.png``, ``faithfulness-vs-accuracy.png``).
+    - `split`, `length`, `samples`, `seed`: the graphs (``eval_graphs``).
+    - `bins`: bins of normalised time.
+    - `reference`: ``"general"`` or ``"paper"`` (``reference_model``).
+
+    **Returns:**
+
+    The summary written to ``faithfulness.json``: per seed its test score, φ_external
+    and φ_internal curves and means, the compiled model's φ_external, and the
+    correlations with the test score (with at least one scored seed).
+    """
     from ..nn import load
 
+    checkpoints, out = Path(checkpoints), Path(out)
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    paths = sorted(Path(checkpoints).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
+    paths = sorted(checkpoints.glob("seed*.eqx"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else 0)
     if not paths:
         raise ValueError(f"no seed*.eqx checkpoints in {checkpoints}")
     if reference not in REFERENCES:

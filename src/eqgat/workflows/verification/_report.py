@@ -44,11 +44,28 @@ class Margins:
 
 @dataclass
 class VerifyReport:
-    """A verification run: its settings, rows (one per graph group and probe) and margins.
+    """A verification run (what ``verify`` and ``verify_algorithm`` return): its settings,
+    rows (one per graph group and probe) and margins. ``format_table(report)`` prints it
+    as ``python -m eqgat verify`` does; ``to_json()`` gives it as a dict.
 
-    ``exact``: every miss is a near-tie within the documented resolution; ``misses``: the
-    misses that are not; ``near_ties``: those that are; ``worst_gap``: the smallest
-    attention-logit gap of a selection that decides something (``margins``)."""
+    Read it through its properties: ``exact`` (every miss is a near-tie within the
+    documented resolution), ``misses`` (the misses that are not), ``near_ties`` (those
+    that are), ``worst_gap`` (the smallest attention-logit gap of a selection that
+    decides something).
+
+    **Arguments:**
+
+    - `algorithm`, `hidden_size`, `graphs`, `samples`, `seed`, `x64`, `max_nodes`: the
+      run's settings.
+    - `resolution`: values closer than this may resolve by id or incumbency (near-ties).
+    - `scale`: None for the default constants, S for S times the smallest.
+    - `logit_scale`: L.
+    - `mechanism`: ``"general"`` or ``"paper"``.
+    - `program`: the program's type, which says what the resolution means.
+    - `rows`: per graph group and probe: length, distribution, correct, total, near_tie.
+    - `margins`: the least logit gap, the least gate slack (0.5: every gate exactly 0 or
+      1), the largest rounding relative to a gap, and the count of graphs with a near-tie.
+    """
 
     algorithm: str
     hidden_size: int
