@@ -34,8 +34,6 @@ KNOWN_MISSING = {
     "eqgat.get_spec": "src/eqgat/algorithms/_registry.py",
     "eqgat.max_trace_length": "src/eqgat/algorithms/_registry.py",
     "eqgat.register_spec": "src/eqgat/algorithms/_registry.py",
-    "eqgat.TrainConfig": "src/eqgat/workflows/training/_config.py",
-    "eqgat.TrainResult": "src/eqgat/workflows/training/_loop.py",
 }
 
 

@@ -34,7 +34,20 @@ class TrainConfig:
     Constructing a config never reads a file: ``resolve_init`` reads ``init``'s
     architecture (a ``model`` that disagrees with it is an error) and returns the config
     with ``model`` filled in, as every training run does first; ``architecture`` is the
-    effective ``ModelConfig``."""
+    effective ``ModelConfig``.
+
+    **Arguments:**
+
+    Every field below, by keyword (each has table 4's value, or a switch's off value, as
+    its default; ``dataclasses.fields(TrainConfig)`` gives each one's help). A value that
+    is out of range, or settings that contradict each other (e.g. ``select="best_val"``
+    without validation, the paper's reference at several graph sizes), is a
+    ``ValueError`` naming the setting.
+
+    **Returns:**
+
+    A frozen, hashable config; ``dataclasses.asdict`` of it is what every record stores.
+    """
 
     algo: str = _setting("bfs", "the CLRS algorithm")
     # a list is stored as a tuple; a dict model (read back from JSON) as a ModelConfig

@@ -24,6 +24,31 @@ from ._step import attention_reference, initial_models, make_step, optimizer, sk
 
 @dataclass
 class TrainResult:
+    """What ``train`` returns: the run's models and its records.
+
+    **Arguments:**
+
+    - `models`: the kept models of every seed, stacked (a leading seed axis; under
+      ``select="best_val"`` each seed's best-validation parameters).
+    - `config`: the ``TrainConfig`` the run trained (its architecture settled).
+    - `seeds`: the seeds, in the stack's order.
+    - `losses`: the training loss ``[steps, seeds]``.
+    - `skipped`: per seed, the steps not applied because the gradient was not finite.
+    - `val`: the validation history, ``{"step", "scores": [per seed]}`` per validation.
+    - `test_scores`: per seed, the test split's score (None when not tested).
+    - `compiles`: the graph sizes the step was compiled for.
+    - `seconds`: the run's wall time (a resumed run's included).
+    - `devices`, `processes`: the local devices the seed axis spread over, the processes.
+    - `trajectory`: the parameter snapshots (``trajectory_every``).
+    - `data_wait`: of ``seconds``, the time the loop waited for its training batches.
+    - `selected_steps`: under ``select="best_val"``, the step each seed's models are from.
+
+    **Returns:**
+
+    A record; ``test_split`` names the split the test scores are on, and
+    ``data_wait_fraction`` is ``data_wait / seconds``.
+    """
+
     models: Model  # stacked: leading seed axis
     config: TrainConfig
     seeds: list[int]
