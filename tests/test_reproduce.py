@@ -14,10 +14,12 @@ from eqgat.cli import main
 from eqgat.workflows.reproduce import ENTRIES, PROFILES, reproduce
 from eqgat.workflows.reproduce import fmt
 
-#: The issue's list: tables 2, 3, 5, 7-13 and figures 1-5.
-NAMES = ["table2", "table3", "table5"] + [f"table{k}" for k in range(7, 14)] + [f"figure{k}" for k in range(1, 6)]
+#: The issue's list: tables 2, 3, 5, 7-13 and figures 1-5; and the supervision experiment.
+NAMES = (["table2", "table3", "table5"] + [f"table{k}" for k in range(7, 14)] + [f"figure{k}" for k in range(1, 6)]
+         + ["supervision"])
 #: Two groups of entries with no experiment in common (each group shares its own runs).
-GROUP_A = ["table5", "figure1", "figure2", "figure3", "figure4", "figure5", "table2", "table10", "table13"]
+GROUP_A = ["table5", "figure1", "figure2", "figure3", "figure4", "figure5", "table2", "table10", "table13",
+           "supervision"]
 GROUP_B = ["table3", "table7", "table8", "table9", "table11", "table12"]
 
 

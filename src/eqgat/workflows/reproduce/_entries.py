@@ -83,6 +83,10 @@ _ABLATION = {"train_lengths": (16,)}
 _SIMPLE = {"simplify_decoders": True}
 
 
+#: The attention-supervision weights W of the ``supervision`` entry (0: table 5's runs).
+SUPERVISION_WEIGHTS = (0.0, 0.1, 1.0, 10.0)
+
+
 def _exp(key, algo, **kw) -> Experiment:
     return Experiment(key, algo, **kw)
 
@@ -115,6 +119,10 @@ EXPERIMENTS = {e.key: e for e in [
     _exp("bfs-stability", "bfs", kind="stability"),
     _exp("bfs_seq", "bfs_seq"),
     _exp("dfs_light", "dfs_light"),
+    # attention supervision (not in the paper): table 4 plus W x the attention loss against
+    # the compiled model (W = 0 is table 5's run)
+    *(_exp(f"{algo}-supervised-{w:g}", algo, train={"attention_supervision": w})
+      for algo in ("bfs", "bellman_ford") for w in SUPERVISION_WEIGHTS[1:]),
 ]}
 X = EXPERIMENTS
 
@@ -160,6 +168,12 @@ ENTRIES = {e.name: e for e in [
     Entry("table13", "Table 13: BFS-DFS disparity (the authors' fork's bfs_seq and dfs_light)",
           (Row("Sequential BFS", X["bfs_seq"], Paper(92.90, 2.85, 95.61)),
            Row("Simplified DFS", X["dfs_light"], Paper(11.66, 4.16, 20.75)))),
+    Entry("supervision", "Attention supervision: table 4 plus W x the cross-entropy of the learned attention "
+          "against the compiled model's (not in the paper)",
+          tuple(Row(f"{_ALGO[algo]}, W = {w:g}", X[algo] if not w else X[f"{algo}-supervised-{w:g}"], None)
+                for algo in ("bfs", "bellman_ford") for w in SUPERVISION_WEIGHTS),
+          note="W = 0 is table 5's run. docs/supervision/supervision.py adds, from these checkpoints, the score at "
+               "n = 128 and φ_internal / φ_external against the compiled model."),
     Entry("figure1", "Figure 1: external and internal faithfulness of BFS against test accuracy",
           figure=Figure(BFS, "correlation", _CORRELATION)),
     Entry("figure2", "Figure 2: external and internal faithfulness of Bellman-Ford against test accuracy",
