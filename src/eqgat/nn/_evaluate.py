@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
-from ._model import Model, Prediction, run_batch
+from ._model import Model, Prediction, check_batch, run_batch
 from ..probes import Stage, Type, live_steps
 
 
@@ -86,6 +86,7 @@ def output_scores(spec, outputs: dict[str, jax.Array], truth: dict[str, jax.Arra
 
 def output_score(model: Model, pred: Prediction, batch) -> float:
     """The CLRS score of one prediction (``output_scores``)."""
+    check_batch(model, batch, outputs=True)
     return float(output_scores(model.spec, pred.outputs, batch.outputs))
 
 
@@ -102,4 +103,5 @@ def score(model: Model, batch) -> float:
     Per output probe, the fraction of entries predicted exactly (pointers: the right
     node; scalars within 1e-4 relative), averaged over the output probes: a float in [0, 1].
     """
+    check_batch(model, batch, outputs=True)
     return output_score(model, predict(model, batch), batch)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, Int
 
-from ._model import Model, Prediction, batch_steps, run_batch
+from ._model import Model, Prediction, batch_steps, check_batch, run_batch
 from ..probes import Probe, Stage, Type, live_steps
 from ..data import Batch
 
@@ -91,7 +91,8 @@ def prediction_losses(model: Model, pred: Prediction, batch: Batch) -> dict[str,
 
 def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> Float[Array, ""]:
     """The dm-clrs training loss of ``model`` on ``batch``: outputs plus hints (``steps``:
-    see ``run_batch``)."""
+    see ``run_batch``; shapes checked by ``check_batch``, outputs included)."""
+    check_batch(model, batch, outputs=True)
     pred = run_batch(model, batch, steps=steps)
     return sum(prediction_losses(model, pred, batch).values())
 
