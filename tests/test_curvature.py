@@ -180,6 +180,57 @@ def test_cli_hessian_and_connect_success_and_bad_input(tmp_path, capsys, monkeyp
     assert "different architectures" in capsys.readouterr().err
 
 
+
+def test_records_and_labels_name_models_as_given_or_relative_to_the_working_directory(tmp_path, monkeypatch):
+    # records that travel (issue 32): an absolute --b and --out inside the working
+    # directory are recorded (connect.json, the midpoint's metadata, the figure's axis
+    # label) relative to it; a relative path as given; no path of this machine is stored
+    import matplotlib.figure
+
+    from eqgat.workflows.landscapes import recorded_path
+    from landscape.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    compiled = eqgat.compile_algorithm("bfs")
+    eqgat.save(tmp_path / "models" / "init.eqx", eqgat.Model(compiled.config, key=jax.random.key(1)))
+    labels = []
+    savefig = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **k: labels.append(fig.axes[0].get_xlabel()) or savefig(fig, *a, **k))
+    for b, out in ((str(tmp_path / "models" / "init.eqx"), str(tmp_path / "runs" / "c")),
+                   ("models/init.eqx", "runs/d")):
+        assert main(["connect", "--algo", "bfs", "--a", "compiled", "--b", b, "--steps", "1", "--points", "3",
+                     "--out", out]) == 0
+        folder = tmp_path / out
+        record, meta = (folder / "connect.json").read_text(), (folder / "curve-mid.eqx.json").read_text()
+        assert json.loads(record)["b"] == json.loads(meta)["info"]["b"] == "models/init.eqx"
+        assert str(tmp_path) not in record and str(tmp_path) not in meta
+        assert labels.pop() == "t (0: compiled, 1: models/init.eqx)"
+    # the rule itself: relative as given, absolute inside the working directory relative to
+    # it, any other absolute path as given (it names nothing here)
+    assert recorded_path("a/../b.eqx") == "a/../b.eqx"
+    assert recorded_path(tmp_path / "x" / "m.eqx") == "x/m.eqx"
+    assert recorded_path("/elsewhere/m.eqx") == "/elsewhere/m.eqx"
+
+
+def test_the_committed_records_hold_no_absolute_path():
+    # docs/**/*.json (surfaces' metadata, hessian and connect records, checkpoints' metadata)
+    # name files relative to the repository's root, as the commands that made them were run
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+
+    def strings(x):
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict | list):
+            for v in x.values() if isinstance(x, dict) else x:
+                yield from strings(v)
+
+    found = {str(f.relative_to(docs)): s for f in docs.rglob("*.json") for s in strings(json.loads(f.read_text()))
+             if s.startswith(("/", "~")) or re.match(r"[A-Za-z]:\\", s)}
+    assert found == {}
+
 # --- rounding estimates of the Hessian-vector products (issue 30) ---------------------------------------------------
 
 

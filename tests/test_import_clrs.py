@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import pytest
 
 import eqgat
 from eqgat import data
@@ -54,7 +55,7 @@ def test_the_forks_bellman_ford_checkpoint_reproduces_its_predictions():
 
 def test_a_dm_clrs_save_model_pickle_reproduces_its_model(tmp_path, heads=2):
     # 2 heads (the fork's fixture covers a 1-head pickle; tests/test_interop.py 1-head dm-clrs models)
-    import clrs
+    clrs = pytest.importorskip("clrs")
 
     sampler, spec = clrs.build_sampler("bfs", num_samples=-1, length=8, seed=0, p=(0.3, 0.5))
     fb = sampler.next(4)

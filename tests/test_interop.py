@@ -1,7 +1,6 @@
 """eqgat equals dm-clrs: converted BaselineModel(gatv2) weights give the same outputs,
 hints and loss, for every algorithm eqgat supports, at n=16 and n=64."""
 
-import clrs
 import jax
 import numpy as np
 import pytest
@@ -9,6 +8,8 @@ import pytest
 import eqgat
 from eqgat import data
 from eqgat.workflows import interop
+
+clrs = pytest.importorskip("clrs", reason="dm-clrs is the extra eqgat[clrs] (the test extra installs it)")
 
 TOL = 1e-4
 

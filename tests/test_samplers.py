@@ -25,6 +25,7 @@ def _same(a: data.Arrays, b: data.Arrays):
 def test_on_the_fly_batches_match_dm_clrs_draw_for_draw(algo):
     n = 6 if algo == "bfs_seq" else 7
     for warm_up in (True, False):  # with dm-clrs' 1000-graph warm-up and without
+        pytest.importorskip("clrs")
         ours = data.Sampler(algo, n, 5, seed=11, warm_up=warm_up, random_pos=False)
         theirs = data.Sampler(algo, n, 5, seed=11, warm_up=warm_up, random_pos=False, backend="clrs")
         for _ in range(3):
@@ -33,6 +34,7 @@ def test_on_the_fly_batches_match_dm_clrs_draw_for_draw(algo):
 
 @pytest.mark.parametrize("algo", ["bfs", "bellman_ford", "dfs"])
 def test_clrs30_splits_match_dm_clrs(algo):
+    pytest.importorskip("clrs")
     a = data.clrs30_split(algo, "val", length=8)
     b = data.clrs30_split(algo, "val", length=8, backend="clrs")
     for part in ("inputs", "hints", "outputs"):
@@ -55,7 +57,7 @@ def test_sampling_imports_no_tensorflow():
 def test_traces_of_degenerate_graphs_match_dm_clrs(algo):
     # every family of degenerate and tied graphs (no edges, paths, stars, complete graphs,
     # equal weights, ...) on 5 nodes: the reference traces equal dm-clrs' own
-    import clrs
+    clrs = pytest.importorskip("clrs")
     from clrs._src import algorithms, probing
 
     from eqgat.data.families import families

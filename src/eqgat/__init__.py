@@ -14,8 +14,9 @@ An algorithm is one ``eqgat.Algorithm`` record (probes, reference trace, graphs,
 ``eqgat.register_algorithm`` adds a user's own, and every tool then runs on it;
 ``eqgat.algorithms()`` lists them.
 
-``import eqgat`` never imports dm-clrs or TensorFlow; only ``eqgat.data`` (with
-``backend="clrs"``) and ``eqgat.workflows.interop`` do, when called.
+``import eqgat`` never imports dm-clrs or TensorFlow, and the core install has neither:
+dm-clrs is the extra ``pip install 'eqgat[clrs]'``, needed only by ``eqgat.data`` with
+``backend="clrs"`` and ``eqgat.workflows.interop.predict``, which import it when called.
 """
 
 from .nn import GraphDecoder as GraphDecoder

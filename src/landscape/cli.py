@@ -48,7 +48,7 @@ def cmd_plot(args) -> int:
 def cmd_compare(args) -> int:
     """Compiled vs learned (general and local views) and the plane through compiled,
     learned and init with each model marked."""
-    from eqgat.workflows.landscapes import compare, resolve_model
+    from eqgat.workflows.landscapes import compare, recorded_path, resolve_model
 
     outdir = Path(args.out)
     if args.learned:
@@ -60,7 +60,7 @@ def cmd_compare(args) -> int:
         print(f"no --learned given: training the compiled architecture for {args.steps} steps (seed {args.seed}) ...")
         tc = TrainConfig(algo=args.algo, model=compiled.config, steps=args.steps, lr=1e-3, seed=args.seed, val_every=0)
         learned = unstack(train(tc, test=False, out=outdir / "learned").models, 0)
-        source = str(outdir / "learned" / f"seed{args.seed}.eqx")
+        source = recorded_path(outdir / "learned" / f"seed{args.seed}.eqx")
     figs = compare(args.algo, learned, source, outdir, grid=args.grid, metric=args.metric, seed=args.seed,
                    resume=args.resume, force=args.force)
     scores = json.loads((outdir / "compare.json").read_text())["test"]

@@ -5,7 +5,8 @@ A thin adapter over dm-clrs samplers. Hints are padded in time to a bucket
 masked by ``length``, so a model compiles once per graph size rather than once per batch.
 
 Sampling needs no TensorFlow: ``eqgat.data.samplers`` reproduces dm-clrs' samplers draw for
-draw; dm-clrs itself (and so TensorFlow) is imported only with ``backend="clrs"``.
+draw; dm-clrs itself (and so TensorFlow) is imported only with ``backend="clrs"``, which
+needs the extra ``pip install 'eqgat[clrs]'``.
 """
 
 from collections.abc import Iterator
@@ -196,8 +197,9 @@ def _draw(algorithm: str, backend: str, **kw):
         def draw(batch_size=None):
             return Arrays(*sampler.next(batch_size))
     else:
-        import clrs  # heavy (TensorFlow)
+        from .._extras import import_clrs
 
+        clrs = import_clrs(needed_by='backend="clrs"')  # heavy (TensorFlow)
         sampler = _build_sampler(clrs, algorithm, **kw)
 
         def draw(batch_size=None):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._extras import import_clrs
 from ..algorithms import Algorithm, get_algorithm
 from ..algorithms.bfs_seq import bfs_seq_trace as bfs_seq_trace
 from ..algorithms.dfs_light import dfs_light_trace as dfs_light_trace
@@ -31,8 +32,7 @@ def clrs_spec(alg: Algorithm) -> dict[str, tuple[str, str, str]]:
 
 def _probed(alg: Algorithm, A: np.ndarray, s: int | None = None):
     """dm-clrs' (output, probes) of ``alg``'s reference trace on ``A``."""
-    from clrs._src import probing
-
+    probing = import_clrs("clrs._src.probing", needed_by="eqgat.data.fork")
     inputs, hints, outputs = alg.trace(np.copy(A), s)
     probes = probing.initialize(clrs_spec(alg))
     probing.push(probes, "input", next_probe=inputs)
@@ -48,8 +48,7 @@ def build_sampler(algorithm: str, *, num_samples: int, length: int, seed: int, p
     """A dm-clrs sampler of the registered ``algorithm``, drawing the graphs dm-clrs'
     sampler of the same kind draws (see the module docstring) and tracing them with the
     algorithm's reference."""
-    from clrs._src import samplers
-
+    samplers = import_clrs("clrs._src.samplers", needed_by="eqgat.data.fork.build_sampler")
     alg = get_algorithm(algorithm)
     kind = (alg.directed, alg.weighted, alg.has_source)
     if kind not in SAMPLER_CLASSES:

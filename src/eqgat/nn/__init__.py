@@ -34,4 +34,5 @@ from ._losses import prediction_losses as prediction_losses
 from ._model import Model as Model
 from ._model import Prediction as Prediction
 from ._model import batch_steps as batch_steps
+from ._model import check_batch as check_batch
 from ._model import run_batch as run_batch

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._decoders import postprocess
-from ._model import Model, Prediction, run_batch
+from ._model import Model, Prediction, check_batch, run_batch
 from ..probes import Stage, Type, live_steps
 
 
@@ -122,6 +122,7 @@ def output_score(model: Model, pred: Prediction, batch) -> float:
 
     The score, a float in [0, 1] (the same as ``score(model, batch)``).
     """
+    check_batch(model, batch, outputs=True)
     return float(output_scores(model.spec, pred.outputs, batch.outputs))
 
 

@@ -17,8 +17,9 @@ import jax.numpy as jnp
 from einops import einsum, rearrange
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._edges import Edges, project
+from ._edges import EdgeSum, Edges, project
 from ._linear import linear
+from ._shapes import check_shape, fmt, shape_of
 
 #: c in β = c·(A - 1) (eq. 8): large enough that exp(a - c) underflows to exactly 0 in
 #: float32 for any |a| < 1e8, so non-edges get zero attention. dm-clrs uses the same 1e9.
@@ -116,6 +117,47 @@ class GATv2(eqx.Module):
     def use_ln(self) -> bool:
         return self.layer_norm is not None
 
+    def check_inputs(self, V, E, g, A, H) -> int:
+        """Check one graph's inputs against this layer's sizes, naming the argument and
+        both sizes when one does not fit (plain shape comparisons: under ``jax.jit`` and
+        ``jax.vmap`` they run once, while tracing). ``__call__`` and ``logits`` call it.
+
+        **Arguments:**
+
+        As ``__call__``'s.
+
+        **Returns:**
+
+        n, the graph's number of nodes (from V).
+
+        **Raises:**
+
+        ``ValueError`` for the first argument whose shape does not fit.
+        """
+        f, s = self.feature_size, self.hidden_size
+        v = shape_of(V)
+        if len(v) != 2:
+            raise ValueError(f"V must be [n, feature_size] = [n, {f}] (one graph; batch with jax.vmap), "
+                             f"got shape {fmt(v)}")
+        n = v[0]
+        if v[1] != f:
+            raise ValueError(f"V has {v[1]} features; this GATv2 has feature_size {f} (V must be [n, feature_size])")
+        sizes = f" (n = {n} from V; this GATv2's feature_size {f})"
+        check_shape(E.base if isinstance(E, EdgeSum) else E, ("n", "n", "feature_size"), (n, n, f), arg="E",
+                    note=sizes)
+        check_shape(g, ("feature_size",), (f,), arg="g", note=f" (this GATv2's feature_size {f})")
+        check_shape(A, ("n", "n"), (n, n), arg="A", note=f" (n = {n} from V)")
+        h = shape_of(H)
+        if len(h) == 2 and h[0] == n and h[1] != s:
+            raise ValueError(f"H has {h[1]} features; this GATv2 has hidden_size {s} (H must be [n, hidden_size])")
+        check_shape(H, ("n", "hidden_size"), (n, s), arg="H", note=f" (n = {n} from V; this GATv2's hidden_size {s})")
+        if self.B is not None and self.B.shape[0] != n:
+            raise ValueError(
+                f"this model has a pre-attention bias B of size {self.B.shape[0]}x"
+                f"{self.B.shape[1]} (use_pre_att_bias fixes n), but the graph has n={n} nodes"
+            )
+        return n
+
     def logits(
         self,
         V: Float[Array, "n f"],
@@ -134,12 +176,7 @@ class GATv2(eqx.Module):
 
         The logits ``[d, i, j]`` (head, receiver, sender).
         """
-        n = V.shape[0]
-        if self.B is not None and self.B.shape[0] != n:
-            raise ValueError(
-                f"this model has a pre-attention bias B of size {self.B.shape[0]}x"
-                f"{self.B.shape[1]} (use_pre_att_bias fixes n), but the graph has n={n} nodes"
-            )
+        self.check_inputs(V, E, g, A, H)
         d = self.nb_heads
         C = jnp.concatenate([V, H], axis=-1)
         # eqs. 5-6: ζ_ij = W_in C_i + W_out C_j + W_edge E_ij + W_meta g, by broadcasting
@@ -184,6 +221,7 @@ class GATv2(eqx.Module):
         ``(H, alpha)``: the new hidden state ``[n, s]`` and the attention α ``[d, i, j]``
         (head, receiver, sender; a softmax over j).
         """
+        self.check_inputs(V, E, g, A, H)
         d = self.nb_heads
         # eq. 4: C = [V | H], values ν = W_val C
         C = jnp.concatenate([V, H], axis=-1)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, Int
 
-from ._model import Model, Prediction, batch_steps, run_batch
+from ._model import Model, Prediction, batch_steps, check_batch, run_batch
 from ..probes import Probe, Stage, Type, live_steps
 from ..data import Batch
 
@@ -140,6 +140,7 @@ def loss(model: Model, batch: Batch, *, steps: Int[Array, ""] | None = None) -> 
 
     The unweighted sum of ``prediction_losses``, a scalar.
     """
+    check_batch(model, batch, outputs=True)
     pred = run_batch(model, batch, steps=steps)
     return sum(prediction_losses(model, pred, batch).values())
 

@@ -13,6 +13,7 @@ from ._decoders import Decoder, PointerDecoder, make_decoder, postprocess
 from ._edges import EdgeSum
 from ._encoders import Encoder, Features, empty_features, to_soft
 from ._gatv2 import GATv2
+from ._shapes import check_probes, check_shape, fmt, require_probes, shape_of
 from ..probes import Probe, Stage
 from ..algorithms import get_spec
 
@@ -112,6 +113,48 @@ class Model(eqx.Module):
     def _probes(self, stage: str) -> list[Probe]:
         return [p for p in self.spec if p.stage == stage]
 
+    def check_inputs(self, inputs: ProbeData, hints: ProbeData, length) -> tuple[int, int]:
+        """Check one graph's arrays against this model's probes, naming the argument, the
+        probe and both sizes when one does not fit (plain shape comparisons: under
+        ``jax.jit`` and ``jax.vmap`` they run once, while tracing). ``__call__`` calls it.
+
+        **Arguments:**
+
+        As ``__call__``'s: every input probe in ``inputs`` (node ``[n]``, edge ``[n, n]``,
+        graph ``[]``, categorical ones with their categories last, pointers as node
+        indices ``[n]``), in ``hints`` every hint the model encodes, each ``[T, ...]``,
+        and a scalar ``length``.
+
+        **Returns:**
+
+        (n, T): the graph's number of nodes (from ``inputs['pos']``) and the hints' time axis.
+
+        **Raises:**
+
+        ``ValueError`` for a missing probe or the first array whose shape does not fit.
+        """
+        alg = self.algorithm
+        require_probes(inputs, self._probes(Stage.INPUT), arg="inputs", algorithm=alg)
+        pos = shape_of(inputs["pos"])
+        if len(pos) != 1:
+            hint = (" (a batch: run it with eqgat.run_batch(model, batch) or jax.vmap)" if len(pos) == 2 else "")
+            raise ValueError(f"inputs['pos'] must be [n] (one graph's node ids), got shape {fmt(pos)}{hint}")
+        n = pos[0]
+        check_probes(inputs, self._probes(Stage.INPUT), n, arg="inputs", algorithm=alg,
+                     note=f"; n = {n} from inputs['pos']")
+        if not hints:
+            raise ValueError(f"hints is empty: the {alg} model reads the trace length T from them")
+        first = next(iter(hints))
+        T = shape_of(hints[first])[:1]
+        if not T:
+            raise ValueError(f"hints[{first!r}] must be [T, ...] (the hints of T steps), got a scalar")
+        T = T[0]
+        read = [p for p in self._probes(Stage.HINT) if p.name in self.encoders or p.name in hints]
+        check_probes(hints, read, n, arg="hints", algorithm=alg, lead=[("T", T)],
+                     note=f"; n = {n} from inputs['pos'], T = {T} from hints[{first!r}]")
+        check_shape(length, (), (), arg="length", note=" (one graph's trace length, a scalar)")
+        return n, T
+
     def _encode_inputs(self, inputs: ProbeData, n: int) -> tuple[Features, EdgeSum]:
         """The input probes' features, and E as every linear reader of it sees it: each
         reader projects the input encodings once per graph, here; inside the steps E is
@@ -156,9 +199,11 @@ class Model(eqx.Module):
 
         A ``Prediction``: outputs, hints ``[T-1, ...]``, attention ``[T-1, d, i, j]``,
         hidden states ``[T-1, n, s]`` (and logits).
+
+        An array whose shape does not fit the probe raises a ``ValueError`` naming it and
+        both sizes (``check_inputs``).
         """
-        n = inputs["pos"].shape[0]
-        T = next(iter(hints.values())).shape[0]
+        n, T = self.check_inputs(inputs, hints, length)
         s = self.hidden_size
         base, edges = self._encode_inputs(inputs, n)
         hint_probes = [p for p in self._probes(Stage.HINT) if p.name in self.encoders]
@@ -235,6 +280,62 @@ def batch_steps(length: Float[Array, "*b"]) -> Int[Array, ""]:
     return jnp.maximum(jnp.max(length).astype(jnp.int32) - 1, 1)
 
 
+def check_batch(model: Model, batch, *, outputs: bool = False) -> tuple[int, int, int]:
+    """Check ``batch``'s arrays against ``model``'s probes, naming the array, the probe and
+    both sizes when one does not fit (plain shape comparisons: under ``jax.jit`` they run
+    once, while tracing). ``run_batch`` (so ``predict``, ``score`` and ``loss``) calls it.
+
+    **Arguments:**
+
+    - `model`: an eqgat ``Model``.
+    - `batch`: an ``eqgat.Batch``: every input probe ``[b, ...]`` (the per-graph shapes
+      of ``Model.check_inputs``), every hint the model encodes ``[b, T, ...]``,
+      ``length`` ``[b]``.
+    - `outputs`: also require every output probe, ``[b, ...]`` (for losses and scores).
+
+    **Returns:**
+
+    (b, n, T): graphs, nodes per graph (from ``batch.inputs['pos']``) and hint steps.
+
+    **Raises:**
+
+    ``ValueError`` for a missing probe or the first array whose shape does not fit.
+    """
+    alg = model.algorithm
+    other = getattr(batch, "algorithm", alg)
+    whose = "" if other == alg else f"; the batch is of {other!r} graphs"
+    require_probes(batch.inputs, model._probes(Stage.INPUT), arg="batch.inputs", algorithm=alg, note=whose)
+    pos = shape_of(batch.inputs["pos"])
+    if len(pos) != 2:
+        raise ValueError(f"batch.inputs['pos'] must be [b, n] (b graphs' node ids), got shape {fmt(pos)}"
+                         + (" (one graph: call the model itself, or add a batch axis)" if len(pos) == 1 else ""))
+    b, n = pos
+    where = f"; b = {b}, n = {n} from batch.inputs['pos']"
+    check_probes(batch.inputs, model._probes(Stage.INPUT), n, arg="batch.inputs", algorithm=alg,
+                 lead=[("b", b)], note=where)
+    check_shape(batch.length, ("b",), (b,), arg="batch.length", note=f" (one trace length per graph; b = {b} "
+                "from batch.inputs['pos'])")
+    hints = batch.hints
+    require_probes(hints, [p for p in model._probes(Stage.HINT) if p.name in model.encoders], arg="batch.hints",
+                   algorithm=alg, note=whose)
+    if not hints:
+        raise ValueError(f"batch.hints is empty: the {alg} model reads the trace length T from them")
+    first = next(iter(hints))
+    T = shape_of(hints[first])[1:2]
+    if not T:
+        raise ValueError(f"batch.hints[{first!r}] must be [b, T, ...], got shape {fmt(shape_of(hints[first]))}")
+    T = T[0]
+    read = [p for p in model._probes(Stage.HINT) if p.name in model.encoders or p.name in hints]
+    check_probes(hints, read, n, arg="batch.hints", algorithm=alg, lead=[("b", b), ("T", T)],
+                 note=f"{where}, T = {T} from batch.hints[{first!r}]")
+    if outputs:
+        outs = getattr(batch, "outputs", None)
+        require_probes(outs, model._probes(Stage.OUTPUT), arg="batch.outputs", algorithm=alg, note=whose)
+        check_probes(outs, model._probes(Stage.OUTPUT), n, arg="batch.outputs", algorithm=alg,
+                     lead=[("b", b)], note=where)
+    return b, n, T
+
+
 def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
               steps: Int[Array, ""] | None = None, return_logits: bool = False) -> Prediction:
     """``model`` on every graph of ``batch`` (vmapped over its batch axis), computing only
@@ -244,7 +345,7 @@ def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
     **Arguments:**
 
     - `model`: an eqgat ``Model``.
-    - `batch`: an ``eqgat.Batch`` of the model's algorithm.
+    - `batch`: an ``eqgat.Batch`` of the model's algorithm (shapes checked by ``check_batch``).
     - `teacher_forcing`: feed the true hints back instead of the predicted ones.
     - `steps`: message-passing steps to compute (default ``batch_steps(batch.length)``).
     - `return_logits`: also return every step's attention logits.
@@ -254,6 +355,7 @@ def run_batch(model: Model, batch, *, teacher_forcing: bool = False,
     A batched ``Prediction``: outputs ``[b, ...]``, hints ``[b, T-1, ...]``, attention
     ``[b, T-1, d, i, j]``, hidden states ``[b, T-1, n, s]``.
     """
+    check_batch(model, batch)
     steps = batch_steps(batch.length) if steps is None else steps
     return jax.vmap(lambda i, h, l: model(i, h, l, teacher_forcing=teacher_forcing, steps=steps,  # noqa: E741
                                           return_logits=return_logits))(

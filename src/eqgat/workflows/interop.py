@@ -3,6 +3,9 @@
 2.0.3's and the paper authors' fork's, switches included: ``load_clrs_checkpoint``), and
 predict in dm-clrs' own output format.
 
+``load_clrs_checkpoint`` and ``from_clrs`` need no dm-clrs; ``predict`` imports it (the
+extra ``pip install 'eqgat[clrs]'``).
+
 This module is also eqgat's proof of correctness: with converted weights, eqgat's outputs
 and hints equal dm-clrs' (``tests/test_interop.py``).
 """
@@ -17,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..nn import ModelConfig
+from .._extras import import_clrs
 from .._quiet import quiet_clrs as quiet_clrs  # noqa: F401  (for the command lines)
 from ..nn import postprocess
 from ..nn import Model
@@ -229,8 +233,7 @@ def predict(model: Model, features: Any, *, return_hints: bool = False):
     the eqgat ``model``: a dict of hard-postprocessed output ``DataPoint``s and, with
     ``return_hints``, a list (one per step) of dicts of raw hint logits ``[b, ...]``
     (else ``None``)."""
-    from clrs._src import probing
-
+    probing = import_clrs("clrs._src.probing", needed_by="eqgat.workflows.interop.predict")
     batch = batch_from_clrs(model.algorithm, features)
     pred = _run(model, batch)
     spec = {p.name: p for p in model.spec}

@@ -14,6 +14,7 @@ The stability runner (retraining from the compiled model) is a training workflow
 """
 
 import json
+import os
 import warnings
 from importlib.metadata import version
 from pathlib import Path
@@ -59,6 +60,29 @@ def metrics_on(batch):
     return metrics
 
 
+def recorded_path(path: str | os.PathLike) -> str:
+    """``path`` as records (JSON, checkpoint metadata) and figure labels name it, so that
+    they travel with the files they name: a relative path as given; an absolute path inside
+    the working directory relative to it (what one types there, e.g. at the repository's
+    root); any other absolute path as given (it names nothing the working directory holds).
+
+    **Arguments:**
+
+    - `path`: a path as the user gave it (``--model``, ``--b``, ``--out``, ...).
+
+    **Returns:**
+
+    The path to record, a string.
+    """
+    p = Path(path)
+    if not p.is_absolute():
+        return str(path)
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def versions() -> dict[str, str]:
     return {"jax": jax.__version__, "equinox": eqx.__version__, "eqgat": version("eqgat")}
 
@@ -66,7 +90,8 @@ def versions() -> dict[str, str]:
 def resolve_model(spec: str, algorithm: str, *, hidden_size: int | None = None, seed: int = 0) -> tuple[Model, str]:
     """``(model, description)`` for ``spec``: 'compiled' (the algorithm's compiled model, at
     its minimal hidden size by default), 'init' (a fresh model of the compiled
-    architecture from ``jax.random.key(seed)``) or a checkpoint path."""
+    architecture from ``jax.random.key(seed)``) or a checkpoint path (described by
+    ``recorded_path``: as given, or relative to the working directory)."""
     if algorithm not in compiled_algorithms():
         raise ValueError(f"unknown algorithm {algorithm!r}; compiled algorithms: {', '.join(compiled_algorithms())}")
     if spec == "compiled":
@@ -80,7 +105,7 @@ def resolve_model(spec: str, algorithm: str, *, hidden_size: int | None = None, 
     model = load(path)
     if model.algorithm != algorithm:
         raise ValueError(f"{path} is a {model.algorithm} model, not {algorithm}")
-    return model, str(path)
+    return model, recorded_path(path)
 
 
 def surface_around(model: Model, source: str, algorithm: str, *, grid: tuple[int, int],
@@ -208,7 +233,7 @@ def trajectory(run: Path, out: Path | None = None, *, seed: int | None = None, g
     reach = float(np.abs(coords).max()) * 1.2 or 1.0
     out = Path(out or Path(run) / f"trajectory-seed{seed}.png")
     npz = out.with_suffix(".npz")
-    surface_around(final, f"{run}/seed{seed}.eqx", final.algorithm, grid=grid,
+    surface_around(final, recorded_path(Path(run) / f"seed{seed}.eqx"), final.algorithm, grid=grid,
                    span=(f"{-reach:g}:{reach:g}", (-reach, reach)), out=npz, force=force,
                    directions=(d1, d2), directions_name=f"PCA of {len(snapshots)} snapshots "
                    f"(explained variance {explained[0]:.3f}, {explained[1]:.3f})")
@@ -283,7 +308,7 @@ def _density_figure(out: Path, grid: np.ndarray, dens: np.ndarray, dens_err: flo
     fig.tight_layout()
     fig.savefig(out / "spectral-density.png", dpi=130)
     plt.close(fig)
-    return {"npz": str(out / "spectral-density.npz"), "png": str(out / "spectral-density.png"),
+    return {"npz": recorded_path(out / "spectral-density.npz"), "png": recorded_path(out / "spectral-density.png"),
             "extent": largest, "rounding": dens_err, "resolved": dens_resolved}
 
 
@@ -302,8 +327,8 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     direction as long as θ, the scale the filter-normalised surfaces are drawn at).
     ``x64``: the whole computation in float64 (``jax.enable_x64``), at the model's weights
     cast exactly to float64. ``scale``: ``model_spec`` 'compiled' compiled with
-    ``CompileOptions(scale=scale)``. Writes ``out/hessian.json`` (paths as given, e.g.
-    relative) and returns it. Rounding warnings are left to the caller to show or filter."""
+    ``CompileOptions(scale=scale)``. Writes ``out/hessian.json`` (paths as given, or
+    relative to the working directory: ``recorded_path``) and returns it. Rounding warnings are left to the caller to show or filter."""
     import contextlib
 
     if top_k < 1:
@@ -357,13 +382,43 @@ def curvature(model_spec: str, algorithm: str, out: Path, *, top_k: int = 3, ite
     return report
 
 
+def connect_figure(png: Path, t, on_line, on_curve, *, bends: int, a: str, b: str) -> Path:
+    """Draw the loss along the straight line and along the trained curve (``connect.json``'s
+    ``t``, ``loss_line``, ``loss_curve``) from model ``a`` (t = 0) to ``b`` (t = 1).
+
+    **Arguments:**
+
+    - `png`: the figure to write.
+    - `t`, `on_line`, `on_curve`: the points and the two paths' losses there.
+    - `bends`: the curve's bends, for the legend.
+    - `a`, `b`: the two models as recorded (``recorded_path``), for the axis label.
+
+    **Returns:**
+
+    ``png``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.semilogy(t, np.maximum(on_line, 1e-12), label="straight line")
+    ax.semilogy(t, np.maximum(on_curve, 1e-12), label=f"trained curve ({bends} bend{'s' * (bends > 1)})")
+    ax.set_xlabel(f"t (0: {a}, 1: {b})")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=130)
+    plt.close(fig)
+    return Path(png)
+
+
 def connect_models(a_spec: str, b_spec: str, algorithm: str, out: Path, *, bends: int = 1, steps: int = 1000,
                    lr: float = 1e-2, seed: int = 0, points: int = 101, progress: bool = True) -> dict:
     """Train a Bézier curve with ``bends`` bends from model ``a_spec`` to ``b_spec``
     (``landscape.connect``, key ``jax.random.key(seed)``) on the evaluation-batch loss;
     write the loss along the straight line and along the curve (``out/connect.png``,
     ``out/connect.json``, ``out/curve-mid.eqx``: the curve's model at t = 0.5) and
-    return the barriers."""
+    return the barriers. The models' paths are recorded and labelled as ``recorded_path``
+    gives them."""
     from ..nn import save
 
     a, a_src = resolve_model(a_spec, algorithm)
@@ -377,17 +432,7 @@ def connect_models(a_spec: str, b_spec: str, algorithm: str, out: Path, *, bends
     _, on_curve = along_curve(loss_fn, curve, points=points)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.semilogy(t, np.maximum(on_line, 1e-12), label="straight line")
-    ax.semilogy(t, np.maximum(on_curve, 1e-12), label=f"trained curve ({bends} bend{'s' * (bends > 1)})")
-    ax.set_xlabel(f"t (0: {a_src}, 1: {b_src})")
-    ax.set_ylabel("loss")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "connect.png", dpi=130)
-    plt.close(fig)
+    connect_figure(out / "connect.png", t, on_line, on_curve, bends=bends, a=a_src, b=b_src)
     save(out / "curve-mid.eqx", curve(0.5), source="curve midpoint", a=a_src, b=b_src, bends=bends)
     report = {"algorithm": algorithm, "a": a_src, "b": b_src, "bends": bends, "steps": steps, "lr": lr, "seed": seed,
               "barrier_line": barrier(loss_fn, (a, b), points=points), "barrier_curve": barrier(loss_fn, curve, points=points),
