@@ -170,6 +170,36 @@ def test_stability_at_another_scale_starts_from_smaller_constants(tmp_path):
         run(StabilityConfig(TrainConfig("bfs", steps=0, test_length=8), runs=1, scale=2), tmp_path / "s1", parallel=1, progress=False)
 
 
+def test_stability_under_the_paper_mechanism_trains_and_tests_at_its_size(tmp_path):
+    """``mechanism="paper"``: the start has B (n × n), the runs train and test at n, the
+    compiled start is exact there, and the settings name the mechanism; lengths that
+    contradict its n are refused."""
+    from eqgat import load
+    from eqgat.workflows.stability import StabilityConfig, run
+    from eqgat.workflows.training import TrainConfig
+
+    cfg = StabilityConfig(TrainConfig("bellman_ford", steps=0), runs=1, mechanism="paper", nodes=6)
+    s = run(cfg, tmp_path, parallel=1, progress=False)
+    assert s["test_mean"] == 100.0
+    start = load(tmp_path / "compiled.eqx")
+    assert start.config.use_pre_att_bias and start.config.nb_nodes == 6
+    saved = json.loads((tmp_path / "stability.json").read_text())
+    assert "of 6 nodes" in saved["test_split"] and saved["config"]["mechanism"] == "paper"
+    assert saved["config"]["train_lengths"] == [6] and saved["config"]["nodes"] == 6
+    assert "mechanism" not in StabilityConfig(TrainConfig("bfs")).settings()  # sweeps saved before it resume
+    with pytest.raises(ValueError, match="needs --nodes N"):
+        StabilityConfig(TrainConfig("bfs"), mechanism="paper")
+    with pytest.raises(ValueError, match="leave the train lengths"):
+        StabilityConfig(TrainConfig("bfs", train_lengths=(4, 6)), mechanism="paper", nodes=6)
+
+    from landscape.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["stability", "--algo", "bfs", "--runs", "1", "--steps", "0", "--mechanism", "paper", "--nodes", "5",
+                 "--out", str(out)]) == 0
+    assert load(out / "compiled.eqx").config.nb_nodes == 5
+
+
 def test_stability_noise_moves_each_start_by_its_own_direction(tmp_path):
     from eqgat.workflows.stability import StabilityConfig, run
     from eqgat.workflows.training import TrainConfig

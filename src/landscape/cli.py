@@ -183,6 +183,7 @@ def add_stability_command(sub) -> None:
     # the training flags are generated from eqgat's TrainConfig (eqgat.cli.flags), so they
     # show its defaults; building them imports eqgat.workflows.training (and so jax)
     from eqgat.cli.flags import add_checkpoint_flags, add_train_flags
+    from eqgat.compiler import add_option_flags
     from eqgat.programs import graph_programs
 
     p = sub.add_parser("stability", help="retrain from the compiled solution with R data orders (table 12)")
@@ -196,8 +197,7 @@ def add_stability_command(sub) -> None:
                    help="start each run at compiled + SIGMA x a filter-normalised Gaussian direction (key: the run's seed)")
     p.add_argument("--every", type=int, default=0, help="φ_internal every N steps (default steps/5)")
     p.add_argument("--parallel", type=_positive, default=4, help="runs vmapped in one program")
-    p.add_argument("--scale", type=float, default=None, metavar="S",
-                   help="compile with the constants' scale S >= 1 (eqgat compile --scale; default: eqgat.CONSTANTS)")
+    add_option_flags(p, names=("scale", "mechanism", "nodes"))
     p.add_argument("--workers", type=int, default=0, help="processes drawing the training batches (0: this one)")
     add_train_flags(p, ("seed",), descriptions={"seed": "first run's seed (data order and noise key)"})
     p.add_argument("--out", default=None)
@@ -218,7 +218,7 @@ def cmd_stability(args) -> int:
     from eqgat.workflows.training import TrainingInterrupted
 
     cfg = StabilityConfig(train_from_flags(args, algo=args.algo), runs=args.runs, noise=args.noise, every=args.every,
-                          scale=args.scale, hidden_size=args.hidden_size)
+                          scale=args.scale, hidden_size=args.hidden_size, mechanism=args.mechanism, nodes=args.nodes)
     out = Path(args.out or f"out/stability-{args.algo}")
     try:
         s = run(cfg, out, parallel=args.parallel, workers=args.workers, checkpoint_every=args.checkpoint_every,

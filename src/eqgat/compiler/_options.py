@@ -124,13 +124,17 @@ class CompileOptions:
         return dataclasses.asdict(self)
 
 
-def add_option_flags(parser: argparse.ArgumentParser, *, x64: bool = False) -> None:
+def add_option_flags(parser: argparse.ArgumentParser, *, x64: bool = False,
+                     names: tuple[str, ...] | None = None) -> None:
     """Add one flag per ``CompileOptions`` field to ``parser`` (``--x64`` only when
-    ``x64``), defaults as the dataclass's; ``options_from_flags`` reads them back."""
+    ``x64``; only the fields ``names`` when given), defaults as the dataclass's;
+    ``options_from_flags`` reads them back."""
     from .._argtypes import positive, scale
 
     g = parser.add_argument_group("compilation (CompileOptions)")
     for name, (flag, help_) in _FLAGS.items():
+        if names is not None and name not in names:
+            continue
         default = CompileOptions.__dataclass_fields__[name].default
         if name in ("max_nodes", "nodes"):
             g.add_argument(flag, type=positive, default=default, metavar="N", help=help_)

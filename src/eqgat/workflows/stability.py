@@ -52,7 +52,10 @@ class StabilityConfig:
     ``hidden_size``: the compiled model's size (None: the program's minimal size; the
     paper: 128); ``noise``: σ of each run's start (``TrainConfig.init_noise``); ``every``:
     φ_internal every N steps (0: steps // 5); ``scale``: the compiled constants' scale
-    (``compile --scale``; None: the default)."""
+    (``compile --scale``; None: the default); ``mechanism``: the compiled mechanism
+    (``compile --mechanism``); the paper's (B = k·I) fixes the graph size to ``nodes``,
+    so its runs train, test and measure φ_internal at that size only, as tables 8 and 9
+    do (``train``'s lengths and test length are then ``nodes``, set by the sweep)."""
 
     train: TrainConfig
     runs: int = 4
@@ -60,6 +63,8 @@ class StabilityConfig:
     every: int = 0
     scale: int | float | None = None
     hidden_size: int | None = None
+    mechanism: str = "general"
+    nodes: int | None = None
 
     def __post_init__(self):
         from ..programs import graph_programs
@@ -76,11 +81,28 @@ class StabilityConfig:
             raise ValueError("runs must be >= 1; noise and every >= 0")
         if self.scale is not None and not self.scale >= 1:
             raise ValueError(f"scale must be >= 1 (a multiple of the smallest constants), got {self.scale}")
+        from ..compiler import CompileOptions
+
+        CompileOptions(mechanism=self.mechanism, nodes=self.nodes)  # names a bad mechanism or size
+        if self.mechanism == "paper":
+            t = self.train
+            if t.train_lengths not in (_TRAIN_DEFAULTS["train_lengths"], (self.nodes,)):
+                raise ValueError(f"the paper's mechanism fixes the graph size to --nodes {self.nodes}: leave the "
+                                 f"train lengths ({','.join(map(str, t.train_lengths))}) to the sweep")
+            if t.test_length not in (None, self.nodes):
+                raise ValueError(f"the paper's mechanism fixes the graph size to --nodes {self.nodes}: "
+                                 f"the test length must be {self.nodes}, got {t.test_length}")
 
     def run_config(self, checkpoint: str | Path, group: list[int]) -> TrainConfig:
         """The ``TrainConfig`` of the runs ``group`` (consecutive seeds) from ``checkpoint``."""
+        fixed = {"train_lengths": (self.nodes,), "test_length": self.nodes} if self.mechanism == "paper" else {}
         return dataclasses.replace(self.train, seed=group[0], seeds=len(group), init=str(checkpoint),
-                                   init_noise=self.noise, val_every=0)
+                                   init_noise=self.noise, val_every=0, **fixed)
+
+    @property
+    def graph_size(self) -> int:
+        """The size φ_internal is measured at: 16, or the paper mechanism's ``nodes``."""
+        return self.nodes if self.mechanism == "paper" else 16
 
     def settings(self) -> dict:
         """What a resumed sweep must share with the saved one (``runs`` may grow), flat:
@@ -93,6 +115,9 @@ class StabilityConfig:
                "noise": self.noise, "seed": t.seed, "every": self.every, "scale": self.scale}
         if self.scale is None:
             del out["scale"]
+        if self.mechanism != "general":  # (sweeps saved before it existed resume)
+            out.update(mechanism=self.mechanism, nodes=self.nodes)
+            out["train_lengths"], out["test_length"] = (self.nodes,), self.nodes
         for name, default in _TRAIN_DEFAULTS.items():
             if name not in out and name not in _SWEEP_SETS + _NO_EFFECT and getattr(t, name) != default:
                 out[name] = getattr(t, name)
@@ -142,11 +167,12 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
     results_path = out / "stability.json"
     done = _resume(results_path, cfg)
     algo = cfg.train.algo
-    stages = compile_stages(get_algorithm(algo).program, cfg.hidden_size, scale=cfg.scale)
+    stages = compile_stages(get_algorithm(algo).program, cfg.hidden_size, scale=cfg.scale, mechanism=cfg.mechanism,
+                            nodes=cfg.nodes)
     compiled = stages.build()
     ckpt = save(out / "compiled.eqx", compiled, source="compiled", program=algo,
                 layout=stages.layout.to_dict())
-    probe = sample_graphs(algo, 16, 16, seed=10_000 + cfg.train.seed)
+    probe = sample_graphs(algo, cfg.graph_size, 16, seed=10_000 + cfg.train.seed)
     every = cfg.every or max(1, cfg.train.steps // 5)
     done_seeds = {r["seed"] for r in done}
     seeds = [cfg.train.seed + k for k in range(cfg.runs)]

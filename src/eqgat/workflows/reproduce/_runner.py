@@ -66,6 +66,11 @@ def stability_config(exp: Experiment, profile: Profile):
     cfg = train_config(exp, profile)  # seed 0 (the first run); the sweep sets the seed count itself
     # where training from the compiled model ends: no selection (a sweep validates nothing)
     train = dataclasses.replace(cfg, model=None, select="last", val_every=TrainConfig.val_every, val_length=None)
+    if exp.mechanism == "paper":  # its B fixes n: the sweep sets the lengths to it
+        nodes = cfg.train_lengths[0]
+        train = dataclasses.replace(train, train_lengths=TrainConfig.train_lengths, test_length=None)
+        return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=cfg.model.hidden_size,
+                               mechanism="paper", nodes=nodes)
     return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=cfg.model.hidden_size)
 
 

@@ -138,7 +138,7 @@ def write_state(ck: Checkpointing, settings: dict, st: TrainState, *, barrier=No
     name = _name(st.step, ck.part)
     host = jax.tree.map(lambda x: np.asarray(x) if eqx.is_array(x) else x, (st.models, st.opt_states, st.best))
     _atomic(folder / f"{name}.eqx", lambda p: eqx.tree_serialise_leaves(p, host))
-    arrays = {"losses": np.asarray(st.losses, np.float32).reshape(st.step, -1)}
+    arrays = {"losses": np.asarray(st.losses, np.float32)}  # [step, seeds]
     for j, snap in enumerate(st.trajectory):
         for k, leaf in enumerate(jax.tree.leaves(snap)):
             arrays[f"trajectory/{j}/{k}"] = np.asarray(leaf)
