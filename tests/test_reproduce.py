@@ -109,9 +109,12 @@ def test_smoke_group_a_and_per_seed_resume(tmp_path):
 def test_smoke_group_b(tmp_path):
     _run_group(GROUP_B, tmp_path)
     stab = json.loads((tmp_path / "table12.json").read_text())
-    assert [r["experiment"] for r in stab["rows"]] == ["bellman_ford-stability", "bfs-stability"]
+    assert [r["experiment"] for r in stab["rows"]] == ["bellman_ford-stability", "bfs-stability",
+                                                       "bellman_ford-stability-paper", "bfs-stability-paper"]
+    paper = json.loads((tmp_path / "runs" / "bfs-stability-paper" / "stability.json").read_text())
+    assert paper["config"]["mechanism"] == "paper" and paper["config"]["nodes"] == 5  # the smoke profile's size
     first = reproduce("table12", "smoke", tmp_path, progress=False, report_only=True, seeds=1)
-    assert [r["eqgat"]["n"] for r in first["rows"]] == [1, 1]
+    assert [r["eqgat"]["n"] for r in first["rows"]] == [1, 1, 1, 1]
     assert [r["eqgat"]["scores"] for r in first["rows"]] == [r["eqgat"]["scores"][:1] for r in stab["rows"]]
 
 

@@ -67,10 +67,15 @@ def stability_config(exp: Experiment, profile: Profile):
     # where training from the compiled model ends: no selection (a sweep validates nothing)
     train = dataclasses.replace(cfg, model=None, select="last", val_every=TrainConfig.val_every, val_length=None)
     if exp.mechanism == "paper":  # its B fixes n: the sweep sets the lengths to it
+        from ...algorithms import get_algorithm
+        from ...compiler import minimal_hidden_size
+
         nodes = cfg.train_lengths[0]
         train = dataclasses.replace(train, train_lengths=TrainConfig.train_lengths, test_length=None)
-        return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=cfg.model.hidden_size,
-                               mechanism="paper", nodes=nodes)
+        # a profile's small hidden size (smoke: 8) may be below the mechanism's minimal one
+        hidden = max(cfg.model.hidden_size, minimal_hidden_size(get_algorithm(exp.algo).program, "paper"))
+        return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=hidden, mechanism="paper",
+                               nodes=nodes)
     return StabilityConfig(train, runs=profile.seeds_for(exp), hidden_size=cfg.model.hidden_size)
 
 
