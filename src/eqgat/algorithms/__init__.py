@@ -22,6 +22,7 @@ import types as _types
 
 from ._registry import MIN_BUCKET as MIN_BUCKET
 from ._registry import Algorithm as Algorithm
+from ._registry import BatchTrace as BatchTrace
 from ._registry import Trace as Trace
 from ._registry import get_algorithm as get_algorithm
 from ._registry import get_spec as get_spec

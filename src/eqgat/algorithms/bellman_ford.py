@@ -5,7 +5,8 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
-from ._registry import Algorithm, Trace, graph_input_probes, graph_inputs, register_algorithm
+from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded, picked,
+                        register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
 
@@ -18,26 +19,44 @@ SPEC = (
 )
 
 
-def reference(A: np.ndarray, s: int) -> Trace:
-    """Bellman-Ford from ``s``, one hint per round of relaxations from the start-of-round
-    values (dm-clrs' ``bellman_ford``: an unreached node takes any offer, a reached one only
-    a strictly shorter one)."""
-    n = A.shape[0]
-    d, pi, msk = np.zeros(n), np.arange(n), np.zeros(n)
-    msk[s] = 1
-    hints = []
-    while True:
-        prev_d, prev_msk = d.copy(), msk.copy()
-        hints.append({"pi_h": pi.copy(), "d": prev_d.copy(), "msk": prev_msk.copy()})
-        for u in range(n):
-            for v in range(n):
-                if prev_msk[u] == 1 and A[u, v] != 0:
-                    if msk[v] == 0 or prev_d[u] + A[u, v] < d[v]:
-                        d[v] = prev_d[u] + A[u, v]
-                        pi[v] = u
-                    msk[v] = 1
-        if np.all(d == prev_d):
-            return graph_inputs(A, s), hints, {"pi": pi.copy()}
+def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
+    """Bellman-Ford on a batch of weighted graphs (``A`` ``[b, n, n]``, 0: no edge) from
+    ``sources`` ``[b]``, one hint per round of relaxations (dm-clrs' ``bellman_ford``).
+
+    dm-clrs relaxes (u, v) pairs in index order from the start-of-round distances: an
+    unreached v takes its first offer, and then (as a reached one does) only a strictly
+    shorter one. So v ends the round with its least offer from its lowest sender offering
+    it, unless it was reached and that offer is not strictly below its distance. A round
+    stops a graph when no distance changed; it then stays as it is. (Exact while distances
+    stay finite: an offer of inf is no offer.)"""
+    A = np.asarray(A, dtype=np.float64)
+    b, n = A.shape[:2]
+    weights = np.where(A != 0, A, np.inf).transpose(0, 2, 1).copy()  # [b, v, u]: inf where no edge u -> v
+    d, pi = np.zeros((b, n)), np.broadcast_to(np.arange(n), (b, n))
+    msk = np.zeros((b, n), dtype=bool)
+    msk[np.arange(b), sources] = True
+    running, lengths = np.ones(b, dtype=bool), np.zeros(b, dtype=np.int64)
+    pi_h, d_h, msk_h = [], [], []
+    while running.any():
+        pi_h.append(pi)
+        d_h.append(d)
+        msk_h.append(msk)
+        offers = np.where(msk, d, np.inf)[:, None, :] + weights  # [b, v, u]
+        best = offers.argmin(2)  # the lowest sender of the least offer
+        offer = picked(offers, best)
+        reached = (offer < np.inf) & running[:, None]
+        take = reached & (~msk | (offer < d))
+        new_d = np.where(take, offer, d)
+        pi, msk = np.where(take, best, pi), msk | reached
+        stopped = running & (new_d == d).all(1)
+        lengths[stopped] = len(d_h)
+        running &= ~stopped
+        d = new_d
+    hints = padded({"pi_h": np.stack(pi_h, 1), "d": np.stack(d_h, 1), "msk": np.stack(msk_h, 1)}, lengths)
+    return graph_inputs(A, sources), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
+
+
+reference = one_graph(traces)
 
 
 PROGRAM = GraphProgram(
@@ -59,4 +78,4 @@ def trace_bound(n: int) -> int:
 
 ALGORITHM = register_algorithm(Algorithm(
     "bellman_ford", SPEC, reference, directed=False, weighted=True, has_source=True, program=PROGRAM,
-    trace_bound=trace_bound, doc="Bellman-Ford shortest paths (dm-clrs)"))
+    trace_bound=trace_bound, batch_reference=traces, doc="Bellman-Ford shortest paths (dm-clrs)"))

@@ -10,12 +10,108 @@ weights, the source), the same 1000-graph warm-up that fixes the padded trace le
 sampling on the fly, and a fixed dataset (drawn at construction) for ``num_samples > 0``.
 ``import clrs`` (TensorFlow, ~5 s) is never needed; ``eqgat.data`` uses this by default
 and dm-clrs behind ``backend="clrs"``.
+
+Speed: only the random draws are made graph by graph (as few and as cheap NumPy calls as
+give the same numbers, see ``Graphs``); the rest, the matrices and the traces
+(``Algorithm.trace_batch``), is array operations over the whole batch.
 """
+
+import functools
+import math
 
 import numpy as np
 
-from ..probes import Location, Stage, Type
-from ..algorithms import Trace, get_algorithm
+from ..algorithms import get_algorithm
+
+#: The largest value ``RandomState.random_sample`` draws: (2**53 - 1) / 2**53.
+_MAX_UNIFORM = 1.0 - 2.0**-53
+
+#: Graphs drawn and traced together by the warm-up (bounds its memory: DFS hints at n=64
+#: take ~1 MB a graph).
+_WARM_UP_CHUNK = 50
+
+
+def bernoulli_threshold(p: float) -> tuple[float, bool] | None:
+    """``RandomState.binomial(1, p)`` as a threshold on one ``random_sample`` draw U:
+    ``(qn, flip)`` such that the draw is ``(U > qn) != flip``; None where that is not exact.
+
+    NumPy's legacy binomial (``legacy_random_binomial_inversion``, n = 1) draws U, returns
+    0 if U <= qn = exp(log(q)), else 1 if U - qn <= px = p·qn/q, and otherwise draws again;
+    for p > 1/2 it returns 1 minus the draw for 1 - p. When even the largest U passes the
+    second test no draw is ever repeated, and the draw is the threshold above (true of
+    every p tried, e.g. all of ``TRAIN_P``); otherwise, and for p = 0 or 1 (which NumPy may
+    treat apart), None: the caller asks NumPy itself.
+    """
+    if not 0.0 < p < 1.0:
+        return None
+    flip = p > 0.5
+    p_in = 1.0 - p if flip else p
+    q = 1.0 - p_in
+    qn = math.exp(math.log(q))  # exp(n * log(q)) with n = 1, the C library's exp and log as NumPy's
+    px = (p_in * qn) / q
+    return None if _MAX_UNIFORM - qn > px else (qn, flip)
+
+
+def _pad_time(x: np.ndarray, T: int) -> np.ndarray:
+    """Hints ``x`` ``[b, t, ...]`` zero-padded to T steps (``np.pad`` costs ~30 µs a call)."""
+    out = np.zeros(x.shape[:1] + (T,) + x.shape[2:])
+    out[:, : x.shape[1]] = x
+    return out
+
+
+class Graphs:
+    """Draws the arguments of dm-clrs' graph samplers (``_random_er_graph`` and the source)
+    from one ``RandomState``, the same numbers in the same order, a batch at a time.
+
+    Per graph dm-clrs calls ``choice(p)``, ``binomial(1, p, (n, n))``, for weighted graphs
+    ``uniform(low, high, (n, n))``, and for algorithms with a source ``choice(n)``. Here
+    ``choice(k)`` is ``randint(k)`` (what ``choice`` calls; ``randint(1)`` draws nothing, so
+    a single p is not drawn), and the binomial is one ``random_sample`` thresholded later
+    (``bernoulli_threshold``). These calls are all that runs graph by graph; the
+    thresholds, symmetrisation and weights are applied to the batch at once.
+    """
+
+    def __init__(self, rng: np.random.RandomState, n: int, p, *, directed: bool, weighted: bool,
+                 source: bool, low: float = 0.0, high: float = 1.0):
+        self.rng, self.n, self.p = rng, n, np.asarray(p, dtype=np.float64)
+        self.directed, self.weighted, self.source, self.low, self.high = directed, weighted, source, low, high
+        thresholds = [bernoulli_threshold(float(x)) for x in self.p]
+        # per p: its (qn, flip) and its draw (a p without an exact threshold: NumPy's
+        # binomial, 0 or 1, which the threshold 1/2 keeps)
+        self._qn = np.array([t[0] if t else 0.5 for t in thresholds])
+        self._flip = np.array([t[1] if t else False for t in thresholds])
+        self._edges = [rng.random_sample if t else functools.partial(rng.binomial, 1, x)
+                       for t, x in zip(thresholds, self.p.tolist())]
+        # uniform(0, 1) is random_sample (0 + 1·U), the same draws at half the cost
+        self._weights = rng.random_sample if (low, high) == (0.0, 1.0) else functools.partial(rng.uniform, low, high)
+
+    def draw(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """``count`` graphs: the matrices ``[count, n, n]`` (float64) and the sources
+        ``[count]`` (None without)."""
+        rng, n, k, shape = self.rng, self.n, len(self.p), (self.n, self.n)
+        which, U, W, sources = [], [], [], []
+        for _ in range(count):
+            i = rng.randint(k) if k > 1 else 0
+            which.append(i)
+            U.append(self._edges[i](shape))
+            if self.weighted:
+                W.append(self._weights(shape))
+            if self.source:
+                sources.append(rng.randint(n))
+        edges = (np.array(U) > self._qn[which, None, None]) != self._flip[which, None, None]
+        return self._matrices(edges, np.array(W) if self.weighted else None), \
+            np.array(sources, dtype=np.int64) if self.source else None
+
+    def _matrices(self, edges: np.ndarray, W: np.ndarray | None) -> np.ndarray:
+        """The batch's matrices from its edge draws and weights, as ``_random_er_graph``
+        makes them (the mask symmetrised, then weights symmetrised as sqrt(w w' + 1e-3))."""
+        if not self.directed:
+            edges = edges & edges.transpose(0, 2, 1)
+        if W is None:
+            return edges.astype(np.float64)
+        if not self.directed:
+            W = np.sqrt(W * W.transpose(0, 2, 1) + 1e-3)
+        return edges * W
 
 
 class NumpySampler:
@@ -30,50 +126,27 @@ class NumpySampler:
         if not self._alg.sampled:
             raise ValueError(f"{algorithm!r} has no reference trace (Algorithm.reference), so nothing to sample")
         self.algorithm, self.length, self.p, self.low, self.high = algorithm, length, tuple(p), low, high
-        self._spec = self._alg.spec
-        self._rng = np.random.RandomState(seed)
+        self._graphs = Graphs(np.random.RandomState(seed), length, self.p, directed=self._alg.directed,
+                              weighted=self._alg.weighted, source=self._alg.has_source, low=low, high=high)
         self._num_samples, self._track = num_samples, track_max_steps
         self.max_steps = 0
         if num_samples < 0:
             if track_max_steps:  # dm-clrs' warm-up: 1000 graphs fix the padded trace length
-                self.max_steps = max(len(self._trace()[1]) for _ in range(1000))
+                self.max_steps = max(int(self._lengths(min(_WARM_UP_CHUNK, 1000 - i)).max())
+                                     for i in range(0, 1000, _WARM_UP_CHUNK))
         else:
-            self._dataset = self._batch([self._trace() for _ in range(num_samples)], 0)
+            self._dataset = self._batch(num_samples, 0)
 
-    def _graph(self) -> list:
-        """One sample's arguments, drawn in dm-clrs' order."""
-        directed, weighted, source = self._alg.directed, self._alg.weighted, self._alg.has_source
-        n, rng = self.length, self._rng
-        p = rng.choice(self.p)
-        mat = rng.binomial(1, p, size=(n, n))
-        if not directed:
-            mat *= np.transpose(mat)
-        if weighted:
-            w = rng.uniform(low=self.low, high=self.high, size=(n, n))
-            if not directed:
-                w *= np.transpose(w)
-                w = np.sqrt(w + 1e-3)
-            mat = mat.astype(float) * w
-        return [mat, rng.choice(n)] if source else [mat]
+    def _lengths(self, count: int) -> np.ndarray:
+        """The trace lengths of ``count`` fresh graphs."""
+        return self._alg.trace_batch(*self._graphs.draw(count))[3].astype(np.int64)
 
-    def _trace(self) -> Trace:
-        return self._alg.trace(*self._graph())
-
-    def _batch(self, traces: list[Trace], min_steps: int):
-        T = max([min_steps] + [len(h) for _, h, _ in traces])
-        inputs = {k: np.stack([t[0][k] for t in traces]).astype(np.float64) for k in traces[0][0]}
-        outputs = {k: np.stack([t[2][k] for t in traces]).astype(np.float64) for k in traces[0][2]}
-        hints = {}
-        for p in self._spec:
-            if p.stage != Stage.HINT:
-                continue
-            shape = {Location.NODE: (self.length,), Location.EDGE: (self.length,) * 2, Location.GRAPH: ()}[p.location]
-            shape += (p.dim,) if p.type == Type.CATEGORICAL else ()
-            x = np.zeros((len(traces), T) + shape)
-            for b, (_, h, _) in enumerate(traces):
-                x[b, : len(h)] = np.stack([step[p.name] for step in h])
-            hints[p.name] = x
-        lengths = np.array([float(len(h)) for _, h, _ in traces])
+    def _batch(self, count: int, min_steps: int):
+        """``count`` fresh graphs traced, hints zero-padded to at least ``min_steps``."""
+        inputs, hints, outputs, lengths = self._alg.trace_batch(*self._graphs.draw(count))
+        T = next(iter(hints.values())).shape[1]
+        if T < min_steps:
+            hints = {k: _pad_time(v, min_steps) for k, v in hints.items()}
         return inputs, hints, outputs, lengths
 
     def next(self, batch_size: int | None = None):
@@ -83,7 +156,7 @@ class NumpySampler:
             return self._dataset
         if self._num_samples >= 0:
             raise NotImplementedError("batches drawn from a fixed dataset are not needed by eqgat")
-        batch = self._batch([self._trace() for _ in range(batch_size)], self.max_steps if self._track else 0)
+        batch = self._batch(batch_size, self.max_steps if self._track else 0)
         if self._track:
-            self.max_steps = max(self.max_steps, batch[1][next(iter(batch[1]))].shape[1])
+            self.max_steps = max(self.max_steps, next(iter(batch[1].values())).shape[1])
         return batch
