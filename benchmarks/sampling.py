@@ -4,8 +4,9 @@ training distribution's edge probabilities ``TRAIN_P``, seed 0, ``num_samples=-1
 the same graphs and traces, draw for draw.
 
 Prints, per algorithm and graph size, both samplers' graphs per second at batch 32 (the best
-of ``--repeats`` timed runs of at least ``--min-time`` seconds each, after construction and
-its 1000-graph warm-up, whose time is printed beside) and their ratio. The last two lines are
+of ``--repeats`` timed runs of at least ``--min-time`` seconds each, the two samplers' runs
+in turn, after construction and its 1000-graph warm-up, whose time is printed beside) and
+their ratio. The last two lines are
 ``sampling dfs: min speedup vs dm-clrs <x>x`` (DFS at every size) and, last,
 ``sampling: min speedup vs dm-clrs <x>x`` (the smallest ratio of the BFS and Bellman-Ford rows).
 
@@ -28,19 +29,25 @@ ALGOS = ("bfs", "bellman_ford", "dfs")
 BATCH = 32
 
 
-def rate(draw, repeats: int, min_time: float) -> float:
-    """Graphs per second of ``draw()`` (one batch): the best of ``repeats`` runs, each as
-    many batches as take at least ``min_time`` seconds."""
-    best = 0.0
+def run(draw, min_time: float) -> float:
+    """Graphs per second of ``draw()`` (one batch), over as many batches as take at least
+    ``min_time`` seconds."""
+    batches, t = 0, time.perf_counter()
+    while True:
+        draw()
+        batches += 1
+        elapsed = time.perf_counter() - t
+        if elapsed >= min_time:
+            return batches * BATCH / elapsed
+
+
+def rates(draws, repeats: int, min_time: float) -> list[float]:
+    """The best of ``repeats`` runs of each of ``draws``, the runs taken in turn (so a busy
+    spell of the machine slows both samplers, not one)."""
+    best = [0.0] * len(draws)
     for _ in range(repeats):
-        batches, t = 0, time.perf_counter()
-        while True:
-            draw()
-            batches += 1
-            elapsed = time.perf_counter() - t
-            if elapsed >= min_time:
-                break
-        best = max(best, batches * BATCH / elapsed)
+        for i, draw in enumerate(draws):
+            best[i] = max(best[i], run(draw, min_time))
     return best
 
 
@@ -67,8 +74,8 @@ def main():
         for n in sizes:
             ours, t_ours = built(lambda: NumpySampler(algo, length=n, **kw))
             (theirs, _), t_theirs = built(lambda: clrs.build_sampler(algo, length=n, **kw))
-            r_ours = rate(lambda: ours.next(BATCH), args.repeats, args.min_time)
-            r_theirs = rate(lambda: theirs.next(BATCH), args.repeats, args.min_time)
+            r_ours, r_theirs = rates([lambda: ours.next(BATCH), lambda: theirs.next(BATCH)], args.repeats,
+                                     args.min_time)
             ratios[algo, n] = r_ours / r_theirs
             print(f"{algo:<13}{n:>4}{r_ours:>11.0f}{r_theirs:>11.0f}{ratios[algo, n]:>8.2f}x"
                   f"{t_ours:>13.2f}{t_theirs:>9.2f}")

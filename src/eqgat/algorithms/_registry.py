@@ -30,7 +30,7 @@ BatchTrace = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.nd
 MIN_BUCKET = 8
 
 
-def graph_inputs(A: np.ndarray, source=None) -> dict[str, np.ndarray]:
+def graph_inputs(A: np.ndarray, source=None, *, copy: bool = True) -> dict[str, np.ndarray]:
     """dm-clrs' graph inputs of adjacency (or weight matrix) ``A``: ids ``pos`` = i/n,
     the matrix ``A``, the adjacency with self loops ``adj`` (``probing.graph``) and, when
     ``source`` is given, the source ``s`` as a one-hot mask.
@@ -41,16 +41,18 @@ def graph_inputs(A: np.ndarray, source=None) -> dict[str, np.ndarray]:
       batch of graphs.
     - `source`: the source node (``[b]`` of them for a batch), or None for algorithms
       without one.
+    - `copy`: False lets ``"A"`` be ``A`` itself when it is a float64 array (a batched
+      trace of graphs its caller drew for it).
 
     **Returns:**
 
     The inputs dict of a reference trace (each array with ``A``'s batch axis, if any).
     """
+    A = np.array(A, dtype=np.float64, copy=copy or None)
     n, diagonal = A.shape[-1], np.arange(A.shape[-1])
-    adj = A != 0  # (A + I) != 0, the diagonal apart
+    adj = np.not_equal(A, 0, out=np.empty(A.shape))  # (A + I) != 0, the diagonal apart
     adj[..., diagonal, diagonal] = (A[..., diagonal, diagonal] + 1) != 0
-    out = {"pos": np.broadcast_to(np.arange(n) / n, A.shape[:-1]).copy(), "A": np.array(A, dtype=np.float64),
-           "adj": adj.astype(np.float64)}
+    out = {"pos": np.broadcast_to(np.arange(n) / n, A.shape[:-1]).copy(), "A": A, "adj": adj}
     if source is not None:
         out["s"] = np.eye(n)[source]
     return out
@@ -99,11 +101,12 @@ def padded(hints: dict[str, np.ndarray], lengths: np.ndarray) -> dict[str, np.nd
 
 def one_graph(batch_reference: Callable[..., BatchTrace]) -> Callable[..., Trace]:
     """The per-graph reference ``reference(A, source) -> Trace`` of a batched one
-    (``batch_reference(A[b, n, n], sources[b] | None) -> BatchTrace``), run on a batch of one."""
+    (``batch_reference(A[b, n, n], sources[b] | None) -> BatchTrace``), run on a batch of
+    one (a float64 copy of ``A``: the trace's input ``"A"`` is not the caller's array)."""
 
     def reference(A: np.ndarray, source: int | None = None) -> Trace:
         sources = None if source is None else np.array([source])
-        inputs, hints, outputs, lengths = batch_reference(np.asarray(A)[None], sources)
+        inputs, hints, outputs, lengths = batch_reference(np.array(A, dtype=np.float64)[None], sources)
         steps = [{k: v[0, t] for k, v in hints.items()} for t in range(int(lengths[0]))]
         return {k: v[0] for k, v in inputs.items()}, steps, {k: v[0] for k, v in outputs.items()}
 

@@ -53,7 +53,7 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
         running &= ~stopped
         d = new_d
     hints = padded({"pi_h": np.stack(pi_h, 1), "d": np.stack(d_h, 1), "msk": np.stack(msk_h, 1)}, lengths)
-    return graph_inputs(A, sources), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
+    return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
 
 
 reference = one_graph(traces)

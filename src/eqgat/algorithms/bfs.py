@@ -46,7 +46,7 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
         reach = reach | new
     lengths = 1 + np.stack(grew).sum(0)  # the initial hint, then one per round that grew
     hints = padded({"reach_h": np.stack(reach_h, 1), "pi_h": np.stack(pi_h, 1)}, lengths)
-    return graph_inputs(A, sources), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
+    return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
 
 
 reference = one_graph(traces)

@@ -30,9 +30,8 @@ SPEC = (
 #: graph with no white node left stays), discover the node at the cursor (grey, its
 #: discovery time), or scan the cursor's out-neighbours (push one, or finish the cursor).
 ROOT, DISCOVER, SCAN = 0, 1, 2
-#: The rows of ``_Search.nodes``, ``_Search.times_at`` and ``_Search.cursor``.
-PI, COLOR, S_PREV = 0, 1, 2
-D, F = 0, 1
+#: The rows of ``_Search.nodes`` (node-level state and hints) and ``_Search.cursor``.
+PI, COLOR, S_PREV, D, F = 0, 1, 2, 3, 4
 S, U, V, S_LAST = 0, 1, 2, 3
 
 
@@ -51,23 +50,26 @@ class _Search:
     them: each graph's step is one of dm-clrs' hints (a new root, a discovery, a push of a
     white out-neighbour, or a finish); ``mode`` says which kind each graph makes next.
 
-    State: ``nodes`` ``[3, b, n + 1]`` (pi, colour, s_prev), ``times_at`` ``[2, b, n + 1]``
-    (d, f), ``cursor`` ``[4, b]`` (s, u, v, s_last), ``ticks`` ``[b]`` (time = ``times[ticks]``).
-    Column n is scratch: a write meant for some graphs sends the others there."""
+    State: ``nodes`` ``[5, b, n + 1]`` (pi, colour, s_prev, d, f as float64, the hints'
+    type), ``cursor`` ``[4, b]`` (s, u, v, s_last), ``ticks`` ``[b]`` (time =
+    ``times[ticks]``); column n is scratch: a write meant for some graphs sends the others
+    there. Step t's hint is kept in ``history`` ``[5, b, T, n]``, ``cursors`` ``[4, b, T]``
+    and ``clocks`` ``[b, T]``."""
 
-    def __init__(self, A: np.ndarray):
+    def __init__(self, A: np.ndarray, T: int):
         b, n = A.shape[:2]
         self.edge, self.rows, self.n = A != 0, np.arange(b), n
-        self.nodes = np.zeros((3, b, n + 1), dtype=np.int64)
+        self.nodes = np.zeros((5, b, n + 1))
         self.nodes[PI] = self.nodes[S_PREV] = np.arange(n + 1)
-        self.times_at = np.zeros((2, b, n + 1))
         self.cursor = np.zeros((4, b), dtype=np.int64)
         self.ticks, self.mode = np.zeros(b, dtype=np.int64), np.full(b, ROOT)
         self.times = clock(2 * n)
+        self.history, self.cursors, self.clocks = np.empty((5, b, T, n)), np.empty((4, b, T), np.int64), \
+            np.empty((b, T), np.int64)
 
-    def step(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """One hint step of every graph still searching: which graphs made one, and the
-        hint (``nodes``, ``times_at``, ``cursor`` and ``ticks`` copied, without column n)."""
+    def step(self, t: int) -> np.ndarray:
+        """Hint step t of every graph still searching, kept in the history; returns which
+        graphs made one."""
         n, rows, nodes, cursor, mode = self.n, self.rows, self.nodes, self.cursor, self.mode
         white = nodes[COLOR, :, :n] == 0
         root = (mode == ROOT) & white.any(1)
@@ -82,12 +84,12 @@ class _Search:
         # (and stack link s_last = u); finished: u turns black, f[u] = time
         nodes[COLOR, rows, np.where(push, nxt, np.where(timed, u, n))] = 1 + finish
         nodes[[[PI], [S_PREV]], rows, np.where(push, nxt, n)] = u, cursor[S_LAST]
-        self.times_at[finish * F, rows, np.where(timed, u, n)] = self.times[self.ticks]
+        nodes[D + finish, rows, np.where(timed, u, n)] = self.times[self.ticks]
         cursor[V] = np.where(push, nxt, np.where(finish, n - 1, cursor[V]))  # dm-clrs' loop variable
         cursor[S_LAST] = np.where(push, nxt, cursor[S_LAST])
-        hint = nodes[:, :, :n].copy(), self.times_at[:, :, :n].copy(), cursor.copy(), self.ticks.copy()
+        self.history[:, :, t], self.cursors[:, :, t], self.clocks[:, t] = nodes[:, :, :n], cursor, self.ticks
         self._then(root, push, finish)
-        return root | (mode != ROOT), hint
+        return root | (mode != ROOT)
 
     def _then(self, root, push, finish) -> None:
         """After the hint: a finished node pops (its stack link reset, the cursor back to
@@ -95,7 +97,7 @@ class _Search:
         rows, cursor, s_prev = self.rows, self.cursor, self.nodes[S_PREV]
         u, s_last = cursor[U], cursor[S_LAST]
         pop = finish & (s_prev[rows, u] != u)
-        below = s_prev[rows, s_last]
+        below = s_prev[rows, s_last].astype(np.int64)
         s_prev[rows, np.where(pop, s_last, self.n)] = s_last
         cursor[S_LAST] = np.where(pop, below, s_last)
         cursor[U] = np.where(push | pop, cursor[S_LAST], u)
@@ -111,25 +113,24 @@ def traces(A: np.ndarray, sources=None) -> BatchTrace:
     variable). Roots in index order; the cursor pushes its lowest white out-neighbour.
 
     Each graph's search stays sequential (one hint per step); the graphs of the batch take
-    their steps together, each scan an array operation over the nodes."""
+    their steps together, each scan an array operation over the nodes. Every search has
+    ``trace_bound(n)`` = 3n steps: each node is reached (a root or a push), discovered and
+    finished once."""
     A = np.asarray(A)
-    n = A.shape[1]
-    search, steps, lengths = _Search(A), [], np.zeros(A.shape[0], dtype=np.int64)
-    while True:
-        live, hint = search.step()
-        if not live.any():
-            break
-        lengths += live
-        steps.append(hint)
-    nodes, times_at, cursor, ticks = zip(*steps)
-    nodes, times_at = np.stack(nodes, -2), np.stack(times_at, -2)  # [3 or 2, b, T, n]
-    cursor, ticks = np.stack(cursor, -1), np.stack(ticks, -1)  # [4, b, T], [b, T]
-    eye = np.eye(n)
-    hints = {"pi_h": nodes[PI], "color": np.eye(3)[nodes[COLOR]], "d": times_at[D], "f": times_at[F],
-             "s_prev": nodes[S_PREV], "s": eye[cursor[S]], "u": eye[cursor[U]], "v": eye[cursor[V]],
-             "s_last": eye[cursor[S_LAST]], "time": search.times[ticks]}
-    outputs = {"pi": search.nodes[PI, :, :n].astype(np.float64)}
-    return graph_inputs(A), padded(hints, lengths), outputs, lengths.astype(np.float64)
+    b, n = A.shape[:2]
+    search, lengths = _Search(A, trace_bound(n)), np.zeros(b, dtype=np.int64)
+    for t in range(trace_bound(n)):
+        lengths += search.step(t)
+    if (search.nodes[COLOR, :, :n] != 2).any():
+        raise RuntimeError("a depth-first search took more than 3n hint steps")  # never: see above
+    history, cursor = search.history, search.cursors
+    cursors = np.zeros((4, b, cursor.shape[2], n))
+    np.put_along_axis(cursors, cursor[..., None], 1.0, axis=3)  # one-hot s, u, v, s_last
+    hints = {"pi_h": history[PI], "color": np.eye(3)[history[COLOR].astype(np.int64)], "d": history[D],
+             "f": history[F], "s_prev": history[S_PREV], "s": cursors[S], "u": cursors[U], "v": cursors[V],
+             "s_last": cursors[S_LAST], "time": search.times[search.clocks]}
+    outputs = {"pi": search.nodes[PI, :, :n].copy()}
+    return graph_inputs(A, copy=False), padded(hints, lengths), outputs, lengths.astype(np.float64)
 
 
 reference = one_graph(traces)

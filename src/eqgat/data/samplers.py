@@ -66,41 +66,42 @@ class Graphs:
     Per graph dm-clrs calls ``choice(p)``, ``binomial(1, p, (n, n))``, for weighted graphs
     ``uniform(low, high, (n, n))``, and for algorithms with a source ``choice(n)``. Here
     ``choice(k)`` is ``randint(k)`` (what ``choice`` calls; ``randint(1)`` draws nothing, so
-    a single p is not drawn), and the binomial is one ``random_sample`` thresholded later
-    (``bernoulli_threshold``). These calls are all that runs graph by graph; the
-    thresholds, symmetrisation and weights are applied to the batch at once.
+    a single p is not drawn), the binomial is one ``random_sample`` thresholded
+    (``bernoulli_threshold``) and ``uniform(0, 1)`` is ``random_sample`` (0 + 1·U). These
+    calls are all that runs graph by graph; symmetrisation and weights are applied to the
+    batch at once.
     """
 
     def __init__(self, rng: np.random.RandomState, n: int, p, *, directed: bool, weighted: bool,
                  source: bool, low: float = 0.0, high: float = 1.0):
-        self.rng, self.n, self.p = rng, n, np.asarray(p, dtype=np.float64)
-        self.directed, self.weighted, self.source, self.low, self.high = directed, weighted, source, low, high
-        thresholds = [bernoulli_threshold(float(x)) for x in self.p]
-        # per p: its (qn, flip) and its draw (a p without an exact threshold: NumPy's
-        # binomial, 0 or 1, which the threshold 1/2 keeps)
-        self._qn = np.array([t[0] if t else 0.5 for t in thresholds])
-        self._flip = np.array([t[1] if t else False for t in thresholds])
-        self._edges = [rng.random_sample if t else functools.partial(rng.binomial, 1, x)
-                       for t, x in zip(thresholds, self.p.tolist())]
-        # uniform(0, 1) is random_sample (0 + 1·U), the same draws at half the cost
+        self.rng, self.n, self.p = rng, n, tuple(float(x) for x in p)
+        self.directed, self.weighted, self.source = directed, weighted, source
+        self._edges = [self._edge_draw(x) for x in self.p]
         self._weights = rng.random_sample if (low, high) == (0.0, 1.0) else functools.partial(rng.uniform, low, high)
+
+    def _edge_draw(self, p: float):
+        """``draw(out)``: ``binomial(1, p, out.shape)`` into the bool array ``out``."""
+        rng, threshold = self.rng, bernoulli_threshold(p)
+        if threshold is None:
+            return lambda out: np.copyto(out, rng.binomial(1, p, out.shape), casting="unsafe")
+        qn, flip = threshold
+        compare = np.less_equal if flip else np.greater  # (U > qn) != flip
+        return lambda out: compare(rng.random_sample(out.shape), qn, out=out)
 
     def draw(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
         """``count`` graphs: the matrices ``[count, n, n]`` (float64) and the sources
         ``[count]`` (None without)."""
-        rng, n, k, shape = self.rng, self.n, len(self.p), (self.n, self.n)
-        which, U, W, sources = [], [], [], []
-        for _ in range(count):
-            i = rng.randint(k) if k > 1 else 0
-            which.append(i)
-            U.append(self._edges[i](shape))
-            if self.weighted:
-                W.append(self._weights(shape))
-            if self.source:
-                sources.append(rng.randint(n))
-        edges = (np.array(U) > self._qn[which, None, None]) != self._flip[which, None, None]
-        return self._matrices(edges, np.array(W) if self.weighted else None), \
-            np.array(sources, dtype=np.int64) if self.source else None
+        rng, n, k = self.rng, self.n, len(self.p)
+        edges = np.empty((count, n, n), dtype=bool)
+        W = np.empty((count, n, n)) if self.weighted else None
+        sources = np.empty(count, dtype=np.int64) if self.source else None
+        for g in range(count):
+            self._edges[rng.randint(k) if k > 1 else 0](edges[g])
+            if W is not None:
+                W[g] = self._weights((n, n))
+            if sources is not None:
+                sources[g] = rng.randint(n)
+        return self._matrices(edges, W), sources
 
     def _matrices(self, edges: np.ndarray, W: np.ndarray | None) -> np.ndarray:
         """The batch's matrices from its edge draws and weights, as ``_random_er_graph``
@@ -110,8 +111,11 @@ class Graphs:
         if W is None:
             return edges.astype(np.float64)
         if not self.directed:
-            W = np.sqrt(W * W.transpose(0, 2, 1) + 1e-3)
-        return edges * W
+            W *= W.transpose(0, 2, 1)  # NumPy reads an overlapping operand before writing
+            W += 1e-3
+            np.sqrt(W, out=W)
+        W *= edges
+        return W
 
 
 class NumpySampler:
