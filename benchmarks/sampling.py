@@ -3,14 +3,14 @@ dm-clrs' ``clrs.build_sampler`` side by side in one process, on the same argumen
 training distribution's edge probabilities ``TRAIN_P``, seed 0, ``num_samples=-1``) and so on
 the same graphs and traces, draw for draw.
 
-Prints, per algorithm and graph size, both samplers' graphs per second at batch 32 (the best
-of ``--repeats`` timed runs of at least ``--min-time`` seconds each, the two samplers' runs
-in turn, after construction and its 1000-graph warm-up, whose time is printed beside) and
-their ratio. The last two lines are
+Prints, per algorithm and graph size, both samplers' graphs per second at batch 32 (the
+fastest run of at least ``--chunk`` seconds in ``--seconds`` of runs each, the two samplers'
+runs in turn, after construction and its 1000-graph warm-up, whose time is printed beside)
+and their ratio. The last two lines are
 ``sampling dfs: min speedup vs dm-clrs <x>x`` (DFS at every size) and, last,
 ``sampling: min speedup vs dm-clrs <x>x`` (the smallest ratio of the BFS and Bellman-Ford rows).
 
-    python benchmarks/sampling.py [--sizes 16,64] [--repeats 5] [--min-time 0.2]
+    python benchmarks/sampling.py [--sizes 16,64] [--seconds 1.0] [--chunk 0.02]
 """
 
 import argparse
@@ -29,25 +29,28 @@ ALGOS = ("bfs", "bellman_ford", "dfs")
 BATCH = 32
 
 
-def run(draw, min_time: float) -> float:
+def run(draw, seconds: float) -> float:
     """Graphs per second of ``draw()`` (one batch), over as many batches as take at least
-    ``min_time`` seconds."""
+    ``seconds``."""
     batches, t = 0, time.perf_counter()
     while True:
         draw()
         batches += 1
         elapsed = time.perf_counter() - t
-        if elapsed >= min_time:
+        if elapsed >= seconds:
             return batches * BATCH / elapsed
 
 
-def rates(draws, repeats: int, min_time: float) -> list[float]:
-    """The best of ``repeats`` runs of each of ``draws``, the runs taken in turn (so a busy
-    spell of the machine slows both samplers, not one)."""
-    best = [0.0] * len(draws)
-    for _ in range(repeats):
+def rates(draws, seconds: float, chunk: float) -> list[float]:
+    """The best rate of each of ``draws`` over runs of at least ``chunk`` seconds, the
+    samplers' runs taken in turn until each has run ``seconds`` (as ``timeit.repeat``: the
+    fastest run is the one other processes on the machine disturbed least)."""
+    best, spent = [0.0] * len(draws), [0.0] * len(draws)
+    while min(spent) < seconds:
         for i, draw in enumerate(draws):
-            best[i] = max(best[i], run(draw, min_time))
+            t = time.perf_counter()
+            best[i] = max(best[i], run(draw, chunk))
+            spent[i] += time.perf_counter() - t
     return best
 
 
@@ -61,21 +64,21 @@ def built(make):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="16,64", help="graph sizes, comma-separated")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--min-time", type=float, default=0.2, help="seconds per timed run")
+    ap.add_argument("--seconds", type=float, default=1.0, help="seconds each sampler is timed, per row")
+    ap.add_argument("--chunk", type=float, default=0.02, help="seconds per timed run (at least one batch)")
     args = ap.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     kw = dict(num_samples=-1, seed=0, p=TRAIN_P)
-    print(f"on-the-fly sampling, batch {BATCH}, p = TRAIN_P, {os.cpu_count()} CPU cores; graphs/s, best of "
-          f"{args.repeats} runs of >= {args.min_time} s; construction (1000-graph warm-up) in seconds")
+    print(f"on-the-fly sampling, batch {BATCH}, p = TRAIN_P, {os.cpu_count()} CPU cores; graphs/s: the best run "
+          f"of >= {args.chunk} s in {args.seconds} s of each; construction (1000-graph warm-up) in seconds")
     print(f"{'algorithm':<13}{'n':>4}{'eqgat':>11}{'dm-clrs':>11}{'speedup':>9}{'built eqgat':>13}{'dm-clrs':>9}")
     ratios = {}
     for algo in ALGOS:
         for n in sizes:
             ours, t_ours = built(lambda: NumpySampler(algo, length=n, **kw))
             (theirs, _), t_theirs = built(lambda: clrs.build_sampler(algo, length=n, **kw))
-            r_ours, r_theirs = rates([lambda: ours.next(BATCH), lambda: theirs.next(BATCH)], args.repeats,
-                                     args.min_time)
+            r_ours, r_theirs = rates([lambda: ours.next(BATCH), lambda: theirs.next(BATCH)], args.seconds,
+                                     args.chunk)
             ratios[algo, n] = r_ours / r_theirs
             print(f"{algo:<13}{n:>4}{r_ours:>11.0f}{r_theirs:>11.0f}{ratios[algo, n]:>8.2f}x"
                   f"{t_ours:>13.2f}{t_theirs:>9.2f}")

@@ -96,3 +96,42 @@ def dfs(A: np.ndarray, source=None) -> Trace:
 
 #: The loop trace of each algorithm name.
 LOOP_TRACES = {"bfs": bfs, "bellman_ford": bellman_ford, "dfs": dfs}
+
+
+def stacked(traces: list[Trace], steps: int = 0):
+    """Per-graph traces as a batch, as dm-clrs batches them: inputs and outputs stacked,
+    hints ``[b, T, ...]`` zero-padded to the longest trace (or ``steps``), lengths."""
+    T = max([steps] + [len(h) for _, h, _ in traces])
+    stack = lambda dicts: {k: np.stack([np.asarray(d[k], np.float64) for d in dicts]) for k in dicts[0]}  # noqa: E731
+    hints = {}
+    for name in traces[0][1][0]:
+        out = np.zeros((len(traces), T) + np.shape(traces[0][1][0][name]))
+        for g, (_, h, _) in enumerate(traces):
+            out[g, : len(h)] = np.stack([step[name] for step in h])
+        hints[name] = out
+    lengths = np.array([float(len(h)) for _, h, _ in traces])
+    return stack([t[0] for t in traces]), hints, stack([t[2] for t in traces]), lengths
+
+
+def dm_clrs_batch(name: str, *, n: int, count: int, seed: int, p, low: float = 0.0, high: float = 1.0):
+    """``count`` graphs drawn as dm-clrs 2.0.3's samplers draw them (``_sample_data`` of
+    ``DfsSampler``, ``BfsSampler`` or ``BellmanFordSampler``, their ``_random_er_graph``
+    and ``choice`` calls, written out) and traced by the loops, batched without padding."""
+    rng = np.random.RandomState(seed)
+    directed, weighted, source = {"bfs": (False, False, True), "bellman_ford": (False, True, True),
+                                  "dfs": (True, False, False)}[name]
+    traces = []
+    for _ in range(count):
+        prob = rng.choice(p)
+        mat = rng.binomial(1, prob, size=(n, n))
+        if not directed:
+            mat *= np.transpose(mat)
+        if weighted:
+            weights = rng.uniform(low=low, high=high, size=(n, n))
+            if not directed:
+                weights *= np.transpose(weights)
+                weights = np.sqrt(weights + 1e-3)
+            mat = mat.astype(float) * weights
+        args = (mat, rng.choice(n)) if source else (mat, None)
+        traces.append(LOOP_TRACES[name](*args))
+    return stacked(traces)

@@ -49,10 +49,13 @@ def graph_inputs(A: np.ndarray, source=None, *, copy: bool = True) -> dict[str, 
     The inputs dict of a reference trace (each array with ``A``'s batch axis, if any).
     """
     A = np.array(A, dtype=np.float64, copy=copy or None)
-    n, diagonal = A.shape[-1], np.arange(A.shape[-1])
-    adj = np.not_equal(A, 0, out=np.empty(A.shape))  # (A + I) != 0, the diagonal apart
-    adj[..., diagonal, diagonal] = (A[..., diagonal, diagonal] + 1) != 0
-    out = {"pos": np.broadcast_to(np.arange(n) / n, A.shape[:-1]).copy(), "A": A, "adj": adj}
+    n = A.shape[-1]
+    pos = np.empty(A.shape[:-1])
+    pos[...] = np.arange(n) / n
+    adj = np.not_equal(A, 0, out=np.empty(A.shape))
+    # the diagonal: (A + 1) != 0, i.e. A != -1
+    np.not_equal(np.diagonal(A, 0, -2, -1), -1, out=adj.reshape(*A.shape[:-2], n * n)[..., :: n + 1])
+    out = {"pos": pos, "A": A, "adj": adj}
     if source is not None:
         out["s"] = np.eye(n)[source]
     return out
@@ -79,13 +82,6 @@ def stack_traces(traces: list[Trace]) -> BatchTrace:
         hints[name] = x
     lengths = np.array([len(h) for _, h, _ in traces], dtype=np.float64)
     return stack([t[0] for t in traces]), hints, stack([t[2] for t in traces]), lengths
-
-
-def picked(x: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``x[g, j, index[g, j]]`` for ``x`` ``[b, n, m]``: the entries an ``argmin`` or
-    ``argmax`` over the last axis picked (NumPy's ``min``/``any`` over a short axis cost ~5x
-    the ``argmin``/``argmax``)."""
-    return x.reshape(-1, x.shape[-1])[np.arange(index.size), index.ravel()].reshape(index.shape)
 
 
 def padded(hints: dict[str, np.ndarray], lengths: np.ndarray) -> dict[str, np.ndarray]:

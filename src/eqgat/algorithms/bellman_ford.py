@@ -5,7 +5,7 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
-from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded, picked,
+from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
@@ -35,23 +35,26 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
     d, pi = np.zeros((b, n)), np.broadcast_to(np.arange(n), (b, n))
     msk = np.zeros((b, n), dtype=bool)
     msk[np.arange(b), sources] = True
-    running, lengths = np.ones(b, dtype=bool), np.zeros(b, dtype=np.int64)
-    pi_h, d_h, msk_h = [], [], []
+    running = np.ones(b, dtype=bool)
+    starts = np.arange(b * n).reshape(b, n) * n  # where each [b, v] row of offers starts, flat
+    pi_h, d_h, msk_h, changed = [], [], [], []
     while running.any():
         pi_h.append(pi)
         d_h.append(d)
         msk_h.append(msk)
-        offers = np.where(msk, d, np.inf)[:, None, :] + weights  # [b, v, u]
-        best = offers.argmin(2)  # the lowest sender of the least offer
-        offer = picked(offers, best)
-        reached = (offer < np.inf) & running[:, None]
-        take = reached & (~msk | (offer < d))
+        incumbent = np.where(msk, d, np.inf)  # what an offer must beat: inf for an unreached node
+        offers = incumbent[:, None, :] + weights  # [b, v, u]: inf from an unreached u
+        best = offers.argmin(2)  # the lowest sender of the least offer (a short axis: argmin is
+        offer = offers.reshape(-1).take(starts + best)  # ~5x faster than min, so take it from there)
+        take = offer < incumbent
+        if not running.all():  # a graph that stopped is left as it is
+            take &= running[:, None]
         new_d = np.where(take, offer, d)
-        pi, msk = np.where(take, best, pi), msk | reached
-        stopped = running & (new_d == d).all(1)
-        lengths[stopped] = len(d_h)
-        running &= ~stopped
+        pi, msk = np.where(take, best, pi), msk | take
+        running = (new_d != d).any(1)
+        changed.append(running)
         d = new_d
+    lengths = 1 + np.stack(changed).sum(0)  # the initial hint, then one per round that changed a distance
     hints = padded({"pi_h": np.stack(pi_h, 1), "d": np.stack(d_h, 1), "msk": np.stack(msk_h, 1)}, lengths)
     return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, other, self_
-from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded, picked,
+from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
@@ -28,22 +28,23 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
     it is (nothing changes it) until the last one stops."""
     A = np.asarray(A)
     b, n = A.shape[:2]
-    incoming = np.ascontiguousarray((A > 0).transpose(0, 2, 1))  # [b, j, i]: i reaches j
-    reach = np.zeros((b, n), dtype=bool)
+    incoming = np.ones((b, n, n + 1), dtype=bool)  # [b, j, i]: i reaches j; i = n: always (see below)
+    incoming[:, :, :n] = (A > 0).transpose(0, 2, 1)
+    reach = np.ones((b, n + 1), dtype=bool)  # node n: a sender every node has, last
+    reach[:, :n] = False
     reach[np.arange(b), sources] = True
     pi = np.broadcast_to(np.arange(n), (b, n))
     reach_h, pi_h, grew = [], [], []
     while True:
-        reach_h.append(reach)
+        reach_h.append(reach[:, :n].copy())
         pi_h.append(pi)
-        senders = incoming & reach[:, None, :]
-        first = senders.argmax(2)  # the lowest reached sender, if any
-        new = picked(senders, first) & ~reach
+        first = (incoming & reach[:, None, :]).argmax(2)  # the lowest reached sender; n: none
+        new = (first < n) & ~reach_h[-1]
         grew.append(new.any(1))
         if not grew[-1].any():
             break
         pi = np.where(new, first, pi)
-        reach = reach | new
+        reach[:, :n] |= new
     lengths = 1 + np.stack(grew).sum(0)  # the initial hint, then one per round that grew
     hints = padded({"reach_h": np.stack(reach_h, 1), "pi_h": np.stack(pi_h, 1)}, lengths)
     return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)

@@ -67,41 +67,50 @@ class Graphs:
     ``uniform(low, high, (n, n))``, and for algorithms with a source ``choice(n)``. Here
     ``choice(k)`` is ``randint(k)`` (what ``choice`` calls; ``randint(1)`` draws nothing, so
     a single p is not drawn), the binomial is one ``random_sample`` thresholded
-    (``bernoulli_threshold``) and ``uniform(0, 1)`` is ``random_sample`` (0 + 1·U). These
-    calls are all that runs graph by graph; symmetrisation and weights are applied to the
-    batch at once.
+    (``bernoulli_threshold``), and ``uniform(0, 1)`` is ``random_sample`` (0 + 1·U), drawn
+    with it in one call. These calls are all that runs graph by graph; symmetrisation and
+    weights are applied to the batch at once.
     """
 
     def __init__(self, rng: np.random.RandomState, n: int, p, *, directed: bool, weighted: bool,
                  source: bool, low: float = 0.0, high: float = 1.0):
         self.rng, self.n, self.p = rng, n, tuple(float(x) for x in p)
-        self.directed, self.weighted, self.source = directed, weighted, source
-        self._edges = [self._edge_draw(x) for x in self.p]
-        self._weights = rng.random_sample if (low, high) == (0.0, 1.0) else functools.partial(rng.uniform, low, high)
+        self.directed, self.weighted, self.source, self.low, self.high = directed, weighted, source, low, high
+        thresholds = [bernoulli_threshold(x) for x in self.p]
+        # per p: qn and flip (edges where (U > qn) != flip), and its graph's draw (a p
+        # without an exact threshold: NumPy's binomial, 0 or 1, which qn = 1/2 keeps)
+        self._qn = np.array([t[0] if t else 0.5 for t in thresholds])
+        self._flip = np.array([t[1] if t else False for t in thresholds])
+        self._draws = [self._graph_draw(x, t is not None) for x, t in zip(self.p, thresholds)]
 
-    def _edge_draw(self, p: float):
-        """``draw(out)``: ``binomial(1, p, out.shape)`` into the bool array ``out``."""
-        rng, threshold = self.rng, bernoulli_threshold(p)
-        if threshold is None:
-            return lambda out: np.copyto(out, rng.binomial(1, p, out.shape), casting="unsafe")
-        qn, flip = threshold
-        compare = np.less_equal if flip else np.greater  # (U > qn) != flip
-        return lambda out: compare(rng.random_sample(out.shape), qn, out=out)
+    def _graph_draw(self, p: float, threshold: bool):
+        """``draw()``: one graph's ``[1 or 2, n, n]`` block: the uniforms U of its
+        ``binomial(1, p, (n, n))`` (or the binomial itself, without a ``threshold``) and, for
+        weighted graphs, its ``uniform(low, high, (n, n))`` (one ``random_sample`` for both
+        where it can: uniform(0, 1) is random_sample, 0 + 1·U)."""
+        rng, shape = self.rng, (self.n, self.n)
+        if not self.weighted:
+            return (lambda: rng.random_sample((1, *shape))) if threshold else \
+                (lambda: rng.binomial(1, p, (1, *shape)).astype(np.float64))
+        if threshold and (self.low, self.high) == (0.0, 1.0):
+            return lambda: rng.random_sample((2, *shape))
+        edges = rng.random_sample if threshold else functools.partial(rng.binomial, 1, p)
+        return lambda: np.stack([edges(shape), rng.uniform(self.low, self.high, shape)])
 
     def draw(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
         """``count`` graphs: the matrices ``[count, n, n]`` (float64) and the sources
         ``[count]`` (None without)."""
         rng, n, k = self.rng, self.n, len(self.p)
-        edges = np.empty((count, n, n), dtype=bool)
-        W = np.empty((count, n, n)) if self.weighted else None
-        sources = np.empty(count, dtype=np.int64) if self.source else None
-        for g in range(count):
-            self._edges[rng.randint(k) if k > 1 else 0](edges[g])
-            if W is not None:
-                W[g] = self._weights((n, n))
-            if sources is not None:
-                sources[g] = rng.randint(n)
-        return self._matrices(edges, W), sources
+        which, blocks, sources = [], [], []
+        for _ in range(count):
+            which.append(rng.randint(k) if k > 1 else 0)
+            blocks.append(self._draws[which[-1]]())
+            if self.source:
+                sources.append(rng.randint(n))
+        blocks = np.array(blocks)  # [count, 1 or 2, n, n]
+        edges = (blocks[:, 0] > self._qn[which, None, None]) != self._flip[which, None, None]
+        W = blocks[:, 1] if self.weighted else None
+        return self._matrices(edges, W), np.array(sources, dtype=np.int64) if self.source else None
 
     def _matrices(self, edges: np.ndarray, W: np.ndarray | None) -> np.ndarray:
         """The batch's matrices from its edge draws and weights, as ``_random_er_graph``
@@ -111,11 +120,10 @@ class Graphs:
         if W is None:
             return edges.astype(np.float64)
         if not self.directed:
-            W *= W.transpose(0, 2, 1)  # NumPy reads an overlapping operand before writing
+            W = W * W.transpose(0, 2, 1)
             W += 1e-3
             np.sqrt(W, out=W)
-        W *= edges
-        return W
+        return edges * W
 
 
 class NumpySampler:
