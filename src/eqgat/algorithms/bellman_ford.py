@@ -32,11 +32,12 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
     A = np.asarray(A, dtype=np.float64)
     b, n = A.shape[:2]
     weights = np.where(A != 0, A, np.inf).transpose(0, 2, 1).copy()  # [b, v, u]: inf where no edge u -> v
-    d, pi = np.zeros((b, n)), np.broadcast_to(np.arange(n), (b, n))
+    d, pi = np.zeros((b, n)), np.empty((b, n), dtype=np.int64)
+    pi[:] = np.arange(n)
     msk = np.zeros((b, n), dtype=bool)
     msk[np.arange(b), sources] = True
     running = np.ones(b, dtype=bool)
-    starts = np.arange(b * n).reshape(b, n) * n  # where each [b, v] row of offers starts, flat
+    starts = np.arange(0, b * n * n, n).reshape(b, n)  # where each [b, v] row of offers starts, flat
     pi_h, d_h, msk_h, changed = [], [], [], []
     while running.any():
         pi_h.append(pi)

@@ -90,23 +90,24 @@ class Graphs:
         where it can: uniform(0, 1) is random_sample, 0 + 1·U)."""
         rng, shape = self.rng, (self.n, self.n)
         if not self.weighted:
-            return (lambda: rng.random_sample((1, *shape))) if threshold else \
+            return functools.partial(rng.random_sample, (1, *shape)) if threshold else \
                 (lambda: rng.binomial(1, p, (1, *shape)).astype(np.float64))
         if threshold and (self.low, self.high) == (0.0, 1.0):
-            return lambda: rng.random_sample((2, *shape))
+            return functools.partial(rng.random_sample, (2, *shape))
         edges = rng.random_sample if threshold else functools.partial(rng.binomial, 1, p)
         return lambda: np.stack([edges(shape), rng.uniform(self.low, self.high, shape)])
 
     def draw(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
         """``count`` graphs: the matrices ``[count, n, n]`` (float64) and the sources
         ``[count]`` (None without)."""
-        rng, n, k = self.rng, self.n, len(self.p)
+        randint, draws, n, k, source = self.rng.randint, self._draws, self.n, len(self.p), self.source
         which, blocks, sources = [], [], []
         for _ in range(count):
-            which.append(rng.randint(k) if k > 1 else 0)
-            blocks.append(self._draws[which[-1]]())
-            if self.source:
-                sources.append(rng.randint(n))
+            i = randint(k) if k > 1 else 0
+            which.append(i)
+            blocks.append(draws[i]())
+            if source:
+                sources.append(randint(n))
         blocks = np.array(blocks)  # [count, 1 or 2, n, n]
         edges = (blocks[:, 0] > self._qn[which, None, None]) != self._flip[which, None, None]
         W = blocks[:, 1] if self.weighted else None
