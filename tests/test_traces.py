@@ -187,3 +187,10 @@ def test_sampled_batches_are_dm_clrs_draws(name, p, low, high):
         got = ours.next(40)
         assert_same(got, theirs)
         assert all(v.dtype == np.float64 for part in got[:3] for v in part.values())
+
+
+def test_a_replaced_reference_drops_the_batched_one():
+    bfs = eqgat.get_algorithm("bfs")
+    assert bfs.batch_reference is not None
+    assert bfs.replace(reference=LOOP_TRACES["bfs"]).batch_reference is None
+    assert bfs.replace(doc="the same traces").batch_reference is bfs.batch_reference

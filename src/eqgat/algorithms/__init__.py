@@ -1,6 +1,7 @@
 """The algorithm registry (``eqgat.Algorithm``, ``eqgat.register_algorithm``), and one
 module per built-in algorithm: its probes (``SPEC``), its NumPy reference trace
-(``reference``), the graphs it runs on, and its program (``PROGRAM``) where it has one.
+(``reference``; for dm-clrs' three also ``traces``, the same for a batch of graphs at once,
+which the samplers use), the graphs it runs on, and its program (``PROGRAM``) where it has one.
 
 =============== ====================================================== ========
 algorithm       graphs                                                 program

@@ -23,7 +23,8 @@ Trace = tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]], dict[str, np.n
 
 #: Reference traces of a batch of graphs: ``(inputs, hints, outputs, lengths)``, NumPy
 #: float64 arrays with a leading batch axis b; ``hints[name]`` is ``[b, T, ...]`` (T the
-#: longest trace, zeros past each graph's own ``lengths[g]`` steps; categorical hints one-hot).
+#: longest trace, zeros past each graph's own ``lengths[g]`` steps; categorical hints
+#: one-hot). ``inputs["A"]`` may be the matrices traced themselves (``graph_inputs``).
 BatchTrace = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]
 
 #: The shortest padded trace of an algorithm without a ``trace_bound``.
@@ -95,19 +96,14 @@ def padded(hints: dict[str, np.ndarray], lengths: np.ndarray) -> dict[str, np.nd
     return out
 
 
-def one_graph(batch_reference: Callable[..., BatchTrace]) -> Callable[..., Trace]:
-    """The per-graph reference ``reference(A, source) -> Trace`` of a batched one
-    (``batch_reference(A[b, n, n], sources[b] | None) -> BatchTrace``), run on a batch of
-    one (a float64 copy of ``A``: the trace's input ``"A"`` is not the caller's array)."""
-
-    def reference(A: np.ndarray, source: int | None = None) -> Trace:
-        sources = None if source is None else np.array([source])
-        inputs, hints, outputs, lengths = batch_reference(np.array(A, dtype=np.float64)[None], sources)
-        steps = [{k: v[0, t] for k, v in hints.items()} for t in range(int(lengths[0]))]
-        return {k: v[0] for k, v in inputs.items()}, steps, {k: v[0] for k, v in outputs.items()}
-
-    reference.__doc__ = f"One graph's trace: ``{batch_reference.__qualname__}`` on a batch of one."
-    return reference
+def one_graph(batch_reference: Callable[..., BatchTrace], A: np.ndarray, source: int | None = None) -> Trace:
+    """One graph's ``Trace`` by a batched reference (``batch_reference(A[b, n, n],
+    sources[b] | None) -> BatchTrace``) run on a batch of one, a float64 copy of ``A`` (so
+    the trace's input ``"A"`` is not the caller's array)."""
+    sources = None if source is None else np.array([source])
+    inputs, hints, outputs, lengths = batch_reference(np.array(A, dtype=np.float64)[None], sources)
+    steps = [{k: v[0, t] for k, v in hints.items()} for t in range(int(lengths[0]))]
+    return {k: v[0] for k, v in inputs.items()}, steps, {k: v[0] for k, v in outputs.items()}
 
 
 def _next_power_of_two(T: int) -> int:
@@ -232,7 +228,7 @@ class Algorithm:
         """The reference trace on ``A`` (from ``source`` when the algorithm has one); a
         ``ValueError`` naming the problem for an algorithm without a reference or a
         source that is not a node."""
-        self._check(A.shape[0], None if source is None else np.array([source]))
+        self._check(np.shape(A)[0], None if source is None else np.array([source]))
         return self.reference(A, int(source) if self.has_source else None)
 
     def trace_batch(self, A: np.ndarray, sources: np.ndarray | None = None) -> BatchTrace:
@@ -258,7 +254,11 @@ class Algorithm:
                 raise ValueError(f"source {bad[0]} is not a node of a graph with {n} nodes")
 
     def replace(self, **changes: Any) -> "Algorithm":
-        """A copy with ``changes`` (e.g. ``name=`` and a matching ``program``)."""
+        """A copy with ``changes`` (e.g. ``name=`` and a matching ``program``). A new
+        ``reference`` without a new ``batch_reference`` drops the batched one (it traced
+        the old reference)."""
+        if "reference" in changes:
+            changes.setdefault("batch_reference", None)
         return dataclasses.replace(self, **changes)
 
 

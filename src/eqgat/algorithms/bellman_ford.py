@@ -5,7 +5,7 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, Scalar, edge, other, self_
-from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded,
+from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
@@ -45,8 +45,8 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
         msk_h.append(msk)
         incumbent = np.where(msk, d, np.inf)  # what an offer must beat: inf for an unreached node
         offers = incumbent[:, None, :] + weights  # [b, v, u]: inf from an unreached u
-        best = offers.argmin(2)  # the lowest sender of the least offer (a short axis: argmin is
-        offer = offers.reshape(-1).take(starts + best)  # ~5x faster than min, so take it from there)
+        best = offers.argmin(2)  # the lowest sender of the least offer
+        offer = offers.reshape(-1).take(starts + best)  # its value (min over a short axis: ~5x argmin's time)
         take = offer < incumbent
         if not running.all():  # a graph that stopped is left as it is
             take &= running[:, None]
@@ -60,7 +60,10 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
     return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
 
 
-reference = one_graph(traces)
+def reference(A: np.ndarray, s: int) -> Trace:
+    """Bellman-Ford from ``s``, one hint per round of relaxations (dm-clrs'
+    ``bellman_ford``): ``traces`` on one graph."""
+    return one_graph(traces, A, s)
 
 
 PROGRAM = GraphProgram(

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, other, self_
-from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded,
+from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
@@ -50,7 +50,9 @@ def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
     return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
 
 
-reference = one_graph(traces)
+def reference(A: np.ndarray, s: int) -> Trace:
+    """Breadth-first search from ``s``, one hint per round (dm-clrs' ``bfs``): ``traces`` on one graph."""
+    return one_graph(traces, A, s)
 
 
 PROGRAM = GraphProgram(

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
-from ._registry import (Algorithm, BatchTrace, graph_input_probes, graph_inputs, one_graph, padded,
+from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
 
 _O, _H, _N, _G = Stage.OUTPUT, Stage.HINT, Location.NODE, Location.GRAPH
@@ -64,8 +64,8 @@ class _Search:
         self.cursor = np.zeros((4, b), dtype=np.int64)
         self.ticks, self.mode = np.zeros(b, dtype=np.int64), np.full(b, ROOT)
         self.times = clock(2 * n)
-        self.history, self.cursors, self.clocks = np.empty((5, b, T, n)), np.empty((4, b, T), np.int64), \
-            np.empty((b, T), np.int64)
+        self.history = np.empty((5, b, T, n))
+        self.cursors, self.clocks = np.empty((4, b, T), dtype=np.int64), np.empty((b, T), dtype=np.int64)
 
     def step(self, t: int) -> np.ndarray:
         """Hint step t of every graph still searching, kept in the history; returns which
@@ -133,7 +133,9 @@ def traces(A: np.ndarray, sources=None) -> BatchTrace:
     return graph_inputs(A, copy=False), padded(hints, lengths), outputs, lengths.astype(np.float64)
 
 
-reference = one_graph(traces)
+def reference(A: np.ndarray, source=None) -> Trace:
+    """Depth-first search with dm-clrs' hints (``dfs``): ``traces`` on one graph."""
+    return one_graph(traces, A, source)
 
 
 def trace_bound(n: int) -> int:

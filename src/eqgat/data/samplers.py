@@ -26,8 +26,8 @@ from ..algorithms import get_algorithm
 #: The largest value ``RandomState.random_sample`` draws: (2**53 - 1) / 2**53.
 _MAX_UNIFORM = 1.0 - 2.0**-53
 
-#: Graphs drawn and traced together by the warm-up (bounds its memory: DFS hints at n=64
-#: take ~1 MB a graph).
+#: Graphs drawn and traced together by the warm-up (1000 in all; a chunk bounds its
+#: memory: DFS hints at n=64 take ~1 MB a graph).
 _WARM_UP_CHUNK = 50
 
 
@@ -145,14 +145,13 @@ class NumpySampler:
         self.max_steps = 0
         if num_samples < 0:
             if track_max_steps:  # dm-clrs' warm-up: 1000 graphs fix the padded trace length
-                self.max_steps = max(int(self._lengths(min(_WARM_UP_CHUNK, 1000 - i)).max())
-                                     for i in range(0, 1000, _WARM_UP_CHUNK))
+                self.max_steps = max(self._longest(_WARM_UP_CHUNK) for _ in range(1000 // _WARM_UP_CHUNK))
         else:
             self._dataset = self._batch(num_samples, 0)
 
-    def _lengths(self, count: int) -> np.ndarray:
-        """The trace lengths of ``count`` fresh graphs."""
-        return self._alg.trace_batch(*self._graphs.draw(count))[3].astype(np.int64)
+    def _longest(self, count: int) -> int:
+        """The longest trace of ``count`` fresh graphs."""
+        return int(self._alg.trace_batch(*self._graphs.draw(count))[3].max())
 
     def _batch(self, count: int, min_steps: int):
         """``count`` fresh graphs traced, hints zero-padded to at least ``min_steps``."""
