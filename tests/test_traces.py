@@ -194,3 +194,20 @@ def test_a_replaced_reference_drops_the_batched_one():
     assert bfs.batch_reference is not None
     assert bfs.replace(reference=LOOP_TRACES["bfs"]).batch_reference is None
     assert bfs.replace(doc="the same traces").batch_reference is bfs.batch_reference
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batches_of_any_size_are_dm_clrs_batches(name):
+    # graphs traced ahead in chunks are handed out in dm-clrs' order, each batch padded to
+    # its own longest trace, whatever the batch sizes asked for
+    sizes = [3, 7, 32, 1, 50, 32, 32]
+    ours = NumpySampler(name, num_samples=-1, length=6, seed=4, p=TRAIN_P, track_max_steps=False)
+    theirs = dm_clrs_batch(name, n=6, count=sum(sizes), seed=4, p=TRAIN_P)
+    start = 0
+    for k in sizes:
+        inputs, hints, outputs, lengths = theirs
+        T = int(lengths[start:start + k].max())
+        want = ({n: v[start:start + k] for n, v in inputs.items()}, {n: v[start:start + k, :T] for n, v in hints.items()},
+                {n: v[start:start + k] for n, v in outputs.items()}, lengths[start:start + k])
+        assert_same(ours.next(k), want)
+        start += k

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..algorithms import get_algorithm
+from ..algorithms import BatchTrace, get_algorithm
 
 #: The largest value ``RandomState.random_sample`` draws: (2**53 - 1) / 2**53.
 _MAX_UNIFORM = 1.0 - 2.0**-53
@@ -29,6 +29,11 @@ _MAX_UNIFORM = 1.0 - 2.0**-53
 #: Graphs drawn and traced together by the warm-up (1000 in all; a chunk bounds its
 #: memory: DFS hints at n=64 take ~1 MB a graph).
 _WARM_UP_CHUNK = 50
+
+#: On the fly, small graphs are drawn and traced ahead, up to this many node pairs' worth
+#: and 4 batches at a time (4 batches of 32 graphs of 16 nodes; none ahead at 32 nodes): a
+#: batch of small graphs costs about what one graph costs, in NumPy calls.
+_AHEAD_PAIRS = 2**15
 
 
 def bernoulli_threshold(p: float) -> tuple[float, bool] | None:
@@ -52,11 +57,29 @@ def bernoulli_threshold(p: float) -> tuple[float, bool] | None:
     return None if _MAX_UNIFORM - qn > px else (qn, flip)
 
 
-def _pad_time(x: np.ndarray, T: int) -> np.ndarray:
-    """Hints ``x`` ``[b, t, ...]`` zero-padded to T steps (``np.pad`` costs ~30 µs a call)."""
+def _fit_time(x: np.ndarray, T: int) -> np.ndarray:
+    """Hints ``x`` ``[b, t, ...]`` cut or zero-padded to T steps: ``x`` itself when t = T,
+    else a new array (``np.pad`` costs ~30 µs a call)."""
+    if x.shape[1] == T:
+        return x
     out = np.zeros(x.shape[:1] + (T,) + x.shape[2:])
-    out[:, : x.shape[1]] = x
+    out[:, : min(T, x.shape[1])] = x[:, :T]
     return out
+
+
+def _split(traces: BatchTrace, k: int) -> tuple[BatchTrace, BatchTrace]:
+    """The first k graphs of a ``BatchTrace`` and the rest."""
+    inputs, hints, outputs, lengths = traces
+    parts = [({n: v[:k] for n, v in d.items()}, {n: v[k:] for n, v in d.items()}) for d in (inputs, hints, outputs)]
+    return (*(a for a, _ in parts), lengths[:k]), (*(b for _, b in parts), lengths[k:])
+
+
+def _joined(a: BatchTrace, b: BatchTrace) -> BatchTrace:
+    """Two ``BatchTrace`` of one graph size as one, hints padded to the longer."""
+    T = max(a[1][next(iter(a[1]))].shape[1], b[1][next(iter(b[1]))].shape[1])
+    join = lambda x, y, f=lambda v: v: {n: np.concatenate([f(x[n]), f(y[n])]) for n in x}  # noqa: E731
+    return (join(a[0], b[0]), join(a[1], b[1], lambda v: _fit_time(v, T)), join(a[2], b[2]),
+            np.concatenate([a[3], b[3]]))
 
 
 class Graphs:
@@ -142,6 +165,7 @@ class NumpySampler:
         self._graphs = Graphs(np.random.RandomState(seed), length, self.p, directed=self._alg.directed,
                               weighted=self._alg.weighted, source=self._alg.has_source, low=low, high=high)
         self._num_samples, self._track = num_samples, track_max_steps
+        self._ahead = None  # graphs drawn and traced ahead of the batches asked for (a BatchTrace)
         self.max_steps = 0
         if num_samples < 0:
             if track_max_steps:  # dm-clrs' warm-up: 1000 graphs fix the padded trace length
@@ -158,8 +182,20 @@ class NumpySampler:
         inputs, hints, outputs, lengths = self._alg.trace_batch(*self._graphs.draw(count))
         T = next(iter(hints.values())).shape[1]
         if T < min_steps:
-            hints = {k: _pad_time(v, min_steps) for k, v in hints.items()}
+            hints = {k: _fit_time(v, min_steps) for k, v in hints.items()}
         return inputs, hints, outputs, lengths
+
+    def _next_graphs(self, count: int, min_steps: int):
+        """The next ``count`` graphs on the fly, hints padded to their longest trace or
+        ``min_steps`` (as dm-clrs pads a batch). Graphs are drawn and traced ahead in
+        chunks (``_AHEAD_PAIRS``), in dm-clrs' order, so the batches are the same."""
+        if self._ahead is None or len(self._ahead[3]) < count:
+            chunk = count * min(4, max(1, _AHEAD_PAIRS // (count * self.length**2)))
+            fresh = self._alg.trace_batch(*self._graphs.draw(chunk))
+            self._ahead = fresh if self._ahead is None else _joined(self._ahead, fresh)
+        (inputs, hints, outputs, lengths), self._ahead = _split(self._ahead, count)
+        T = max(min_steps, int(lengths.max()))
+        return inputs, {k: _fit_time(v, T) for k, v in hints.items()}, outputs, lengths
 
     def next(self, batch_size: int | None = None):
         if not batch_size:
@@ -168,7 +204,7 @@ class NumpySampler:
             return self._dataset
         if self._num_samples >= 0:
             raise NotImplementedError("batches drawn from a fixed dataset are not needed by eqgat")
-        batch = self._batch(batch_size, self.max_steps if self._track else 0)
+        batch = self._next_graphs(batch_size, self.max_steps if self._track else 0)
         if self._track:
             self.max_steps = max(self.max_steps, next(iter(batch[1].values())).shape[1])
         return batch
