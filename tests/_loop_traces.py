@@ -1,10 +1,12 @@
 """The loop traces of BFS, Bellman-Ford and DFS: Python double loops over node pairs, as
 dm-clrs' ``clrs/_src/algorithms/graphs.py`` writes them (eqgat's references before they
-were vectorised). ``tests/test_traces.py`` checks the vectorised references against them."""
+were vectorised), and the fork's ``dfs_light`` (its loop, ``eqgat.data.fork.dfs_light_trace``).
+``tests/test_traces.py`` checks the vectorised references against them."""
 
 import numpy as np
 
 from eqgat.algorithms import Trace, graph_inputs
+from eqgat.data.fork import dfs_light_trace
 
 
 def bfs(A: np.ndarray, s: int) -> Trace:
@@ -94,8 +96,14 @@ def dfs(A: np.ndarray, source=None) -> Trace:
     return graph_inputs(A), hints, {"pi": pi.copy()}
 
 
+def dfs_light(A: np.ndarray, source=None) -> Trace:
+    """The fork's ``dfs_light`` loop, its colours one-hot."""
+    hints, pi = dfs_light_trace(A)
+    return graph_inputs(A), [{**h, "color": np.eye(3)[h["color"]]} for h in hints], {"pi": pi}
+
+
 #: The loop trace of each algorithm name.
-LOOP_TRACES = {"bfs": bfs, "bellman_ford": bellman_ford, "dfs": dfs}
+LOOP_TRACES = {"bfs": bfs, "bellman_ford": bellman_ford, "dfs": dfs, "dfs_light": dfs_light}
 
 
 def stacked(traces: list[Trace], steps: int = 0):
@@ -115,11 +123,12 @@ def stacked(traces: list[Trace], steps: int = 0):
 
 def dm_clrs_batch(name: str, *, n: int, count: int, seed: int, p, low: float = 0.0, high: float = 1.0):
     """``count`` graphs drawn as dm-clrs 2.0.3's samplers draw them (``_sample_data`` of
-    ``DfsSampler``, ``BfsSampler`` or ``BellmanFordSampler``, their ``_random_er_graph``
-    and ``choice`` calls, written out) and traced by the loops, batched without padding."""
+    ``DfsSampler`` (also ``dfs_light``'s), ``BfsSampler`` or ``BellmanFordSampler``, their
+    ``_random_er_graph`` and ``choice`` calls, written out) and traced by the loops, batched
+    without padding."""
     rng = np.random.RandomState(seed)
     directed, weighted, source = {"bfs": (False, False, True), "bellman_ford": (False, True, True),
-                                  "dfs": (True, False, False)}[name]
+                                  "dfs": (True, False, False), "dfs_light": (True, False, False)}[name]
     traces = []
     for _ in range(count):
         prob = rng.choice(p)

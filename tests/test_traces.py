@@ -1,6 +1,6 @@
 """The vectorised reference traces (``Algorithm.reference`` and ``trace_batch``) of BFS,
-Bellman-Ford and DFS equal dm-clrs' loops (``tests/_loop_traces.py``) exactly, graph by
-graph and in batches; the sampler's draws equal dm-clrs' own calls.
+Bellman-Ford, DFS and the fork's ``dfs_light`` equal their loops (``tests/_loop_traces.py``)
+exactly, graph by graph and in batches; the sampler's draws equal dm-clrs' own calls.
 
 The graphs come from hypothesis strategies: 1 to ``MAX_N`` nodes, densities from empty to
 complete, self-loops, and values chosen to tie (small integers and binary fractions; for

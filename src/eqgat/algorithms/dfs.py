@@ -30,7 +30,7 @@ SPEC = (
 #: graph with no white node left stays), discover the node at the cursor (grey, its
 #: discovery time), or scan the cursor's out-neighbours (push one, or finish the cursor).
 ROOT, DISCOVER, SCAN = 0, 1, 2
-#: The rows of ``_Search.nodes`` (node-level state and hints) and ``_Search.cursor``.
+#: The rows of ``Search.nodes`` (node-level state and hints) and ``Search.cursor``.
 PI, COLOR, S_PREV, D, F = 0, 1, 2, 3, 4
 S, U, V, S_LAST = 0, 1, 2, 3
 
@@ -45,7 +45,7 @@ def clock(ticks: int) -> np.ndarray:
     return np.array(times)
 
 
-class _Search:
+class Search:
     """The depth-first searches of a batch of b graphs, one hint step at a time for all of
     them: each graph's step is one of dm-clrs' hints (a new root, a discovery, a push of a
     white out-neighbour, or a finish); ``mode`` says which kind each graph makes next.
@@ -54,7 +54,8 @@ class _Search:
     type), ``cursor`` ``[4, b]`` (s, u, v, s_last), ``ticks`` ``[b]`` (time =
     ``times[ticks]``); column n is scratch: a write meant for some graphs sends the others
     there. Step t's hint is kept in ``history`` ``[5, b, T, n]``, ``cursors`` ``[4, b, T]``
-    and ``clocks`` ``[b, T]``."""
+    and ``clocks`` ``[b, T]``; ``live[:, t]``: which graphs made one, ``pushed[:, t]``:
+    which discovered a node a push had reached (already grey: ``dfs_light`` has no such hint)."""
 
     def __init__(self, A: np.ndarray, T: int):
         b, n = A.shape[:2]
@@ -66,15 +67,16 @@ class _Search:
         self.times = clock(2 * n)
         self.history = np.empty((5, b, T, n))
         self.cursors, self.clocks = np.empty((4, b, T), dtype=np.int64), np.empty((b, T), dtype=np.int64)
+        self.live, self.pushed = np.empty((b, T), dtype=bool), np.empty((b, T), dtype=bool)
 
-    def step(self, t: int) -> np.ndarray:
-        """Hint step t of every graph still searching, kept in the history; returns which
-        graphs made one."""
+    def step(self, t: int) -> None:
+        """Hint step t of every graph still searching, kept in the history."""
         n, rows, nodes, cursor, mode = self.n, self.rows, self.nodes, self.cursor, self.mode
         white = nodes[COLOR, :, :n] == 0
         root = (mode == ROOT) & white.any(1)
         cursor[:, root] = white.argmax(1)[root]  # s = u = v = s_last = the lowest white node
         u, scan = cursor[U], mode == SCAN
+        self.live[:, t], self.pushed[:, t] = root | (mode != ROOT), (mode == DISCOVER) & (u != cursor[S])
         out = self.edge[rows, u] & white
         nxt = out.argmax(1)
         push = scan & out[rows, nxt]
@@ -89,7 +91,6 @@ class _Search:
         cursor[S_LAST] = np.where(push, nxt, cursor[S_LAST])
         self.history[:, :, t], self.cursors[:, :, t], self.clocks[:, t] = nodes[:, :, :n], cursor, self.ticks
         self._then(root, push, finish)
-        return root | (mode != ROOT)
 
     def _then(self, root, push, finish) -> None:
         """After the hint: a finished node pops (its stack link reset, the cursor back to
@@ -105,31 +106,37 @@ class _Search:
         self.mode = DISCOVER * (root | push) + SCAN * ((self.mode == DISCOVER) | pop)
 
 
-def traces(A: np.ndarray, sources=None) -> BatchTrace:
-    """Depth-first search on a batch of directed graphs (``A`` ``[b, n, n]``, ``A[g, u, v]
-    != 0``: an edge u -> v) with dm-clrs' hints (``dfs``): colours, discovery and finish
-    times (time advances by 0.01), the stack (``s_prev``, ``s_last``) and the current root,
-    node and neighbour (``v`` is n - 1 after a scan that found nothing: dm-clrs' loop
-    variable). Roots in index order; the cursor pushes its lowest white out-neighbour.
-
-    Each graph's search stays sequential (one hint per step); the graphs of the batch take
-    their steps together, each scan an array operation over the nodes. Every search has
-    ``trace_bound(n)`` = 3n steps: each node is reached (a root or a push), discovered and
-    finished once."""
+def search(A: np.ndarray) -> Search:
+    """The depth-first searches of the directed graphs ``A`` (``[b, n, n]``, ``A[g, u, v]
+    != 0``: an edge u -> v), run to their end: roots in index order, the cursor pushing
+    its lowest white out-neighbour. Each graph's search stays sequential (one hint per
+    step); the graphs take their steps together, each scan an array operation over the
+    nodes. Every search has ``trace_bound(n)`` = 3n steps: each node is reached (a root or
+    a push), discovered and finished once."""
     A = np.asarray(A)
-    b, n = A.shape[:2]
-    search, lengths = _Search(A, trace_bound(n)), np.zeros(b, dtype=np.int64)
+    n = A.shape[1]
+    searches = Search(A, trace_bound(n))
     for t in range(trace_bound(n)):
-        lengths += search.step(t)
-    if (search.nodes[COLOR, :, :n] != 2).any():
+        searches.step(t)
+    if (searches.nodes[COLOR, :, :n] != 2).any():
         raise RuntimeError("a depth-first search took more than 3n hint steps")  # never: see above
-    history, cursor = search.history, search.cursors
-    cursors = np.zeros((4, b, cursor.shape[2], n))
+    return searches
+
+
+def traces(A: np.ndarray, sources=None) -> BatchTrace:
+    """Depth-first search on a batch of directed graphs (``search``) with dm-clrs' hints
+    (``dfs``): colours, discovery and finish times (time advances by 0.01), the stack
+    (``s_prev``, ``s_last``) and the current root, node and neighbour (``v`` is n - 1 after
+    a scan that found nothing: dm-clrs' loop variable)."""
+    searches = search(A)
+    history, cursor, n = searches.history, searches.cursors, searches.n
+    cursors = np.zeros(cursor.shape + (n,))
     np.put_along_axis(cursors, cursor[..., None], 1.0, axis=3)  # one-hot s, u, v, s_last
     hints = {"pi_h": history[PI], "color": np.eye(3)[history[COLOR].astype(np.int64)], "d": history[D],
              "f": history[F], "s_prev": history[S_PREV], "s": cursors[S], "u": cursors[U], "v": cursors[V],
-             "s_last": cursors[S_LAST], "time": search.times[search.clocks]}
-    outputs = {"pi": search.nodes[PI, :, :n].copy()}
+             "s_last": cursors[S_LAST], "time": searches.times[searches.clocks]}
+    lengths = searches.live.sum(1)
+    outputs = {"pi": searches.nodes[PI, :, :n].copy()}
     return graph_inputs(A, copy=False), padded(hints, lengths), outputs, lengths.astype(np.float64)
 
 
