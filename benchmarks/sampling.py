@@ -10,7 +10,7 @@ and their ratio. The last two lines are
 ``sampling dfs: min speedup vs dm-clrs <x>x`` (DFS at every size) and, last,
 ``sampling: min speedup vs dm-clrs <x>x`` (the smallest ratio of the BFS and Bellman-Ford rows).
 
-    python benchmarks/sampling.py [--sizes 16,64] [--seconds 1.0] [--chunk 0.02]
+    python benchmarks/sampling.py [--sizes 16,64] [--seconds 1.0] [--chunk 0.05]
 """
 
 import argparse
@@ -65,7 +65,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="16,64", help="graph sizes, comma-separated")
     ap.add_argument("--seconds", type=float, default=1.0, help="seconds each sampler is timed, per row")
-    ap.add_argument("--chunk", type=float, default=0.02, help="seconds per timed run (at least one batch)")
+    ap.add_argument("--chunk", type=float, default=0.05, help="seconds per timed run (at least one batch)")
     args = ap.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     kw = dict(num_samples=-1, seed=0, p=TRAIN_P)
