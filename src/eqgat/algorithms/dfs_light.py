@@ -78,8 +78,8 @@ def traces(A: np.ndarray, sources=None) -> BatchTrace:
 
 
 def reference(A: np.ndarray, source=None) -> Trace:
-    """``dfs_light``'s trace (``traces`` on one graph); ``dfs_light_trace`` is the same as
-    the fork's loop."""
+    """``dfs_light``'s trace: ``traces`` on one graph (what the fork's loop,
+    ``dfs_light_trace``, gives)."""
     return one_graph(traces, A, source)
 
 

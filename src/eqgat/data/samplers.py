@@ -13,7 +13,9 @@ and dm-clrs behind ``backend="clrs"``.
 
 Speed: only the random draws are made graph by graph (as few and as cheap NumPy calls as
 give the same numbers, see ``Graphs``); the rest, the matrices and the traces
-(``Algorithm.trace_batch``), is array operations over the whole batch.
+(``Algorithm.trace_batch``), is array operations over the whole batch, and for small
+graphs over up to 4 batches drawn ahead (``_AHEAD_PAIRS``). ``benchmarks/sampling.py``
+times it against dm-clrs.
 """
 
 import functools
@@ -76,10 +78,10 @@ def _split(traces: BatchTrace, k: int) -> tuple[BatchTrace, BatchTrace]:
 
 def _joined(a: BatchTrace, b: BatchTrace) -> BatchTrace:
     """Two ``BatchTrace`` of one graph size as one, hints padded to the longer."""
-    T = max(a[1][next(iter(a[1]))].shape[1], b[1][next(iter(b[1]))].shape[1])
-    join = lambda x, y, f=lambda v: v: {n: np.concatenate([f(x[n]), f(y[n])]) for n in x}  # noqa: E731
-    return (join(a[0], b[0]), join(a[1], b[1], lambda v: _fit_time(v, T)), join(a[2], b[2]),
-            np.concatenate([a[3], b[3]]))
+    T = max(next(iter(a[1].values())).shape[1], next(iter(b[1].values())).shape[1])
+    cat = lambda x, y: {n: np.concatenate([x[n], y[n]]) for n in x}  # noqa: E731
+    hints = {n: np.concatenate([_fit_time(a[1][n], T), _fit_time(b[1][n], T)]) for n in a[1]}
+    return cat(a[0], b[0]), hints, cat(a[2], b[2]), np.concatenate([a[3], b[3]])
 
 
 class Graphs:
@@ -198,6 +200,7 @@ class NumpySampler:
         return inputs, {k: _fit_time(v, T) for k, v in hints.items()}, outputs, lengths
 
     def next(self, batch_size: int | None = None):
+        """The next ``batch_size`` graphs on the fly, or (no size) the fixed dataset."""
         if not batch_size:
             if self._num_samples < 0:
                 raise ValueError("an on-the-fly sampler (num_samples=-1) needs a batch size")
