@@ -1,6 +1,7 @@
 """The algorithm registry (``eqgat.Algorithm``, ``eqgat.register_algorithm``), and one
 module per built-in algorithm: its probes (``SPEC``), its NumPy reference trace
-(``reference``), the graphs it runs on, and its program (``PROGRAM``) where it has one.
+(``reference``; for dm-clrs' three also ``traces``, the same for a batch of graphs at once,
+which the samplers use), the graphs it runs on, and its program (``PROGRAM``) where it has one.
 
 =============== ====================================================== ========
 algorithm       graphs                                                 program
@@ -22,6 +23,7 @@ import types as _types
 
 from ._registry import MIN_BUCKET as MIN_BUCKET
 from ._registry import Algorithm as Algorithm
+from ._registry import BatchTrace as BatchTrace
 from ._registry import Trace as Trace
 from ._registry import get_algorithm as get_algorithm
 from ._registry import get_spec as get_spec

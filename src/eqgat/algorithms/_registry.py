@@ -21,27 +21,42 @@ from ..lang import DepthFirst, GraphProgram
 #: ``hints`` is one dict per hint step (categorical hints one-hot).
 Trace = tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
+#: Reference traces of a batch of graphs: ``(inputs, hints, outputs, lengths)``, NumPy
+#: float64 arrays with a leading batch axis b; ``hints[name]`` is ``[b, T, ...]`` (T the
+#: longest trace, zeros past each graph's own ``lengths[g]`` steps; categorical hints
+#: one-hot). ``inputs["A"]`` may be the matrices traced themselves (``graph_inputs``).
+BatchTrace = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]
+
 #: The shortest padded trace of an algorithm without a ``trace_bound``.
 MIN_BUCKET = 8
 
 
-def graph_inputs(A: np.ndarray, source: int | None = None) -> dict[str, np.ndarray]:
+def graph_inputs(A: np.ndarray, source=None, *, copy: bool = True) -> dict[str, np.ndarray]:
     """dm-clrs' graph inputs of adjacency (or weight matrix) ``A``: ids ``pos`` = i/n,
     the matrix ``A``, the adjacency with self loops ``adj`` (``probing.graph``) and, when
     ``source`` is given, the source ``s`` as a one-hot mask.
 
     **Arguments:**
 
-    - `A`: the n×n matrix (``A[i, j] != 0``: an edge from i to j).
-    - `source`: the source node, or None for algorithms without one.
+    - `A`: the n×n matrix (``A[i, j] != 0``: an edge from i to j), or ``[b, n, n]`` for a
+      batch of graphs.
+    - `source`: the source node (``[b]`` of them for a batch), or None for algorithms
+      without one.
+    - `copy`: False lets ``"A"`` be ``A`` itself when it is a float64 array (a batched
+      trace of graphs its caller drew for it).
 
     **Returns:**
 
-    The inputs dict of a reference trace.
+    The inputs dict of a reference trace (each array with ``A``'s batch axis, if any).
     """
-    n = A.shape[0]
-    out = {"pos": np.arange(n) / n, "A": np.array(A, dtype=np.float64),
-           "adj": ((A + np.eye(n)) != 0).astype(np.float64)}
+    A = np.array(A, dtype=np.float64, copy=copy or None)
+    n = A.shape[-1]
+    pos = np.empty(A.shape[:-1])
+    pos[...] = np.arange(n) / n
+    adj = np.not_equal(A, 0, out=np.empty(A.shape))
+    # the diagonal: (A + 1) != 0, i.e. A != -1
+    np.not_equal(np.diagonal(A, 0, -2, -1), -1, out=adj.reshape(*A.shape[:-2], n * n)[..., :: n + 1])
+    out = {"pos": pos, "A": A, "adj": adj}
     if source is not None:
         out["s"] = np.eye(n)[source]
     return out
@@ -53,6 +68,42 @@ def graph_input_probes(*, source: bool = False) -> tuple[Probe, ...]:
     I, N, E = Stage.INPUT, Location.NODE, Location.EDGE
     return (Probe("pos", I, N, Type.SCALAR), *((Probe("s", I, N, Type.MASK_ONE),) if source else ()),
             Probe("A", I, E, Type.SCALAR), Probe("adj", I, E, Type.MASK))
+
+
+def stack_traces(traces: list[Trace]) -> BatchTrace:
+    """Per-graph reference traces as one ``BatchTrace`` (hints zero-padded to the longest)."""
+    T = max(len(h) for _, h, _ in traces)
+    stack = lambda dicts: {k: np.stack([d[k] for d in dicts]).astype(np.float64) for k in dicts[0]}  # noqa: E731
+    hints = {}
+    for name in traces[0][1][0]:
+        steps = [np.stack([step[name] for step in h]) for _, h, _ in traces]
+        x = np.zeros((len(traces), T) + steps[0].shape[1:])
+        for g, y in enumerate(steps):
+            x[g, : len(y)] = y
+        hints[name] = x
+    lengths = np.array([len(h) for _, h, _ in traces], dtype=np.float64)
+    return stack([t[0] for t in traces]), hints, stack([t[2] for t in traces]), lengths
+
+
+def padded(hints: dict[str, np.ndarray], lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """Hints ``[b, T, ...]`` as float64, zero from each graph's ``lengths[g]``-th step on
+    (arrays already float64 are zeroed in place)."""
+    out = {k: v.astype(np.float64, copy=False) for k, v in hints.items()}
+    dead = np.arange(next(iter(out.values())).shape[1]) >= lengths[:, None]  # [b, T]
+    if dead.any():
+        for x in out.values():
+            x[dead] = 0
+    return out
+
+
+def one_graph(batch_reference: Callable[..., BatchTrace], A: np.ndarray, source: int | None = None) -> Trace:
+    """One graph's ``Trace`` by a batched reference (``batch_reference(A[b, n, n],
+    sources[b] | None) -> BatchTrace``) run on a batch of one, a float64 copy of ``A`` (so
+    the trace's input ``"A"`` is not the caller's array)."""
+    sources = None if source is None else np.array([source])
+    inputs, hints, outputs, lengths = batch_reference(np.array(A, dtype=np.float64)[None], sources)
+    steps = [{k: v[0, t] for k, v in hints.items()} for t in range(int(lengths[0]))]
+    return {k: v[0] for k, v in inputs.items()}, steps, {k: v[0] for k, v in outputs.items()}
 
 
 def _next_power_of_two(T: int) -> int:
@@ -84,6 +135,10 @@ class Algorithm:
       known, capped at the bound (for bounds far above typical traces, e.g. ``bfs_seq``).
     - `sequential`: its trace has a step per node-level change (DFS-like: about 3n steps
       or more), so reproduction profiles spend fewer training steps on it.
+    - `batch_reference`: ``batch_reference(A, sources) -> BatchTrace``, the same traces for
+      a batch of graphs at once (``A`` ``[b, n, n]``, ``sources`` ``[b]`` or None), equal to
+      ``reference`` graph by graph; the samplers use it (``trace_batch``). None: the
+      reference runs graph by graph.
     - `doc`: one line saying what it is.
     """
 
@@ -97,6 +152,7 @@ class Algorithm:
     trace_bound: Callable[[int], int] | None = None
     pad_to_bound: bool = True
     sequential: bool = False
+    batch_reference: Callable[..., BatchTrace] | None = None
     doc: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -124,6 +180,9 @@ class Algorithm:
                     problems.append(f"probe {p.name!r} has unknown type {p.type!r}")
         if self.reference is not None and not callable(self.reference):
             problems.append("reference must be callable: reference(A, source) -> (inputs, hints, outputs)")
+        if self.batch_reference is not None and (self.reference is None or not callable(self.batch_reference)):
+            problems.append("batch_reference must be callable, beside a reference: "
+                            "batch_reference(A, sources) -> (inputs, hints, outputs, lengths)")
         if self.trace_bound is not None and not callable(self.trace_bound):
             problems.append("trace_bound must be callable: trace_bound(n) -> int")
         if self.program is not None:
@@ -169,17 +228,37 @@ class Algorithm:
         """The reference trace on ``A`` (from ``source`` when the algorithm has one); a
         ``ValueError`` naming the problem for an algorithm without a reference or a
         source that is not a node."""
+        self._check(np.shape(A)[0], None if source is None else np.array([source]))
+        return self.reference(A, int(source) if self.has_source else None)
+
+    def trace_batch(self, A: np.ndarray, sources: np.ndarray | None = None) -> BatchTrace:
+        """The reference traces of the graphs ``A`` (``[b, n, n]``; from ``sources``,
+        ``[b]``, when the algorithm has one) as one ``BatchTrace``: ``batch_reference``'s,
+        or ``reference``'s graph by graph, stacked. Errors as ``trace``'s."""
+        sources = None if sources is None or not self.has_source else np.asarray(sources, dtype=np.int64)
+        self._check(A.shape[1], sources)
+        if self.batch_reference is not None:
+            return self.batch_reference(A, sources)
+        per_graph = [None] * len(A) if sources is None else sources.tolist()
+        return stack_traces([self.reference(a, s) for a, s in zip(A, per_graph)])
+
+    def _check(self, n: int, sources: np.ndarray | None) -> None:
+        """A ``ValueError`` for an algorithm without a reference, or for a missing source
+        or one that is not a node."""
         if self.reference is None:
             raise ValueError(f"{self.name!r} has no reference trace (Algorithm.reference): it cannot be sampled")
-        if not self.has_source:
-            return self.reference(A, None)
-        n = A.shape[0]
-        if source is None or not 0 <= source < n:
-            raise ValueError(f"source {source} is not a node of a graph with {n} nodes")
-        return self.reference(A, int(source))
+        if self.has_source:
+            if sources is None:
+                raise ValueError(f"source None is not a node of a graph with {n} nodes")
+            if bad := [s for s in sources.tolist() if not 0 <= s < n]:
+                raise ValueError(f"source {bad[0]} is not a node of a graph with {n} nodes")
 
     def replace(self, **changes: Any) -> "Algorithm":
-        """A copy with ``changes`` (e.g. ``name=`` and a matching ``program``)."""
+        """A copy with ``changes`` (e.g. ``name=`` and a matching ``program``). A new
+        ``reference`` without a new ``batch_reference`` drops the batched one (it traced
+        the old reference)."""
+        if "reference" in changes:
+            changes.setdefault("batch_reference", None)
         return dataclasses.replace(self, **changes)
 
 

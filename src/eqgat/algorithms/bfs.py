@@ -4,7 +4,8 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Flag, GraphProgram, Minimum, Pointer, other, self_
-from ._registry import Algorithm, Trace, graph_input_probes, graph_inputs, register_algorithm
+from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
+                        register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
 
@@ -16,23 +17,42 @@ SPEC = (
 )
 
 
-def reference(A: np.ndarray, s: int) -> Trace:
-    """Breadth-first search from ``s``, one hint per round (dm-clrs' ``bfs``)."""
-    n = A.shape[0]
-    reach, pi = np.zeros(n), np.arange(n)
-    reach[s] = 1
-    hints = []
+def traces(A: np.ndarray, sources: np.ndarray) -> BatchTrace:
+    """Breadth-first search on a batch of graphs (``A`` ``[b, n, n]``, ``A[g, i, j] > 0``: i
+    reaches j) from ``sources`` ``[b]``, one hint per round (dm-clrs' ``bfs``).
+
+    dm-clrs loops over (sender i, receiver j) pairs in index order from the start-of-round
+    reach; a node first reached in a round takes its lowest reached sender as parent (a
+    reached node keeps its parent: the source its own, the others the one they got). Here a
+    round is that rule on every graph and node at once. A graph that stops growing stays as
+    it is (nothing changes it) until the last one stops."""
+    A = np.asarray(A)
+    b, n = A.shape[:2]
+    incoming = np.ones((b, n, n + 1), dtype=bool)  # [b, j, i]: i reaches j; i = n: always (see below)
+    incoming[:, :, :n] = (A > 0).transpose(0, 2, 1)
+    reach = np.ones((b, n + 1), dtype=bool)  # node n: a sender every node has, last
+    reach[:, :n] = False
+    reach[np.arange(b), sources] = True
+    pi = np.broadcast_to(np.arange(n), (b, n))
+    reach_h, pi_h, grew = [], [], []
     while True:
-        prev = reach.copy()
-        hints.append({"reach_h": prev.copy(), "pi_h": pi.copy()})
-        for i in range(n):
-            for j in range(n):
-                if A[i, j] > 0 and prev[i] == 1:
-                    if pi[j] == j and j != s:
-                        pi[j] = i
-                    reach[j] = 1
-        if np.all(reach == prev):
-            return graph_inputs(A, s), hints, {"pi": pi.copy()}
+        reach_h.append(reach[:, :n].copy())
+        pi_h.append(pi)
+        first = (incoming & reach[:, None, :]).argmax(2)  # the lowest reached sender; n: none
+        new = (first < n) & ~reach_h[-1]
+        grew.append(new.any(1))
+        if not grew[-1].any():
+            break
+        pi = np.where(new, first, pi)
+        reach[:, :n] |= new
+    lengths = 1 + np.stack(grew).sum(0)  # the initial hint, then one per round that grew
+    hints = padded({"reach_h": np.stack(reach_h, 1), "pi_h": np.stack(pi_h, 1)}, lengths)
+    return graph_inputs(A, sources, copy=False), hints, {"pi": pi.astype(np.float64)}, lengths.astype(np.float64)
+
+
+def reference(A: np.ndarray, s: int) -> Trace:
+    """Breadth-first search from ``s``, one hint per round (dm-clrs' ``bfs``): ``traces`` on one graph."""
+    return one_graph(traces, A, s)
 
 
 PROGRAM = GraphProgram(
@@ -54,4 +74,4 @@ def trace_bound(n: int) -> int:
 
 ALGORITHM = register_algorithm(Algorithm(
     "bfs", SPEC, reference, directed=False, weighted=False, has_source=True, program=PROGRAM,
-    trace_bound=trace_bound, doc="breadth-first search (dm-clrs)"))
+    trace_bound=trace_bound, batch_reference=traces, doc="breadth-first search (dm-clrs)"))

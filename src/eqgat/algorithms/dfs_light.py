@@ -6,7 +6,9 @@ import numpy as np
 
 from ..probes import Location, Probe, Stage, Type
 from ..lang import Colour, DepthFirst, Minimum, Pointer, edge, other
-from ._registry import Algorithm, Trace, graph_input_probes, graph_inputs, register_algorithm
+from . import dfs
+from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
+                        register_algorithm)
 
 _O, _H, _N = Stage.OUTPUT, Stage.HINT, Location.NODE
 
@@ -60,9 +62,25 @@ def dfs_light_trace(A: np.ndarray) -> tuple[list[dict[str, np.ndarray]], np.ndar
     return hints, pi
 
 
+def traces(A: np.ndarray, sources=None) -> BatchTrace:
+    """``dfs_light`` on a batch of directed graphs: DFS's searches (``dfs.search``, the same
+    roots, pushes and pops) with only the pointer and colour hints, and without the steps
+    that discover a node a push reached (already grey: nothing changes)."""
+    searches = dfs.search(A)
+    keep = searches.live & ~searches.pushed  # [b, 3n]
+    lengths = keep.sum(1)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, : lengths.max()]  # each graph's kept steps, first
+    kept = lambda x: np.take_along_axis(x, order[:, :, None], 1)  # noqa: E731
+    hints = {"pi_h": kept(searches.history[dfs.PI]),
+             "color": np.eye(3)[kept(searches.history[dfs.COLOR]).astype(np.int64)]}
+    outputs = {"pi": searches.nodes[dfs.PI, :, : searches.n].copy()}
+    return graph_inputs(A, copy=False), padded(hints, lengths), outputs, lengths.astype(np.float64)
+
+
 def reference(A: np.ndarray, source=None) -> Trace:
-    hints, pi = dfs_light_trace(A)
-    return graph_inputs(A), [{**h, "color": np.eye(3)[h["color"]]} for h in hints], {"pi": pi}
+    """``dfs_light``'s trace: ``traces`` on one graph (what the fork's loop,
+    ``dfs_light_trace``, gives)."""
+    return one_graph(traces, A, source)
 
 
 PROGRAM = DepthFirst(
@@ -85,4 +103,5 @@ def trace_bound(n: int) -> int:
 
 ALGORITHM = register_algorithm(Algorithm(
     "dfs_light", SPEC, reference, directed=True, weighted=False, has_source=False, program=PROGRAM,
-    trace_bound=trace_bound, sequential=True, doc="DFS with pointer and colour hints only (the paper's fork)"))
+    trace_bound=trace_bound, sequential=True, batch_reference=traces,
+    doc="DFS with pointer and colour hints only (the paper's fork)"))
