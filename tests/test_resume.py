@@ -284,3 +284,23 @@ def test_best_validation_selection_keeps_each_seeds_best_parameters(tmp_path):
         TrainConfig(algo="bfs", select="best_val", val_every=0)
     with pytest.raises(ValueError, match="select must be one of last, best_val"):
         TrainConfig(algo="bfs", select="best")
+
+
+@pytest.mark.parametrize("algo,n", [("bfs", 5), ("bellman_ford", 16), ("dfs", 7), ("bfs", 40)])
+def test_a_samplers_state_continues_its_batches_although_it_drew_ahead(algo, n):
+    """A sampler draws and traces graphs ahead of the batches it hands out (small graphs);
+    its saved state is that of the batches handed out, so a sampler restored from it
+    continues with the very batches the saved one hands out next."""
+    from eqgat.data import Sampler
+
+    a = Sampler(algo, n, 4, seed=11)
+    for draws in range(7):
+        st = json.loads(json.dumps(a.state()))  # through JSON, as a training state stores it
+        b = Sampler(algo, n, 4, seed=999)  # another seed: everything comes from the state
+        b.set_state(st)
+        for _ in range(3):
+            x, y = a.next_arrays(), b.next_arrays()
+            for part in ("inputs", "hints", "outputs"):
+                for k in getattr(x, part):
+                    assert np.array_equal(getattr(x, part)[k], getattr(y, part)[k]), (draws, part, k)
+            assert np.array_equal(x.lengths, y.lengths)

@@ -168,6 +168,10 @@ class NumpySampler:
                               weighted=self._alg.weighted, source=self._alg.has_source, low=low, high=high)
         self._num_samples, self._track = num_samples, track_max_steps
         self._ahead = None  # graphs drawn and traced ahead of the batches asked for (a BatchTrace)
+        # the RandomState where the graphs in ``_ahead`` began, and how many graphs drawn from
+        # there were handed out before them: what ``state`` saves, so that a sampler restored
+        # from it draws the same graphs although this one drew ahead
+        self._ahead_from, self._ahead_skip = None, 0
         self.max_steps = 0
         if num_samples < 0:
             if track_max_steps:  # dm-clrs' warm-up: 1000 graphs fix the padded trace length
@@ -193,9 +197,14 @@ class NumpySampler:
         chunks (``_AHEAD_PAIRS``), in dm-clrs' order, so the batches are the same."""
         if self._ahead is None or len(self._ahead[3]) < count:
             chunk = count * min(4, max(1, _AHEAD_PAIRS // (count * self.length**2)))
+            if self._ahead is None:
+                self._ahead_from, self._ahead_skip = self._graphs.rng.get_state(), 0
             fresh = self._alg.trace_batch(*self._graphs.draw(chunk))
             self._ahead = fresh if self._ahead is None else _joined(self._ahead, fresh)
         (inputs, hints, outputs, lengths), self._ahead = _split(self._ahead, count)
+        self._ahead_skip += count
+        if not len(self._ahead[3]):
+            self._ahead = None
         T = max(min_steps, int(lengths.max()))
         return inputs, {k: _fit_time(v, T) for k, v in hints.items()}, outputs, lengths
 
@@ -213,12 +222,20 @@ class NumpySampler:
         return batch
 
     def state(self) -> dict:
-        """The ``RandomState`` (as JSON-ready values) and the padded trace length so far."""
-        name, keys, pos, has_gauss, gauss = self._rng.get_state()
-        return {"rng": [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)], "max_steps": int(self.max_steps)}
+        """What decides the graphs still to come, as JSON-ready values: the ``RandomState``
+        as of the first graph not yet handed out (where the graphs drawn ahead began, and
+        how many of those were handed out: ``skip``), and the padded trace length so far."""
+        ahead = self._ahead is not None
+        name, keys, pos, has_gauss, gauss = self._ahead_from if ahead else self._graphs.rng.get_state()
+        return {"rng": [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)],
+                "skip": self._ahead_skip if ahead else 0, "max_steps": int(self.max_steps)}
 
     def set_state(self, state: dict) -> None:
-        """Continue from ``state`` (``NumpySampler.state``)."""
+        """Continue from ``state`` (``NumpySampler.state``): the next batch is the one the
+        saved sampler would have handed out next."""
         name, keys, pos, has_gauss, gauss = state["rng"]
-        self._rng.set_state((name, np.asarray(keys, np.uint32), pos, has_gauss, gauss))
+        self._graphs.rng.set_state((name, np.asarray(keys, np.uint32), pos, has_gauss, gauss))
+        self._ahead, self._ahead_from, self._ahead_skip = None, None, 0
+        if state["skip"]:
+            self._graphs.draw(state["skip"])  # the graphs handed out already: drawn again, not traced
         self.max_steps = state["max_steps"]
