@@ -29,12 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("eqgat", "landscape")
 
 #: Names that lack a section today, with the file they live in (not edited with the docs).
-KNOWN_MISSING = {
-    "eqgat.get_algorithm": "src/eqgat/algorithms/_registry.py",
-    "eqgat.get_spec": "src/eqgat/algorithms/_registry.py",
-    "eqgat.max_trace_length": "src/eqgat/algorithms/_registry.py",
-    "eqgat.register_spec": "src/eqgat/algorithms/_registry.py",
-}
+KNOWN_MISSING: dict[str, str] = {}
 
 
 def public_names(package: str) -> list[str]:

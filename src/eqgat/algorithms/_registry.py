@@ -301,7 +301,17 @@ def register_algorithm(algorithm: Algorithm) -> Algorithm:
 def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
     """Make an algorithm's probes known without a reference or a program (what loading a
     checkpoint of a user's algorithm does). The same probes again are a no-op; other
-    probes under a registered name are an error naming it."""
+    probes under a registered name are an error naming it.
+
+    **Arguments:**
+
+    - `algorithm`: the algorithm's name.
+    - `probes`: its ``Probe``s (name, stage, location, type).
+
+    **Returns:**
+
+    None; afterwards ``get_spec(algorithm)`` is ``probes``.
+    """
     probes = tuple(probes)
     old = _REGISTRY.get(algorithm)
     if old is not None:
@@ -312,8 +322,17 @@ def register_spec(algorithm: str, probes: tuple[Probe, ...]) -> None:
 
 
 def get_algorithm(name: str) -> Algorithm:
-    """The registered ``Algorithm`` called ``name``; a ``ValueError`` naming the known
-    ones otherwise."""
+    """The registered ``Algorithm`` called ``name``.
+
+    **Arguments:**
+
+    - `name`: a built-in's name (``bfs``, ``bellman_ford``, ``dfs``, ``bfs_seq``,
+      ``dfs_light``, ``labelprop``) or one given to ``register_algorithm``.
+
+    **Returns:**
+
+    Its ``Algorithm`` record; a ``ValueError`` naming the known ones when there is none.
+    """
     alg = _REGISTRY.get(name)
     if alg is None:
         raise ValueError(f"unknown algorithm {name!r}; eqgat knows {', '.join(_REGISTRY)} "
@@ -333,13 +352,32 @@ def names(*, sampled: bool = False, compiled: bool = False) -> list[str]:
 
 
 def get_spec(algorithm: str) -> tuple[Probe, ...]:
-    """The probes of ``algorithm``; a ``ValueError`` naming the known ones otherwise."""
+    """The probes of ``algorithm``.
+
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm's name.
+
+    **Returns:**
+
+    Its ``Probe``s in dm-clrs' order; a ``ValueError`` naming the known algorithms when
+    ``algorithm`` is not one.
+    """
     return get_algorithm(algorithm).spec
 
 
 def max_trace_length(algorithm: str, n: int) -> int | None:
-    """An upper bound on the hint steps of ``algorithm`` on ``n`` nodes
-    (``Algorithm.trace_bound``), or None when none is known."""
+    """An upper bound on the hint steps of ``algorithm`` on ``n`` nodes.
+
+    **Arguments:**
+
+    - `algorithm`: a registered algorithm's name.
+    - `n`: the graph size.
+
+    **Returns:**
+
+    ``Algorithm.trace_bound(n)``, an int, or None when the algorithm states none.
+    """
     return get_algorithm(algorithm).max_trace_length(n)
 
 
