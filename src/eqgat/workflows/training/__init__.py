@@ -12,9 +12,10 @@ With several local devices the seed axis is spread over them (``landscape.device
 the largest device count dividing ``--seeds``); ``summary.json`` records ``devices``.
 
 Modules: ``_config`` (``TrainConfig``, ``resolve_init``), ``_step`` (the jitted step,
-initial models, stacking), ``_evaluation`` (scores, splits, checkpoints), ``_state`` (the
-whole training state on disk: periodic saves, resume, SIGINT/SIGTERM), ``_loop`` (the
-loop and what it writes).
+initial models, stacking, attention supervision), ``_evaluation`` (scores, splits,
+checkpoints), ``_select`` (best-validation selection), ``_state`` (the whole training
+state on disk: periodic saves, resume, SIGINT/SIGTERM), ``_loop`` (the loop and what it
+writes).
 """
 
 from ._config import TrainConfig as TrainConfig

@@ -17,6 +17,7 @@ from ...nn import Model
 from ...nn import save
 from ._config import TrainConfig, resolve_init
 from ._evaluation import eval_batch, eval_split, evaluate_models
+from ._select import BestValidation
 from ._state import (Checkpointing, Saver, Stops, TrainingInterrupted, TrainState, check_resumable, mark_finished,
                      read_manifest, read_state, settings_of, write_state)
 from ._step import attention_reference, initial_models, make_step, optimizer, skipped_steps, to_host, unstack
@@ -237,7 +238,8 @@ def _finished(cfg: TrainConfig, ck: Checkpointing, manifest: dict, out: Path, de
     result = TrainResult(st.models, local, [local.seed + j for j in range(local.seeds)], st.losses,
                          skipped_steps(st.opt_states).tolist(), st.val, None, len(st.compiled), st.seconds,
                          devices_used(mesh), P, st.trajectory, st.data_wait)
-    result.models, result.selected_steps = _Best(st.best, st.best_scores, st.best_steps).selected(st.models, st.step)
+    best = BestValidation(st.best, st.best_scores, st.best_steps)
+    result.models, result.selected_steps = best.selected(st.models, st.step)
     result = _gathered(result, cfg) if P > 1 else dataclasses.replace(result, config=cfg)
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
     result.test_scores = summary.get("test_scores")
@@ -274,7 +276,7 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
 
     waited = st.data_wait  # seconds the loop spent in next(batches)
 
-    best = _Best(st.best, st.best_scores, st.best_steps)
+    best = BestValidation(st.best, st.best_scores, st.best_steps)
 
     def state(step: int) -> TrainState:
         return TrainState(step, models, opt_states, np.asarray(losses, np.float32).reshape(step, cfg.seeds), val,
@@ -322,35 +324,6 @@ def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, t
                          skipped_steps(opt_states).tolist(), val, None, len(compiled_sizes), final.seconds,
                          devices_used(mesh), trajectory=trajectory, data_wait=waited, selected_steps=selected)
     return result, final
-
-
-class _Best:
-    """``select="best_val"``: each seed's parameters at its best validation score so far
-    (the first of equal scores, as dm-clrs' ``run.py`` keeps them), with that score and
-    step; inactive (``models`` None) under ``select="last"``."""
-
-    def __init__(self, models, scores: list, steps: list):
-        self.models, self.scores, self.steps = models, list(scores), list(steps)
-
-    def update(self, models, scores: list[float], step: int) -> None:
-        better = np.array([b is None or s > b for s, b in zip(scores, self.scores)])
-        if not better.any():
-            return
-        keep = jnp.asarray(better)
-        pick = lambda new, old: jnp.where(keep.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)  # noqa: E731
-        new, static = eqx.partition(models, eqx.is_array)
-        self.models = eqx.combine(jax.tree.map(pick, new, eqx.filter(self.models, eqx.is_array)), static)
-        for k in np.flatnonzero(better):
-            self.scores[k], self.steps[k] = float(scores[k]), step
-
-    def selected(self, last, steps: int):
-        """The models a run keeps and, under best_val, each seed's step (a seed never
-        validated keeps its last step's)."""
-        if self.models is None:
-            return last, None
-        if any(s is None for s in self.steps):
-            self.update(last, [-np.inf if s is None else np.inf for s in self.steps], steps)
-        return self.models, [int(s) for s in self.steps]
 
 
 def _after_step(i: int, cfg: TrainConfig, models, val: list, val_batch, trajectory: list,
