@@ -134,7 +134,7 @@ def train(cfg: TrainConfig, *, out: str | Path | None = None, test: bool = True,
     if P > 1:
         return train_processes(cfg, out=out, test=test, progress=progress, devices=devices, workers=workers,
                                checkpoint=ck, settings=settings)
-    result, _ = _train_here(cfg, test=False, progress=progress, trajectory_every=trajectory_every,
+    result, _ = _train_here(cfg, progress=progress, trajectory_every=trajectory_every,
                             callback=callback, callback_every=callback_every, devices=devices, workers=workers,
                             checkpoint=ck, settings=settings)
     if out is not None:  # the trained models are saved before anything that could fail
@@ -164,7 +164,7 @@ def train_processes(cfg: TrainConfig, *, out: str | Path | None = None, test: bo
     if cfg.seeds % P:
         raise ValueError(f"--seeds {cfg.seeds} must be a multiple of the {P} processes")
     m = cfg.seeds // P
-    local, _ = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m), test=False,
+    local, _ = _train_here(dataclasses.replace(cfg, seed=cfg.seed + k * m, seeds=m),
                            progress=progress and k == 0, devices=devices, workers=workers, checkpoint=checkpoint,
                            settings=settings)
     result = _gathered(local, cfg)
@@ -246,7 +246,7 @@ def _finished(cfg: TrainConfig, ck: Checkpointing, manifest: dict, out: Path, de
     return result
 
 
-def _train_here(cfg: TrainConfig, *, test: bool = True, progress: bool = True, trajectory_every: int = 0,
+def _train_here(cfg: TrainConfig, *, progress: bool = True, trajectory_every: int = 0,
                 callback=None, callback_every: int = 0, devices: int | None = None, workers: int = 0,
                 checkpoint: Checkpointing | None = None, settings: dict | None = None
                 ) -> tuple[TrainResult, TrainState]:
