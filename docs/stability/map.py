@@ -69,6 +69,12 @@ def _within(p: dict) -> bool:
     return abs(p["test_mean"] - mean) <= std
 
 
+def _phi(x: float) -> str:
+    """φ_internal as printed: below 1e-6 it is float32 rounding of the attention, not a
+    distance (α is float32; its rounding is ~1e-7)."""
+    return "< 1e-6" if x < 1e-6 else f"{x:.2g}"
+
+
 def _table(points: list[dict]) -> list[str]:
     lines = ["| algorithm | mechanism | scale S | hidden | runs | test % (mean ± std) | φ_internal start → end | "
              "max abs θ start → end | within the paper's mean ± std |",
@@ -76,8 +82,8 @@ def _table(points: list[dict]) -> list[str]:
     for p in points:
         lines.append(
             f"| {ALGOS[p['algorithm']]} | {p['mechanism']} | {p['scale'] or 'default'} | {p['hidden'] or 'minimal'} | "
-            f"{p['runs']} | {p['test_mean']:.2f} ± {p['test_std']:.2f} | {p['phi_internal_mean'][0]:.2g} → "
-            f"{p['phi_internal_final']:.2g} | {p['max_abs_start']:.4g} → {p['max_abs_end']:.4g} | "
+            f"{p['runs']} | {p['test_mean']:.2f} ± {p['test_std']:.2f} | {_phi(p['phi_internal_mean'][0])} → "
+            f"{_phi(p['phi_internal_final'])} | {p['max_abs_start']:.4g} → {p['max_abs_end']:.4g} | "
             f"{'yes' if _within(p) else 'no'} |")
     return lines
 

@@ -29,11 +29,15 @@ from eqgat.workflows.training import train
 ALGOS = {"bfs": "BFS", "bellman_ford": "Bellman-Ford"}
 
 
+_ONLY: set[str] = set(ALGOS)  # --algos
+
+
 def _rows():
-    """(algorithm, W, experiment) of every row of the ``supervision`` entry."""
+    """(algorithm, W, experiment) of every row of the ``supervision`` entry (of ``--algos``)."""
     for row in ENTRIES["supervision"].rows:
         exp = row.experiment
-        yield exp.algo, float(exp.train.get("attention_supervision", 0.0)), exp
+        if exp.algo in _ONLY:
+            yield exp.algo, float(exp.train.get("attention_supervision", 0.0)), exp
 
 
 def _train_short(profile, out: Path, steps: int, seeds: int) -> None:
@@ -103,7 +107,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=None, help="the profile's first N seeds per row")
     ap.add_argument("--steps", type=int, default=None, help="a shorter budget than the profile's (said on the page)")
     ap.add_argument("--docs", default="docs/supervision")
+    ap.add_argument("--algos", default=",".join(ALGOS), help="the rows of these algorithms only")
     args = ap.parse_args(argv)
+    _ONLY.clear()
+    _ONLY.update(args.algos.split(","))
     profile = get_profile(args.profile).limited(seeds=args.seeds)
     t0 = time.time()
     if args.steps:
