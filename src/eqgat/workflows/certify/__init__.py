@@ -26,5 +26,7 @@ model's own float32 arithmetic with its real weights, read from the pytree (the 
 from ._certificate import ERROR_MODEL as ERROR_MODEL
 from ._certificate import Certificate as Certificate
 from ._certificate import certify as certify
+from ._counterexample import Counterexample as Counterexample
+from ._counterexample import write_graph as write_graph
 from ._obligations import Obligation as Obligation
 from ._states import Precondition as Precondition

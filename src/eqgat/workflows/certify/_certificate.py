@@ -58,7 +58,8 @@ class Certificate:
     error_steps: int = 0
     notes: list[str] = field(default_factory=list)
     counterexample: object = None
-    searched: int = 0
+    searched: int | None = None  # graphs the counterexample search tried (None: not run)
+    search_note: str = ""
 
     @property
     def certified(self) -> bool:
@@ -89,6 +90,10 @@ class Certificate:
             lines.append(f"  where: {v.where}")
             if self.counterexample is not None:
                 lines.append(f"counterexample: {self.counterexample.describe()}")
+            elif self.searched is None:
+                lines.append("counterexample: not searched")
+            elif self.search_note:
+                lines.append(f"counterexample: none ({self.search_note})")
             else:
                 lines.append(f"counterexample: none found among {self.searched} graphs searched (the obligation "
                              "fails by its bound; no graph tried attains it)")
@@ -160,6 +165,8 @@ def certify(model, *, max_nodes: int, layout=None, counterexample: bool = True,
 
         found, tried = search(model, cert, seconds=search_seconds)
         cert.counterexample, cert.searched = found, tried
+        if alg.reference is None:
+            cert.search_note = f"{model.algorithm} has no reference trace to run graphs against"
         cert.seconds = time.time() - t0
     return cert
 

@@ -122,11 +122,15 @@ class Certifier:
     # ------------------------------------------------------------------ scenarios
 
     def receivers(self) -> Iterator[tuple[Node, list[Point], Domain]]:
-        for epoch in ("init", "run"):
-            for cls in self.prog.classes(epoch):
-                dom = Domain()
-                recv = self.prog.node(cls, "i", dom)
-                yield recv, self.prog.points(recv, dom), dom
+        """Every receiver class with its candidates: those whose selection the program
+        reads first (so that, among equal slacks, the worst reported is one that matters
+        to the program), then frozen ones; later steps before step 0."""
+        classes = [c for e in ("run", "init") for c in self.prog.classes(e)]
+        classes.sort(key=lambda c: self.prog.kind(c) == "frozen")
+        for cls in classes:
+            dom = Domain()
+            recv = self.prog.node(cls, "i", dom)
+            yield recv, self.prog.points(recv, dom), dom
 
     def _key_var(self, p: Point, dom: Domain, name: str, hi: float) -> dict:
         """Substitute ``p``'s key carrier so that its key is the variable ``name`` in [lo, hi]."""
@@ -300,7 +304,8 @@ class Certifier:
             problems.append(f"pointers read from senders ({sorted(plan.offset_pointers)}: stored as offsets)")
         if self.prog.lay.heads:
             problems.append("a layout with heads (the depth-first backend)")
-        ob.see(-float(len(problems)), "; ".join(problems) or "one-head GATv2, no layer norm, modelled inputs")
+        ob.see(-float(len(problems)) if problems else 0.0,
+               "; ".join(problems) or "a one-head GATv2 without layer norm; every input it reads is modelled")
         return ob
 
     def pairs(self) -> Iterator[tuple[Node, Point, Point, str, list[Point], Domain]]:
@@ -441,7 +446,8 @@ class Certifier:
                        "(leak and rounding included): it is exactly 0", unit="value units")
         c = Obligation("clean state", f"after every step (up to S = {self.pre.steps}) each slot is the program's "
                        "value within the bound the other obligations were checked with; the bound is at most a "
-                       "quarter of the quantity's resolution", unit="value units")
+                       "quarter of the quantity's resolution (ids: the id spacing; values: the grid; flags: 1)",
+                       unit="fraction of the allowed error left")
         caps = self.caps()
         for sc in self.scenarios_cache:
             for row, q, value, mode in self.update(sc):
@@ -450,11 +456,14 @@ class Certifier:
                 if mode == "off":
                     hi = q.bounds(sc.dom)[1]
                     _, _, _, at = q.form.bounds(sc.dom)
-                    g.see(-hi, where, {"scenario": sc, "row": row, "at": at})
+                    exact_zero = q.form.is_zero and q.err == 0.0  # no gate to speak of: nothing reads into it
+                    g.see(math.inf if exact_zero else -hi, where, {"scenario": sc, "row": row, "at": at})
                 else:
                     got = self.deviation(q, value, mode, sc.dom)
                     _, _, _, at = q.form.bounds(sc.dom)
-                    c.see(caps.get(row, 0.25) - got, where, {"scenario": sc, "row": row, "at": at})
+                    cap = caps.get(row, 0.25)
+                    c.see(1.0 - got / cap, lambda sc=sc, d=d, got=got, cap=cap: f"{sc.describe()}; slot {d}: error "
+                          f"{got:.3g} of the {cap:.3g} allowed", {"scenario": sc, "row": row, "at": at})
         return g, c
 
     def caps(self) -> dict[int, float]:
@@ -477,41 +486,48 @@ class Certifier:
                 return str(d)
         return f"channel {row}"
 
-    def decoders(self) -> Obligation:
-        """Obligation 4, over every scenario's transition."""
-        ob = Obligation("decoder margins", "every hint and output decodes to the program's value: masks by sign "
-                        f"(fed-back ones by G), pointers by a margin (fed-back ones by {ONE_HOT:g} logits: exactly "
-                        "one-hot), scalars within verify's tolerance", unit="logits (scalars: value units)")
+    def decoders(self) -> list[Obligation]:
+        """Obligation 4, one per decoded probe, over every scenario's transition."""
         prog, lm = self.prog, self.lm
         spec = lm.spec
-        for sc in self.scenarios_cache:
-            ar = Arith(sc.dom)
-            nxt = Node(sc.next_cls, "i", sc.recv.x, sc.next_vals, sc.next_delta)
-            h = lm.V(sc.recv, ar, self.hint_err) + lm.H(sc.recv, self.errs) + lm.H(nxt, self.errs)
-            for name in lm.decoders:
-                comp = prog.plan.program.probes.get(name)
-                p = spec[name]
-                fed = p.stage == Stage.HINT
-                where = lambda sc=sc, name=name: f"{sc.describe()}; decoder {name}"  # noqa: E731
-                if p.type == Type.MASK:
+        out = []
+        for name in lm.decoders:
+            comp = prog.plan.program.probes.get(name)
+            p = spec[name]
+            fed = p.stage == Stage.HINT
+            kind = {Type.MASK: "mask", Type.SCALAR: "scalar", Type.POINTER: "pointer"}.get(p.type, str(p.type))
+            what = {"mask": "decodes the program's flag by its sign" + (" (fed back: by G)" if any(
+                        n == name for n, _, _ in lm.node_hints) else ""),
+                    "scalar": "decodes the program's value within verify's tolerance (1e-4 relative + 1e-6)",
+                    "pointer": "decodes the program's pointer: the node it points at beats every other node"
+                               + (f" by {ONE_HOT:g} logits (fed back: exactly one-hot)" if fed else "")}.get(kind, "")
+            unit = "value units" if kind == "scalar" else "logits"
+            ob = Obligation(f"decoder {name}", f"{p.stage} {name} ({kind}) {what}", unit=unit)
+            for sc in self.scenarios_cache:
+                ar = Arith(sc.dom)
+                nxt = Node(sc.next_cls, "i", sc.recv.x, sc.next_vals, sc.next_delta)
+                h = lm.V(sc.recv, ar, self.hint_err) + lm.H(sc.recv, self.errs) + lm.H(nxt, self.errs)
+                where = lambda sc=sc: sc.describe()  # noqa: E731
+                if kind == "mask":
                     q = lm.node_decoder(name, h, ar)
                     lo, hi = q.bounds(sc.dom)
                     need = self.G if any(n == name for n, _, _ in lm.node_hints) else 0.0
                     slack = (lo - need) if nxt.cls.flag else (-hi - need)
                     ob.see(slack, where, {"scenario": sc, "probe": name}, ok=slack > 0.0 if need == 0.0 else None)
-                elif p.type == Type.SCALAR:
+                elif kind == "scalar":
                     q = lm.node_decoder(name, h, ar)
                     v = sc.next_vals[comp]
                     dev = Q(q.form - v, q.err).maxabs(sc.dom)
                     vlo = v.bounds(sc.dom)[0]
                     ob.see(ATOL + RTOL * max(vlo, 0.0) - dev, where, {"scenario": sc, "probe": name})
-                elif p.type == Type.POINTER:
+                elif kind == "pointer":
                     for slack, text, det in self._pointer(name, comp, sc, h, nxt, fed):
                         ob.see(slack, lambda sc=sc, text=text: f"{sc.describe()}; {text}", det,
                                ok=slack > 0.0 if not fed else None)
                 else:
-                    ob.see(-1.0, where, {}, ok=False)
-        return ob
+                    ob.see(-1.0, f"a {p.type} decoder is outside what the certificate models", {})
+            out.append(ob)
+        return out
 
     def _pointer(self, name: str, comp: str, sc: Scenario, h: list[Q], nxt: Node, fed: bool):
         """The pointer decoder's margins: the target (the node at the program's pointer)
@@ -601,8 +617,7 @@ class Certifier:
         if self.lam < need:
             k.passed = False
         g, c = self.gates()
-        dec = self.decoders()
-        return [sup, m, k, g, dec, c]
+        return [sup, m, k, g, *self.decoders(), c]
 
 
 def _all_classes(prog: Program) -> list[NodeClass]:
@@ -640,7 +655,16 @@ def _dedupe(items):
 def _pair_text(recv: Node, w: Point, l: Point, rel: str, at: dict) -> str:
     how = {"free": "any keys", "sep": "its key lower by at least the resolution", "tie-free": "equal keys",
            "tie-id": "equal keys, its id lower"}[rel]
-    vals = ", ".join(f"{k} = {v:.6g}" for k, v in sorted(at.items()))
+    names = {"i": "receiver", w.node.ns: "preferred", l.node.ns: "other"}
+    plain = {"kw": "key", "dk": "key difference", "dx": "id difference"}
+
+    def name(v: str) -> str:
+        if v in plain:
+            return plain[v]
+        ns, _, field_ = v.partition(".")
+        return f"{names.get(ns, ns)} {field_}" if field_ else names.get(ns, ns)
+
+    vals = ", ".join(f"{name(k)} = {v:.6g}" for k, v in sorted(at.items()))
     return (f"receiver: {recv.cls.describe()}; preferred: {w.describe()} ({how}); other: {l.describe()}"
             + (f"; at {vals}" if vals else ""))
 
