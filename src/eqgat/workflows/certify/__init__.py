@@ -21,6 +21,10 @@ model's own float32 arithmetic with its real weights, read from the pytree (the 
 ``certify(model, max_nodes=N)`` returns a ``Certificate``; for a refused model a search
 (``_counterexample``) looks for a concrete graph the model misses, which
 ``python -m eqgat verify --checkpoint PATH --graph FILE`` reruns.
+
+The proof is pure-Python arithmetic on small affine forms, millions of calls per
+certificate: its classes are marked ``typing.no_type_check``, so that jaxtyping's import
+hook (the test suite's) does not wrap each call in a runtime type check.
 """
 
 from ._certificate import ERROR_MODEL as ERROR_MODEL

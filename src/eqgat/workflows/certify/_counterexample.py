@@ -155,7 +155,7 @@ def candidates(alg, pre):
         yield n, cases
 
 
-def search(model, cert, *, seconds: float = 90.0) -> tuple[Counterexample | None, int]:
+def search(model, cert, *, seconds: int | float = 90.0) -> tuple[Counterexample | None, int]:
     """The smallest graph found, inside ``cert``'s precondition, that ``model`` misses
     (and how many graphs were tried), within ``seconds``."""
     alg = get_algorithm(cert.algorithm)

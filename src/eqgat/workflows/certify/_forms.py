@@ -30,6 +30,7 @@ covers.
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
 
 #: float32 unit roundoff.
 U = 2.0 ** -24
@@ -37,6 +38,7 @@ U = 2.0 ** -24
 BITS = 24
 
 
+@no_type_check
 def halfulp(x: float) -> float:
     """Half an ulp of the largest float32 of magnitude at most ``x`` (a bound on the
     rounding of any result of magnitude at most ``x``)."""
@@ -47,6 +49,7 @@ def halfulp(x: float) -> float:
     return 2.0 ** (max(e, -125) - 1 - BITS)
 
 
+@no_type_check
 def grid_of(c: float) -> float:
     """The binary grid a float32 constant lies on: its lowest set bit (inf for 0)."""
     c = abs(float(c))
@@ -58,11 +61,13 @@ def grid_of(c: float) -> float:
     return 2.0 ** (e - 53 + tz)
 
 
+@no_type_check
 def is_pow2(c: float) -> bool:
     c = abs(float(c))
     return c != 0.0 and math.frexp(c)[0] == 0.5
 
 
+@no_type_check
 @dataclass(frozen=True)
 class Var:
     """A variable's box: [lo, hi], and the binary grid its values lie on (None: any float32)."""
@@ -72,6 +77,7 @@ class Var:
     grid: float | None = None
 
 
+@no_type_check
 class Domain(dict):
     """Variable name -> ``Var``."""
 
@@ -96,6 +102,7 @@ class Domain(dict):
         return True
 
 
+@no_type_check
 @dataclass(frozen=True)
 class Form:
     """``const + Σ coef[v]·v``, exact (float64 sums of float32 products)."""
@@ -184,6 +191,7 @@ class Form:
         return " ".join(parts)
 
 
+@no_type_check
 @dataclass(frozen=True)
 class Q:
     """A computed float32 quantity: its exact value ``form`` and ``err``, a bound on the
@@ -215,11 +223,13 @@ class Q:
         return Q(self.form.substitute(name, value), self.err)
 
 
+@no_type_check
 def interval(lo: float, hi: float) -> Q:
     """The interval [lo, hi] as a constant with an error (no variables)."""
     return Q(Form((lo + hi) / 2.0), (hi - lo) / 2.0)
 
 
+@no_type_check
 @dataclass
 class Arith:
     """float32 arithmetic on ``Q`` over one ``Domain`` (the error model above)."""
@@ -347,6 +357,7 @@ class Arith:
         return interval(lo - r, hi + r)
 
 
+@no_type_check
 def _f32(x: float) -> float:
     import numpy as np
 

@@ -13,6 +13,7 @@ the float32 computations of one step on a receiver, a sender and their edge (``Q
 
 import math
 from dataclasses import dataclass
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
 
 import numpy as np
 
@@ -41,6 +42,7 @@ def _nonzero(*arrays) -> bool:
     return any(np.any(a != 0) for a in arrays)
 
 
+@no_type_check
 @dataclass
 class EdgeFeat:
     """E_ij as the model keeps it: the dense base (edge inputs) and the fed-back pointer
@@ -50,6 +52,7 @@ class EdgeFeat:
     terms: list[tuple[Q, tuple[np.ndarray, np.ndarray]]]
 
 
+@no_type_check
 class LocalModel:
     """A compiled graph-program model, read for local evaluation (module docstring)."""
 

@@ -26,6 +26,7 @@ The obligations (``Certifier.obligations``):
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
 
 import numpy as np
 
@@ -83,6 +84,7 @@ class Obligation:
                 "where": self.where, "passed": self.passed}
 
 
+@no_type_check
 @dataclass
 class Scenario:
     """A receiver, its candidates, and what the round does: ``winner`` (None: the empty
@@ -105,6 +107,7 @@ class Scenario:
         return r + "; no masked candidate (the attention mixes its unmasked senders)"
 
 
+@no_type_check
 class Certifier:
     """The obligations for one model at one N (``certify`` runs it)."""
 
@@ -620,15 +623,18 @@ class Certifier:
         return [sup, m, k, g, *self.decoders(), c]
 
 
+@no_type_check
 def _all_classes(prog: Program) -> list[NodeClass]:
     return [c for e in ("init", "run") for c in prog.classes(e)]
 
 
+@no_type_check
 def _carriers(K: Form) -> list[str]:
     vs = list(K.coef)
     return [v for v in vs if not v.endswith(".x")] + [v for v in vs if v.endswith(".x")]
 
 
+@no_type_check
 def _solve(K: Form, var: str, target: Form) -> Form:
     """The value of ``var`` that makes ``K`` equal ``target``."""
     c = K.coef[var]
@@ -636,12 +642,14 @@ def _solve(K: Form, var: str, target: Form) -> Form:
     return (target - rest) * (1.0 / c)
 
 
+@no_type_check
 def _apply(f: Form, subs: dict) -> Form:
     for k, v in subs.items():
         f = f.substitute(k, v)
     return f
 
 
+@no_type_check
 def _dedupe(items):
     seen, out = set(), []
     for p2, e in items:
@@ -652,6 +660,7 @@ def _dedupe(items):
     return out
 
 
+@no_type_check
 def _pair_text(recv: Node, w: Point, l: Point, rel: str, at: dict) -> str:
     how = {"free": "any keys", "sep": "its key lower by at least the resolution", "tie-free": "equal keys",
            "tie-id": "equal keys, its id lower"}[rel]

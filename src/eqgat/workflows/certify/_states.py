@@ -19,6 +19,7 @@ exactly 0 (a closed ReLU), an on slot the program's value up to the error bound.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
 
 from ...lang import Pointer, Scalar
 from ._forms import Domain, Form
@@ -26,6 +27,7 @@ from ._forms import Domain, Form
 EPOCHS = ("init", "run")
 
 
+@no_type_check
 @dataclass(frozen=True)
 class NodeClass:
     """A node's discrete state (module docstring)."""
@@ -48,6 +50,7 @@ class NodeClass:
         return f"reached node ({how}{', its value fell' if self.fell else ''})"
 
 
+@no_type_check
 @dataclass
 class Node:
     """A node of a local configuration: its class, id ``x``, each non-flag component's
@@ -68,6 +71,7 @@ class Node:
         return Node(self.cls, self.ns, s(self.x), {k: s(v) for k, v in self.vals.items()}, s(self.delta))
 
 
+@no_type_check
 @dataclass
 class Edge:
     """The edge from a sender to the receiver: ``kind`` (``self``, ``nbr``: a neighbour,
@@ -99,6 +103,7 @@ class Edge:
         return "its parent" if self.parent else "a neighbour"
 
 
+@no_type_check
 @dataclass
 class Point:
     """A candidate sender of a receiver: a node and the edge it sends along."""
@@ -167,6 +172,7 @@ def _log2(g: float) -> int:
     return int(round(math.log2(g)))
 
 
+@no_type_check
 class Program:
     """A compiled graph program's semantics for local configurations (module docstring)."""
 

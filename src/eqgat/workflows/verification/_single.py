@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
 from ...algorithms import get_algorithm
@@ -74,7 +75,7 @@ def _batch_misses(model, algorithm: str, a) -> list[str | None]:
 
 
 def _diff(probe, logits, truth, where: str) -> str:
-    hard = np.asarray(postprocess(probe, logits, hard=True))
+    hard = np.asarray(postprocess(probe, jnp.asarray(logits), hard=True))
     truth = np.asarray(truth)
     if probe.type == Type.SCALAR:
         bad = np.flatnonzero(np.abs(hard - truth) > 1e-4 * np.abs(truth) + 1e-6)
