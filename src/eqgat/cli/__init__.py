@@ -59,9 +59,9 @@ def cmd_certify(args) -> int:
         from ..nn import read_meta
         from ..workflows.show import compiled_checkpoint
 
-        if {k for k in options.given() if k != "max_nodes"}:
-            raise ValueError("--scale, --mechanism and --nodes compile a program; a --checkpoint is taken as it is "
-                             "(--max-nodes N: the largest graph certified)")
+        if {k for k in options.given() if k != "max_nodes"} or args.hidden_size is not None:
+            raise ValueError("--hidden-size, --scale, --mechanism and --nodes compile a program; a --checkpoint is "
+                             "taken as it is (--max-nodes N: the largest graph certified)")
         model, layout = compiled_checkpoint(args.checkpoint)
         max_nodes = args.max_nodes or read_meta(args.checkpoint).get("info", {}).get("max_nodes") or 128
     else:

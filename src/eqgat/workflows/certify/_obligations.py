@@ -327,9 +327,10 @@ class Certifier:
                         yield recv, w, l, "free", pts, dom
                         continue
                     yield recv, w, l, "sep", pts, dom
-                    if prog.plan.expr_is_idx or (kind == "incumbent" and l.is_self):
-                        continue  # distinct ids never tie; the incumbent's own key ties only its parent
                     bw, bl = prog.bonus(w), prog.bonus(l)
+                    if prog.plan.expr_is_idx or (kind == "incumbent" and l.is_self and not bw):
+                        continue  # distinct ids never tie; a sender tied with the incumbent's own key wins
+                        # only if it is the unchanged parent (which keeps ties)
                     if bw and not bl:
                         yield recv, w, l, "tie-free", pts, dom
                     elif not bw and not bl:

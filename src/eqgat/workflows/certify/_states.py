@@ -129,6 +129,8 @@ class Point:
 class Precondition:
     """What the certificate assumes of a graph (every number is the model's float32 input).
 
+    **Arguments:**
+
     - `max_nodes`: N, the largest graph.
     - `id_spacing`: ids lie in [0, 1) and are pairwise at least this far apart.
     - `value_bound`: every distance (scalar value) lies below it.
