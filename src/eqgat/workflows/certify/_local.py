@@ -42,6 +42,18 @@ def _nonzero(*arrays) -> bool:
     return any(np.any(a != 0) for a in arrays)
 
 
+_NONZERO: dict = {}
+
+
+def _row(W: np.ndarray, k: int, xs: list) -> list:
+    """The (weight, input) pairs of row k of W with a non-zero weight."""
+    key = (id(W), W.shape)
+    nz = _NONZERO.get(key)
+    if nz is None or nz[0] is not W:
+        nz = _NONZERO[key] = (W, [np.flatnonzero(W[r]).tolist() for r in range(W.shape[0])])
+    return [(W[k, c], xs[c]) for c in nz[1][k]]
+
+
 @no_type_check
 @dataclass
 class EdgeFeat:
@@ -115,9 +127,10 @@ class LocalModel:
         prog.edge_types = {n: ("mask" if spec[n].type == Type.MASK else "scalar") for n in prog.edge_probes}
         if not any(t == "mask" for t in prog.edge_types.values()):
             self.problems.append("no edge mask input (the attention would not see the graph's edges)")
-        self.decoders = {}
-        for name, dec in model.decoders.items():
-            self.decoders[name] = dec
+        self.decoders = dict(model.decoders)
+        # each decoder's weights as float64 arrays, read once (the caches key on them)
+        self.dec_W = {name: {f: _linear(getattr(dec, f)) for f in ("W", "W1", "W2", "W_e", "W3") if hasattr(dec, f)}
+                      for name, dec in model.decoders.items()}
 
     # ------------------------------------------------------------------ features
 
@@ -131,7 +144,8 @@ class LocalModel:
         for name, W, b in self.node_hints:
             raws.append((W, b, Q.const(1.0 if node.cls.flag else 0.0, err)))
         one = Q.const(1.0)
-        return [ar.lin([t for W, b, raw in raws for t in ((W[c], raw), (b[c], one))]) for c in range(self.s)]
+        return [ar.lin([t for W, b, raw in raws for t in ((W[c], raw), (b[c], one)) if t[0] != 0.0])
+                for c in range(self.s)]
 
     def E(self, recv: Node, sender: Node, edge: Edge, ar: Arith, hint_err: float) -> EdgeFeat:
         """E_ij (i = ``recv``, j = ``sender``) along ``edge``."""
@@ -154,15 +168,26 @@ class LocalModel:
         one = Q.const(1.0)
         out = []
         for k in range(W.shape[0]):
-            q = ar.lin([(W[k, f], ef.base[f]) for f in range(W.shape[1])] + [(b[k], one)])
+            q = ar.lin(_row(W, k, ef.base) + [(b[k], one)])
             parts = [q]
             for raw, (Wk, bk) in ef.terms:
-                m = ar.lin([(W[k, f], Q.const(Wk[f])) for f in range(W.shape[1])])  # (W @ W_k)[k]
-                mb = ar.lin([(W[k, f], Q.const(bk[f])) for f in range(W.shape[1])])  # (W @ b_k)[k]
-                parts.append(self._times(raw, m, ar))
-                parts.append(mb)
+                m, mb = self._products(W, Wk, bk, ar)
+                parts.append(self._times(raw, m[k], ar))
+                parts.append(mb[k])
             out.append(ar.add(*parts) if len(parts) > 1 else q)
         return out
+
+    def _products(self, W, Wk, bk, ar: Arith) -> tuple[list[Q], list[Q]]:
+        """(W @ W_k, W @ b_k) row by row as computed constants (float32 matrix products:
+        exact values with their rounding bound), once per pair of layers."""
+        cache = self.__dict__.setdefault("_product_cache", {})
+        key = (id(W), id(Wk), id(bk))
+        if key not in cache:
+            consts = lambda v: [Q.const(x) for x in v]  # noqa: E731
+            cw, cb = consts(Wk), consts(bk)
+            cache[key] = ([ar.lin(_row(W, k, cw)) for k in range(W.shape[0])],
+                          [ar.lin(_row(W, k, cb)) for k in range(W.shape[0])])
+        return cache[key]
 
     @staticmethod
     def _times(q: Q, m: Q, ar: Arith) -> Q:
@@ -195,8 +220,8 @@ class LocalModel:
             if self.omega[k] == 0.0:
                 z.append(None)
                 continue
-            zin = ar.lin([(W_in[k, c], Ci[c]) for c in range(2 * self.s)] + [(b_in[k], one)])
-            zout = ar.lin([(W_out[k, c], Cj[c]) for c in range(2 * self.s)] + [(b_out[k], one)])
+            zin = ar.lin(_row(W_in, k, Ci) + [(b_in[k], one)])
+            zout = ar.lin(_row(W_out, k, Cj) + [(b_out[k], one)])
             zmeta = Q.const(b_meta[k])  # g = 0: no graph inputs
             z.append(ar.add(zin, zout, z_edge[k], zmeta))
         terms = [(self.omega[k], ar.sigma(z[k], LEAKY_SLOPE)) for k in range(self.s) if z[k] is not None]
@@ -210,7 +235,7 @@ class LocalModel:
         """ν_j = W_val C_j + b (eq. 4)."""
         W, b = self.W["W_val"]
         one = Q.const(1.0)
-        return [ar.lin([(W[k, c], Cj[c]) for c in range(2 * self.s)] + [(b[k], one)]) for k in range(self.s)]
+        return [ar.lin(_row(W, k, Cj) + [(b[k], one)]) for k in range(self.s)]
 
     def info(self, ef: EdgeFeat, ar: Arith) -> list[Q] | None:
         """W_info E_ij + b (eq. 11), or None without W_info."""
@@ -219,7 +244,7 @@ class LocalModel:
     def skip(self, Ci: list[Q], ar: Arith) -> list[Q]:
         """W_skip C_i (its bias is added after)."""
         W, _ = self.W["W_skip"]
-        return [ar.lin([(W[k, c], Ci[c]) for c in range(2 * self.s)]) for k in range(self.s)]
+        return [ar.lin(_row(W, k, Ci)) for k in range(self.s)]
 
     def pre(self, selected: list[Q], info: list[Q] | None, skip: list[Q], ar: Arith) -> list[Q]:
         """The update's pre-activation: (Σα ν + Σα W_info E) + W_skip C_i + b_skip."""
@@ -234,19 +259,17 @@ class LocalModel:
     # ------------------------------------------------------------------ decoders
 
     def node_decoder(self, name: str, h: list[Q], ar: Arith) -> Q:
-        dec = self.decoders[name]
-        W, b = _linear(dec.W)
+        W, b = self.dec_W[name]["W"]
         one = Q.const(1.0)
-        return ar.lin([(W[0, c], h[c]) for c in range(len(h))] + [(b[0], one)])
+        return ar.lin(_row(W, 0, h) + [(b[0], one)])
 
     def pointer_parts(self, name: str, h: list[Q], ar: Arith) -> tuple[list[Q], list[Q]]:
         """(p1, p2) of eqs. 27-28 for a node with read-out input ``h``."""
-        dec: PointerDecoder = self.decoders[name]
         one = Q.const(1.0)
         out = []
-        for layer in (dec.W1, dec.W2):
-            W, b = _linear(layer)
-            out.append([ar.lin([(W[k, c], h[c]) for c in range(len(h))] + [(b[k], one)]) for k in range(W.shape[0])])
+        for f in ("W1", "W2"):
+            W, b = self.dec_W[name][f]
+            out.append([ar.lin(_row(W, k, h) + [(b[k], one)]) for k in range(W.shape[0])])
         return out[0], out[1]
 
     def pointer_logit(self, name: str, p1: list[Q], p2: list[Q], ef_ji: EdgeFeat | None, ar: Arith) -> Q:
@@ -258,8 +281,8 @@ class LocalModel:
             d = ar.add(p1[0], Q(-p2[0].form, p2[0].err))
             m = ar.vmax(d, Q(-d.form, d.err))
             return ar.lin([(-SIMPLE_POINTER_SCALE, m)])
-        W3, b3 = _linear(dec.W3)
-        pe = self.project(ef_ji, _linear(dec.W_e), ar) if ef_ji is not None else None
+        W3, b3 = self.dec_W[name]["W3"]
+        pe = self.project(ef_ji, self.dec_W[name]["W_e"], ar) if ef_ji is not None else None
         one = Q.const(1.0)
         terms = []
         for k in range(len(p1)):
@@ -270,8 +293,7 @@ class LocalModel:
         return ar.lin(terms + [(b3[0], one)])
 
     def reads_edges(self, name: str) -> bool:
-        dec = self.decoders[name]
-        return not dec.simplify and _nonzero(_np(dec.W_e.weight), _np(dec.W_e.bias))
+        return not self.decoders[name].simplify and _nonzero(*self.dec_W[name]["W_e"])
 
 
 #: A softmax entry this many logits below the row's maximum is exactly 0 in float32

@@ -574,7 +574,7 @@ class Certifier:
 
     def _edges_ji(self, d: Domain, ns: str, target: bool) -> list[Edge]:
         """Edges j -> i for the pointer decoder's W_e E_ji (only when it reads them)."""
-        kinds = [("nbr", False), ("nbr", True)] + ([] if target else [("non", False)])
+        kinds = [("nbr", False), ("nbr", True)] + ([] if target else [("non", False), ("self", False), ("self", True)])
         return [Edge(k, par, self.prog.edge_inputs(k, f"{ns}{i}", d)) for i, (k, par) in enumerate(kinds)]
 
     def _candidates(self, sc: Scenario):
