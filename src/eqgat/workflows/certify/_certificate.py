@@ -5,13 +5,10 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ...algorithms import get_algorithm
 from ...compiler import VALUE_BOUND, analyse, layout as compiler_layout
 from ...lang import GraphProgram
-from ._forms import U
-from ._obligations import LEAK, Certifier, Obligation
+from ._obligations import Certifier, Obligation
 from ._states import Precondition
 
 #: The error model every bound is computed in (printed with the certificate).
@@ -262,5 +259,3 @@ def _finish(cert: Certificate, t0: float) -> Certificate:
     cert.seconds = time.time() - t0
     return cert
 
-
-__all__ = ["Certificate", "certify", "ERROR_MODEL", "LEAK", "U", "np"]

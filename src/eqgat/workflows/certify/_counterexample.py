@@ -28,8 +28,16 @@ from ..verification import graph_json, graph_misses
 
 @dataclass
 class Counterexample:
-    """A graph the model misses: ``A`` (weights; 0 = no edge), ``source`` and what
-    differs (``miss``), found while refuting ``obligation``."""
+    """A graph the model misses, found while refuting an obligation.
+
+    **Arguments:**
+
+    - `algorithm`: the model's algorithm.
+    - `A`: the n×n weights (0 = no edge; ids are dm-clrs' i/n).
+    - `source`: the source node.
+    - `miss`: the first difference from the reference trace, in words.
+    - `obligation`: the obligation the certificate found violated.
+    """
 
     algorithm: str
     A: np.ndarray
@@ -57,7 +65,18 @@ class Counterexample:
 
 
 def write_graph(path: str | Path, cx: "Counterexample") -> Path:
-    """Write ``cx`` as a graph file (JSON; ``eqgat.workflows.verification.read_graph``)."""
+    """Write a counterexample as a graph file.
+
+    **Arguments:**
+
+    - `path`: the JSON file to write (folders are made).
+    - `cx`: the ``Counterexample``.
+
+    **Returns:**
+
+    `path`; ``eqgat.workflows.verification.read_graph`` reads it back and
+    ``python -m eqgat verify --checkpoint PATH --graph FILE`` reruns it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(cx.to_json(), indent=1))

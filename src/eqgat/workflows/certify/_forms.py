@@ -30,7 +30,7 @@ covers.
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (package docstring)
 
 #: float32 unit roundoff.
 U = 2.0 ** -24

@@ -13,17 +13,14 @@ the float32 computations of one step on a receiver, a sender and their edge (``Q
 
 import math
 from dataclasses import dataclass
-from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (package docstring)
 
 import numpy as np
 
-from ...nn import LEAKY_SLOPE, PointerDecoder
+from ...nn import ADJACENCY_BIAS, LEAKY_SLOPE, PointerDecoder
 from ...probes import Location, Stage, Type
 from ._forms import Arith, Q
 from ._states import Edge, Node, Program
-
-#: The β of a non-edge (eq. 8).
-ADJ_BIAS = 1e9
 
 
 class Unsupported(ValueError):
@@ -228,7 +225,7 @@ class LocalModel:
         if self.omega_bias != 0.0:
             terms.append((self.omega_bias, one))
         if not attended:
-            terms.append((-ADJ_BIAS, one))
+            terms.append((-ADJACENCY_BIAS, one))  # β = c·(A - 1) of a non-edge (eq. 8)
         return ar.lin(terms)
 
     def values(self, Cj: list[Q], ar: Arith) -> list[Q]:

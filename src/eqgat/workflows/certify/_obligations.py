@@ -26,9 +26,7 @@ The obligations (``Certifier.obligations``):
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
-
-import numpy as np
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (package docstring)
 
 from ...probes import Stage, Type
 from ._forms import Arith, Domain, Form, Q
@@ -678,5 +676,3 @@ def _pair_text(recv: Node, w: Point, l: Point, rel: str, at: dict) -> str:
     return (f"receiver: {recv.cls.describe()}; preferred: {w.describe()} ({how}); other: {l.describe()}"
             + (f"; at {vals}" if vals else ""))
 
-
-__all__ = ["Certifier", "Obligation", "LEAK", "np"]

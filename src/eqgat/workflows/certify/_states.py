@@ -17,9 +17,9 @@ case writes it (its gate is open) and *off* when its gate is closed: an off slot
 exactly 0 (a closed ReLU), an on slot the program's value up to the error bound.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from typing import no_type_check  # hot pure-Python loops: no per-call checks (module docstring)
+import math
+from dataclasses import dataclass, field
+from typing import no_type_check  # hot pure-Python loops: no per-call checks (package docstring)
 
 from ...lang import Pointer, Scalar
 from ._forms import Domain, Form
@@ -169,8 +169,6 @@ class Precondition:
 
 
 def _log2(g: float) -> int:
-    import math
-
     return int(round(math.log2(g)))
 
 
@@ -233,9 +231,6 @@ class Program:
             delta = Form.var(dom.declare(f"{ns}.delta", g, pre.value_bound - g, g))
         return Node(cls, ns, x, vals, delta)
 
-    def pointer_value(self, node: Node, comp: str) -> Form:
-        return node.vals[comp]
-
     # ------------------------------------------------------------------ edges and points
 
     def edge_inputs(self, kind: str, ns: str, dom: Domain, loop: bool = False) -> dict[str, Form]:
@@ -256,6 +251,8 @@ class Program:
                     out[name] = Form(1.0)
         return out
 
+    #: The edge inputs the model reads and their kinds (``mask`` or ``scalar``): set by
+    #: ``LocalModel`` from the model's encoders.
     edge_probes: tuple = ()
     edge_types: dict = {}
 
@@ -409,15 +406,3 @@ class Program:
             else:
                 raise ValueError(f"slot {d} ({d.role}) is outside what the certificate models")
         return out
-
-
-def classes_all(prog: Program) -> Iterator[NodeClass]:
-    for e in EPOCHS:
-        yield from prog.classes(e)
-
-
-def with_subs(p: Point, subs: dict[str, Form]) -> Point:
-    return p.substitute(subs) if subs else p
-
-
-__all__ = ["NodeClass", "Node", "Edge", "Point", "Precondition", "Program", "replace"]

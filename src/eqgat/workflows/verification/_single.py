@@ -112,8 +112,20 @@ def read_graph(path: str | Path) -> tuple[str | None, np.ndarray, int]:
 
 
 def graph_json(algorithm: str, A: np.ndarray, source: int, **extra) -> dict:
-    """A graph file's content (``read_graph`` reads it): the algorithm, n, the 0/1
-    adjacency, the weights, the source and dm-clrs' ids i/n, plus ``extra``."""
+    """A graph file's content (``read_graph`` reads it back).
+
+    **Arguments:**
+
+    - `algorithm`: the algorithm the graph is for.
+    - `A`: the n×n weights (0 = no edge).
+    - `source`: the source node.
+    - `extra`: anything else to record (e.g. what the model misses).
+
+    **Returns:**
+
+    A JSON-ready dict: the algorithm, n, the 0/1 adjacency, the weights, the source and
+    dm-clrs' ids i/n, plus `extra`.
+    """
     A = np.asarray(A, dtype=np.float64)
     n = A.shape[0]
     return {"format": GRAPH_FORMAT, "algorithm": algorithm, "n": n, "source": int(source),
