@@ -65,10 +65,12 @@ class Obligation:
     passed: bool = True
     detail: dict = field(default_factory=dict)
 
-    def see(self, slack: float, where, detail: dict | None = None, *, ok: bool | None = None) -> None:
-        """Count one configuration with ``slack`` (``ok``: whether it holds; default slack >= 0);
-        ``where`` (a string, or a function giving one) names it when it is the worst so far."""
-        self.configurations += 1
+    def see(self, slack: float, where, detail: dict | None = None, *, ok: bool | None = None,
+            count: int = 1) -> None:
+        """Count ``count`` configurations (that share one bound) with ``slack`` (``ok``:
+        whether it holds; default slack >= 0); ``where`` (a string, or a function giving
+        one) names it when it is the worst so far."""
+        self.configurations += count
         if slack < self.worst:
             self.worst = slack
             self.where = where() if callable(where) else where
@@ -523,9 +525,9 @@ class Certifier:
                     vlo = v.bounds(sc.dom)[0]
                     ob.see(ATOL + RTOL * max(vlo, 0.0) - dev, where, {"scenario": sc, "probe": name})
                 elif kind == "pointer":
-                    for slack, text, det in self._pointer(name, comp, sc, h, nxt, fed):
+                    for slack, text, det, count in self._pointer(name, comp, sc, h, nxt, fed):
                         ob.see(slack, lambda sc=sc, text=text: f"{sc.describe()}; {text}", det,
-                               ok=slack > 0.0 if not fed else None)
+                               ok=slack > 0.0 if not fed else None, count=count)
                 else:
                     ob.see(-1.0, f"a {p.type} decoder is outside what the certificate models", {})
             out.append(ob)
@@ -549,20 +551,22 @@ class Certifier:
             else:
                 targets = []
                 for cls, hj, tx in cands(d, "t", target_x):
-                    for edge in self._edges_ji(d, "te", target=True):
+                    for edge in self._edges_ji(d, "te", target=True, name=name):
                         targets.append((lm.pointer_parts(name, hj, ar)[1], edge))
             others = []
             for cls, hj, ox in cands(d, "o", target_x + Form.var("dx") * order):
-                for edge in self._edges_ji(d, "oe", target=False):
+                for edge in self._edges_ji(d, "oe", target=False, name=name):
                     others.append((lm.pointer_parts(name, hj, ar)[1], edge))
-            tl = [self._plogit(name, p1, p2, e, sc, ar) for p2, e in _dedupe(targets)]
-            ol = [self._plogit(name, p1, p2, e, sc, ar) for p2, e in _dedupe(others)]
-            for a in tl:
-                for b in ol:
+            # candidates whose read-outs are identical share one bound (counted each)
+            tl = [(self._plogit(name, p1, p2, e, sc, ar), k) for p2, e, k in _dedupe(targets)]
+            ol = [(self._plogit(name, p1, p2, e, sc, ar), k) for p2, e, k in _dedupe(others)]
+            for a, ka in tl:
+                for b, kb in ol:
                     diff = Q(a.form - b.form, a.err + b.err)
                     lo, _, at, _ = diff.form.bounds(d)
                     yield (lo - diff.err - need, f"decoder {name}: the node it points at against one "
-                           f"{'above' if order > 0 else 'below'} it", {"scenario": sc, "probe": name, "at": at})
+                           f"{'above' if order > 0 else 'below'} it", {"scenario": sc, "probe": name, "at": at},
+                           ka * kb)
 
     def _plogit(self, name: str, p1, p2, edge: Edge, sc: Scenario, ar: Arith) -> Q:
         ef = None
@@ -570,8 +574,10 @@ class Certifier:
             ef = self.lm.E(sc.recv, sc.recv, edge, ar, self.hint_err)
         return self.lm.pointer_logit(name, p1, p2, ef, ar)
 
-    def _edges_ji(self, d: Domain, ns: str, target: bool) -> list[Edge]:
-        """Edges j -> i for the pointer decoder's W_e E_ji (only when it reads them)."""
+    def _edges_ji(self, d: Domain, ns: str, target: bool, name: str = "") -> list[Edge]:
+        """Edges j -> i for the pointer decoder's W_e E_ji; one stand-in when it reads none."""
+        if name and not self.lm.reads_edges(name):
+            return [Edge("nbr", False, self.prog.edge_inputs("nbr", f"{ns}0", d))]
         kinds = [("nbr", False), ("nbr", True)] + ([] if target else [("non", False), ("self", False), ("self", True)])
         return [Edge(k, par, self.prog.edge_inputs(k, f"{ns}{i}", d)) for i, (k, par) in enumerate(kinds)]
 
@@ -650,12 +656,15 @@ def _apply(f: Form, subs: dict) -> Form:
 
 @no_type_check
 def _dedupe(items):
-    seen, out = set(), []
+    """(p2, edge) pairs with identical read-outs merged: (p2, edge, how many)."""
+    seen, out = {}, []
     for p2, e in items:
         key = tuple((tuple(sorted(q.form.coef.items())), q.form.const, q.err) for q in p2) + (e.kind, e.parent)
-        if key not in seen:
-            seen.add(key)
-            out.append((p2, e))
+        if key in seen:
+            out[seen[key]][2] += 1
+        else:
+            seen[key] = len(out)
+            out.append([p2, e, 1])
     return out
 
 
