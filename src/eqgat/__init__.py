@@ -6,6 +6,7 @@ The research loop, in public names::
     import eqgat
     model = eqgat.compile_algorithm("bellman_ford")          # or eqgat.compile_program(my_program)
     report = eqgat.verify(model, graphs="exhaustive")         # .exact, .misses, .near_ties, .worst_gap
+    cert = eqgat.certify(model, max_nodes=128)                # a proof for every graph up to 128 nodes
     batch = eqgat.sample("bellman_ford", 16, 32, seed=0)      # an eqgat.Batch with reference traces
     eqgat.score(model, batch)                                 # the CLRS output score
     result = eqgat.train(eqgat.TrainConfig(algo="bellman_ford", steps=100))
@@ -72,6 +73,8 @@ from .workflows.training import train as train
 from .workflows.verification import VerifyReport as VerifyReport
 from .workflows.verification import verify as verify
 from .workflows.verification import verify_algorithm as verify_algorithm
+from .workflows.certify import Certificate as Certificate
+from .workflows.certify import certify as certify
 from .compiler import analyse as _analyse
 from .compiler import constants as _constants
 

@@ -41,7 +41,47 @@ def cmd_compile(args) -> int:
 def cmd_verify(args) -> int:
     from ..workflows.verification import main as verify_main
 
+    if not args.algo and not args.checkpoint:
+        raise ValueError("give --algo (compile and verify a program) or --checkpoint PATH (a saved model)")
     return verify_main(args)
+
+
+def cmd_certify(args) -> int:
+    """``python -m eqgat certify``: prove a compiled model exact by local configurations."""
+    import json
+
+    from ..algorithms import get_algorithm
+    from ..compiler import compile_artifact, options_from_flags
+    from ..workflows.certify import certify
+
+    options = options_from_flags(args)
+    if args.checkpoint:
+        from ..nn import read_meta
+        from ..workflows.show import compiled_checkpoint
+
+        if {k for k in options.given() if k != "max_nodes"} or args.hidden_size is not None:
+            raise ValueError("--hidden-size, --scale, --mechanism and --nodes compile a program; a --checkpoint is "
+                             "taken as it is (--max-nodes N: the largest graph certified)")
+        model, layout = compiled_checkpoint(args.checkpoint)
+        max_nodes = args.max_nodes or read_meta(args.checkpoint).get("info", {}).get("max_nodes") or 128
+    else:
+        art = compile_artifact(get_algorithm(args.algo).program, args.hidden_size, options)
+        model, layout = art.model, art.layout
+        max_nodes = options.graph_size
+    cert = certify(model, max_nodes=int(max_nodes), layout=layout, counterexample=not args.no_search,
+                   search_seconds=args.search_seconds)
+    if args.counterexample and cert.counterexample is not None:
+        from ..workflows.certify import write_graph
+
+        write_graph(args.counterexample, cert.counterexample)
+    if args.json:
+        print(json.dumps(cert.to_json(), indent=2, default=str))
+    else:
+        print(cert)
+        if args.counterexample and cert.counterexample is not None:
+            print(f"counterexample written to {args.counterexample} (rerun: python -m eqgat verify --checkpoint "
+                  f"PATH --graph {args.counterexample})")
+    return 0 if cert.certified else 1
 
 
 def cmd_show(args) -> int:
@@ -360,8 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_compile)
 
     p = sub.add_parser("verify", help="compare a compiled model with its reference trace (dm-clrs' for its algorithms)")
-    p.add_argument("--algo", required=True, choices=_choices(sampled=True, compiled=True),
-                   help="dfs_light: the fork's DFS, compiled for full attention (the depth-first backend)")
+    p.add_argument("--algo", choices=_choices(sampled=True, compiled=True),
+                   help="compile this program and verify it (dfs_light: the fork's DFS, compiled for full attention, "
+                        "the depth-first backend)")
+    p.add_argument("--checkpoint", help="verify a saved model instead (its compile options from its JSON)")
+    p.add_argument("--graph", help="run on this one graph file only (what certify --counterexample writes: weights "
+                                   "or adjacency, and source), strictly: every hint step and output must match")
     p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
     p.add_argument("--graphs", choices=["sampler", "families", "exhaustive"], default="sampler",
                    help="dm-clrs' sampler, graph families (ties, degenerate shapes), or every graph up to 5 nodes "
@@ -372,6 +416,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_option_flags(p, x64=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_verify)
+
+    p = sub.add_parser("certify", help="prove a compiled graph program exact on every graph of up to --max-nodes "
+                                       "nodes, by local configurations (exit 0: CERTIFIED, 1: NOT CERTIFIED)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--algo", choices=_choices(compiled=True), help="compile this program (with the flags below) "
+                      "and certify it; --max-nodes is also the compile's")
+    what.add_argument("--checkpoint", help="certify a compiled checkpoint as it is (its layout is in its JSON)")
+    p.add_argument("--hidden-size", type=_positive, default=None, help="default: the program's minimal size")
+    add_option_flags(p)
+    p.add_argument("--json", action="store_true", help="print the certificate as JSON")
+    p.add_argument("--counterexample", metavar="FILE", help="when refused, write the counterexample graph here (JSON: "
+                                                            "adjacency, weights, source)")
+    p.add_argument("--no-search", action="store_true", help="when refused, do not search for a counterexample graph")
+    p.add_argument("--search-seconds", type=float, default=90.0, help="time the counterexample search may take")
+    p.set_defaults(fn=cmd_certify)
 
     p = sub.add_parser("show", help="draw compiled weights as labelled heatmaps")
     what = p.add_mutually_exclusive_group(required=True)

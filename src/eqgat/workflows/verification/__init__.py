@@ -14,6 +14,9 @@ Everything it needs to know about the algorithm comes from its registry entry
 (``eqgat.algorithms``): the reference trace, the graphs it runs on and its program, from
 which the near-tie analysis reads the selection (candidates, keys, incumbents).
 
+One graph (``verify_graph``, ``verify --graph FILE``): every hint step and output must
+match, strictly (a certificate's counterexample is checked this way).
+
 Pointers and masks must be equal, scalars within 1e-4 relative. A miss counts as a
 *near-tie* when dm-clrs' own float64 values have, at or before the missed step, two
 candidates closer than the compiled model's resolution (``Constants.resolution``), or
@@ -37,6 +40,11 @@ from ._graphs import EXHAUSTIVE_LIMIT as EXHAUSTIVE_LIMIT
 from ._graphs import EXHAUSTIVE_NODES as EXHAUSTIVE_NODES
 from ._graphs import GRAPHS as GRAPHS
 from ._graphs import exhaustive_arrays as exhaustive_arrays
+from ._single import GraphReport as GraphReport
+from ._single import graph_json as graph_json
+from ._single import graph_misses as graph_misses
+from ._single import read_graph as read_graph
+from ._single import verify_graph as verify_graph
 from ._report import Margins as Margins
 from ._report import Row as Row
 from ._report import VerifyReport as VerifyReport

@@ -108,10 +108,68 @@ def verify(model, *, graphs: str = "sampler", lengths=None, samples: int | None 
                             graphs=graphs, options=options, batch_size=batch_size, model=model)
 
 
+def _checkpoint_options(path) -> CompileOptions:
+    """The ``CompileOptions`` a compiled checkpoint records (defaults for anything else)."""
+    from ...nn import read_meta
+
+    info = read_meta(path).get("info", {})
+    mech = info.get("mechanism", "general")
+    if mech == "paper":
+        return CompileOptions(mechanism="paper", nodes=info.get("max_nodes"), scale=info.get("scale"))
+    return CompileOptions(max_nodes=info.get("max_nodes"), scale=info.get("scale"))
+
+
+def _main_model(args) -> int:
+    """``verify --checkpoint PATH`` (a saved model, verified on ``--graphs`` with the options
+    it was compiled with) and ``verify --graph FILE`` (one graph, strictly)."""
+    from ...compiler import compile_artifact, options_from_flags
+    from ...nn import load
+    from ._single import read_graph, verify_graph
+
+    options = options_from_flags(args)
+    if args.checkpoint:
+        if options.given():
+            raise ValueError("--max-nodes, --scale, --mechanism, --nodes and --x64 compile a program; a --checkpoint "
+                             "was compiled with its own")
+        model = load(args.checkpoint)
+        if args.algo and args.algo != model.algorithm:
+            raise ValueError(f"--algo {args.algo} but {args.checkpoint} is a {model.algorithm} model")
+    else:
+        model = compile_artifact(get_algorithm(args.algo).program, args.hidden_size, options).model
+    if args.graph:
+        name, A, source = read_graph(args.graph)
+        if name and name != model.algorithm:
+            raise ValueError(f"{args.graph} is a {name} graph; the model is {model.algorithm}")
+        report = verify_graph(model, A, source)
+        size = _checkpoint_options(args.checkpoint).graph_size if args.checkpoint else options.graph_size
+        if report.n > size:
+            report.notes.append(f"the graph has {report.n} nodes, more than the {size} the model was compiled for")
+        if args.json:
+            json.dump(report.to_json(), sys.stdout, indent=2)
+            print()
+        else:
+            print(report)
+        return 0 if report.exact else 1
+    report = verify(model, graphs=args.graphs, lengths=args.lengths, samples=args.samples, seed=args.seed,
+                    options=_checkpoint_options(args.checkpoint))
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        print()
+        return 0 if report.exact else 1
+    print(f"verify {args.checkpoint} ({model.algorithm}, hidden size {report.hidden_size}), {args.graphs} graphs, "
+          f"max nodes {report.max_nodes}")
+    print(format_table(report))
+    print("EXACT" if report.exact else "NOT EXACT: misses beyond near-ties; see the rows below 100%")
+    return 0 if report.exact else 1
+
+
 def main(args) -> int:
-    """``python -m eqgat verify``: run ``verify_algorithm`` from parsed flags and print it."""
+    """``python -m eqgat verify``: run ``verify_algorithm`` from parsed flags and print it
+    (with ``--checkpoint`` or ``--graph``: ``_main_model``)."""
     from ...compiler import options_from_flags
 
+    if getattr(args, "checkpoint", None) or getattr(args, "graph", None):
+        return _main_model(args)
     options = options_from_flags(args)
     with jax.enable_x64(options.x64):  # float64 for this run only, no global switch
         report = verify_algorithm(args.algo, args.hidden_size, args.lengths, args.samples, args.seed,
