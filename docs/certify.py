@@ -16,13 +16,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import equinox as eqx  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
 import eqgat  # noqa: E402
 from eqgat.algorithms import get_algorithm  # noqa: E402
 from eqgat.compiler import CompileOptions, compile_artifact  # noqa: E402
+from eqgat.workflows.certify import flip_smallest_omega, small_gate, without_parent_bonus  # noqa: E402
 from eqgat.workflows.verification import verify_graph  # noqa: E402
 
 OUT = Path(__file__).parent / "certify"
@@ -57,42 +55,13 @@ def _compiled(algo, N):
     return art.model, art.layout
 
 
-def _omega(model, om):
-    return eqx.tree_at(lambda m: m.processor.omega, model, jnp.asarray(om, dtype=jnp.float32))
-
-
 def flip(model, layout):
-    """The processor's smallest non-zero ω entry (by magnitude, the first on a tie) with its
-    sign flipped (BFS: the id tie-break's weight, ω of the ``value`` feature)."""
-    om = np.asarray(model.processor.omega).copy()
-    nz = np.flatnonzero(om[0])
-    om[0, nz[np.argmin(np.abs(om[0][nz]))]] *= -1
-    return _omega(model, om)
-
-
-def no_bonus(model, layout):
-    om = np.asarray(model.processor.omega).copy()
-    for name in ("parent", "parent:leak", "parent:cancel"):
-        om[0, layout.z(name)] = 0.0
-    return _omega(model, om)
-
-
-def small_gate(model, layout):
-    """The pointer's take gate with M = 2 -> 0.5 (each gate term of its row over 4)."""
-    r = layout.h("pi", "take")
-    cols = [layout.v("start"), model.hidden_size + layout.h("visit")]
-    Wv, Ws = np.asarray(model.processor.W_val.weight).copy(), np.asarray(model.processor.W_skip.weight).copy()
-    bs = np.asarray(model.processor.W_skip.bias).copy()
-    for W in (Wv, Ws):
-        W[r, cols] /= 4
-    bs[r] /= 4
-    return eqx.tree_at(lambda m: (m.processor.W_val.weight, m.processor.W_skip.weight, m.processor.W_skip.bias),
-                       model, tuple(jnp.asarray(x, dtype=jnp.float32) for x in (Wv, Ws, bs)))
+    return flip_smallest_omega(model)
 
 
 #: (name, algorithm, compiled for, certified for, change)
 REFUSED = [("BFS, smallest ω flipped", "bfs", 16, 16, flip),
-           ("Bellman-Ford, parent bonus removed", "bellman_ford", 16, 16, no_bonus),
+           ("Bellman-Ford, parent bonus removed", "bellman_ford", 16, 16, without_parent_bonus),
            ("BFS, pointer take gate M = 0.5", "bfs", 16, 16, small_gate),
            ("Bellman-Ford compiled for 16, certified for 128", "bellman_ford", 16, 128, None)]
 

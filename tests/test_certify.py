@@ -12,14 +12,13 @@ import sys
 from pathlib import Path
 
 import equinox as eqx
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import eqgat
 from eqgat.algorithms import get_algorithm
 from eqgat.compiler import CompileOptions, compile_artifact
-from eqgat.workflows.certify import write_graph
+from eqgat.workflows.certify import flip_smallest_omega, small_gate, without_parent_bonus, write_graph
 from eqgat.workflows.verification import read_graph, verify_graph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,42 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def _compiled(algo: str, max_nodes: int):
     art = compile_artifact(get_algorithm(algo).program, None, CompileOptions(max_nodes=max_nodes))
     return art.model, art.layout
-
-
-def _omega(model, omega):
-    return eqx.tree_at(lambda m: m.processor.omega, model, jnp.asarray(omega, dtype=model.processor.omega.dtype))
-
-
-def flip_smallest_omega(model):
-    """The processor's smallest non-zero ω entry (by magnitude, the first on a tie) with its
-    sign flipped: for BFS the id tie-break's weight (ω of the ``value`` feature, x_j)."""
-    om = np.asarray(model.processor.omega).copy()
-    nz = np.flatnonzero(om[0])
-    k = nz[np.argmin(np.abs(om[0][nz]))]
-    om[0, k] *= -1
-    return _omega(model, om)
-
-
-def without_parent_bonus(model, layout):
-    om = np.asarray(model.processor.omega).copy()
-    for name in ("parent", "parent:leak", "parent:cancel"):
-        om[0, layout.z(name)] = 0.0
-    return _omega(model, om)
-
-
-def small_gate(model, layout, factor: float = 0.25):
-    """The pointer's ``take`` gate with its M times ``factor`` (BFS: M = 2 -> 0.5): every
-    gate term of that row (the masks in W_val, the keep and start flags in W_skip, the bias)."""
-    r = layout.h("pi", "take")
-    cols = [layout.v("start"), model.hidden_size + layout.h("visit")]
-    Wv = np.asarray(model.processor.W_val.weight).copy()
-    Ws = np.asarray(model.processor.W_skip.weight).copy()
-    bs = np.asarray(model.processor.W_skip.bias).copy()
-    for W in (Wv, Ws):
-        W[r, cols] *= factor
-    bs[r] *= factor
-    return eqx.tree_at(lambda m: (m.processor.W_val.weight, m.processor.W_skip.weight, m.processor.W_skip.bias),
-                       model, tuple(jnp.asarray(x, dtype=jnp.float32) for x in (Wv, Ws, bs)))
 
 
 @pytest.mark.parametrize("algo", ["bfs", "bellman_ford"])
