@@ -176,6 +176,16 @@ class DepthFirst:
             probes={"color": "colour", "pi_h": "parent", "pi": "parent"},
         )
 
+    ``trace`` says which hints the search writes: ``"light"`` (the fork's: colour and
+    parent, the hint steps above) or ``"clrs"`` (dm-clrs' ``dfs``: a discovery step after
+    each push and root, with all nine hints). A ``"clrs"`` program's probes decode, beside
+    the two components, the trace's other parts (``TRACE_PARTS``)::
+
+        dfs = DepthFirst(..., trace="clrs", probes={
+            "color": "colour", "pi_h": "parent", "pi": "parent", "s_prev": "stack",
+            "d": "discovery", "f": "finish", "time": "clock",
+            "s": "root", "u": "cursor", "v": "scanned", "s_last": "top"})
+
     The compiler (``eqgat.compiler._dfs``) needs attention over all nodes: ``root`` may
     pick a node no edge leads to (``eqgat.workflows.locality``)."""
 
@@ -185,7 +195,25 @@ class DepthFirst:
     root: Minimum
     probes: Mapping[str, str]
     idx: str = "pos"
+    trace: str = "light"
     doc: str = field(default="", compare=False)
+
+
+#: The hint traces a ``DepthFirst`` program may write.
+TRACES = ("light", "clrs")
+
+#: The parts of a ``"clrs"`` trace beyond the colour and the parent, with what they are:
+#: the probes of such a program may decode them.
+TRACE_PARTS = {
+    "stack": "the stack link (dm-clrs' s_prev): the parent while grey, else the node itself",
+    "discovery": "the time a node turned grey (d)",
+    "finish": "the time a node turned black (f)",
+    "clock": "the search's time (time += 0.01 at each discovery and finish)",
+    "root": "the root of the current tree (s)",
+    "cursor": "the node being processed (u)",
+    "scanned": "the loop variable of the neighbour scan (v: the pushed node, or n - 1 after a scan that found none)",
+    "top": "the top of the stack (s_last)",
+}
 
 
 Program = GraphProgram | DepthFirst

@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 
+from ..lang import Colour, DepthFirst, Minimum, Pointer, edge, other
 from ..probes import Location, Probe, Stage, Type
 from ._registry import (Algorithm, BatchTrace, Trace, graph_input_probes, graph_inputs, one_graph, padded,
                         register_algorithm)
@@ -151,6 +152,18 @@ def trace_bound(n: int) -> int:
     return 3 * n
 
 
+PROGRAM = DepthFirst(
+    algorithm="dfs",
+    hidden={"colour": Colour(), "parent": Pointer()},
+    next=Minimum(expr=other.idx, mask=(other.white, edge.adj)),
+    root=Minimum(expr=other.idx, mask=other.white),
+    trace="clrs",
+    probes={"color": "colour", "pi_h": "parent", "pi": "parent", "s_prev": "stack", "d": "discovery",
+            "f": "finish", "time": "clock", "s": "root", "u": "cursor", "v": "scanned", "s_last": "top"},
+    doc="dm-clrs' depth-first search: roots in index order, the cursor pushes its lowest-id white "
+        "out-neighbour or finishes and pops, with a discovery step after each push and root and all nine hints.",
+)
+
 ALGORITHM = register_algorithm(Algorithm(
-    "dfs", SPEC, reference, directed=True, weighted=False, has_source=False,
+    "dfs", SPEC, reference, directed=True, weighted=False, has_source=False, program=PROGRAM,
     trace_bound=trace_bound, sequential=True, batch_reference=traces, doc="depth-first search with dm-clrs' nine hints"))

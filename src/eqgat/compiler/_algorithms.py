@@ -4,7 +4,7 @@ from ..nn import Model
 from ..algorithms import get_algorithm, names
 from ..lang import DepthFirst, GraphProgram
 from ._compile import compile_program
-from ._dfs_layout import minimal_hidden_size as _depth_first_size
+from ._dfs import depth_first_hidden_size
 from ._layout import minimal_hidden_size as _graph_program_size
 from ._options import CompileOptions
 
@@ -22,11 +22,11 @@ def minimal_hidden_size(program: GraphProgram | DepthFirst, mechanism: str = "ge
 
     A graph program's largest group of named directions (node features, edge features,
     hidden slots or attention features, under `mechanism`); a ``DepthFirst`` program's
-    four heads of its largest block. E.g. BFS 4, Bellman-Ford 6 (the paper's mechanism:
-    5 and 12), ``dfs_light`` 36.
+    heads times its largest block. E.g. BFS 4, Bellman-Ford 6 (the paper's mechanism:
+    5 and 12), ``dfs_light`` 36, ``dfs`` 104.
     """
     if isinstance(program, DepthFirst):
-        return _depth_first_size()
+        return depth_first_hidden_size(program)[0]
     return _graph_program_size(program, mechanism)
 
 

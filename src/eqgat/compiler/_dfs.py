@@ -72,16 +72,25 @@ from ..nn import ModelConfig
 from ..nn import Model
 from ..probes import Location, Stage, Type
 from ..algorithms import get_spec
-from ..lang import Colour, DepthFirst, Pointer, Term
+from ..lang import TRACE_PARTS, TRACES, Colour, DepthFirst, Pointer, Term
 from ._analyse import _Problems
 from ._compile import Artifact, Backend, register_backend
 from ._constants import DEFAULT_MAX_NODES, MARGIN
 from ._dfs_constants import DfsConstants
 from ._dfs_layout import E_ADJ, HEADS, V_ID, dfs_layout, minimal_hidden_size, state_slots
+from . import _dfs_trace as _trace
 from ._dfs_processor import compile_processor_dfs
 from ._layout import Layout
 from ._options import CompileOptions
 from ._weights import _write, assemble, write_encoder, write_pointer_decoder
+
+
+#: The probe each part of a clrs trace is decoded by: (location, type).
+_PART_PROBES = {
+    "stack": (Location.NODE, Type.POINTER), "discovery": (Location.NODE, Type.SCALAR),
+    "finish": (Location.NODE, Type.SCALAR), "clock": (Location.GRAPH, Type.SCALAR),
+    **{part: (Location.NODE, Type.MASK_ONE) for part in ("root", "cursor", "scanned", "top")},
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class DfsPlan:
     adj: str
     colour_probes: tuple[str, ...]
     parent_probes: tuple[str, ...]
+    parts: dict = dataclasses.field(default_factory=dict)  # a clrs trace's part -> its probe
 
 
 def _terms(mask) -> list[Term]:
@@ -148,11 +158,23 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
                 fail(f"next: the cursor's neighbours come from one edge mask input (e.g. edge.adj), got {sel.mask}")
             else:
                 adj = edges[0]
+    if program.trace not in TRACES:
+        fail(f"trace must be one of {', '.join(TRACES)}, got {program.trace!r}")
     colour_probes, parent_probes = [], []
+    parts = {}
     for probe, comp in program.probes.items():
         p = spec.get(probe)
         if p is None or p.stage == Stage.INPUT:
             fail(f"{probe!r} is not a hint or output of {program.algorithm}")
+        elif program.trace == "clrs" and comp in TRACE_PARTS:
+            want = _PART_PROBES[comp]
+            if (p.location, p.type) != want:
+                fail(f"probe {probe!r} ({p.location} {p.type}) cannot decode the trace part {comp!r} (a {want[0]} "
+                     f"{want[1]})")
+            elif comp in parts:
+                fail(f"trace part {comp!r} is decoded by two probes ({parts[comp]!r} and {probe!r})")
+            else:
+                parts[comp] = probe
         elif comp not in program.hidden:
             fail(f"probe {probe!r} decodes unknown component {comp!r}")
         elif kinds[comp] is Colour:
@@ -167,25 +189,50 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
     missing = [p.name for p in spec.values() if p.stage != Stage.INPUT and p.name not in program.probes]
     if missing:
         fail(f"probes {missing} of the spec are not decoded by the program")
+    if program.trace == "clrs":
+        absent = [part for part in TRACE_PARTS if part not in parts]
+        if absent:
+            fail(f"a trace='clrs' program decodes every part of the trace; none decodes {absent}")
+        if len(colour_probes) != 1 or len(parent_probes) != 2 or "pi" not in parent_probes:
+            fail(f"a trace='clrs' program decodes the colour once and the parent twice (its hint and the output "
+                 f"'pi'), got colour {colour_probes} and parent {parent_probes}")
+        if program.idx != "pos" or adj != "adj":
+            fail(f"the clrs trace construction reads the ids 'pos' and the edge mask 'adj', got {program.idx!r} "
+                 f"and {adj!r}")
     fail.raise_any()
-    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes))
+    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes), parts)
+
+
+def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:
+    """(the smallest hidden size, the number of heads) of ``program``'s construction:
+    its trace's (``"light"``: 4 heads, ``"clrs"``: 8)."""
+    if program.trace == "clrs":
+        return _trace.minimal_hidden_size(), len(_trace.HEADS)
+    return minimal_hidden_size(), len(HEADS)
 
 
 def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None,
-             margin: float) -> tuple[Model, Layout, DfsConstants]:
+             margin: float) -> tuple[Model, Layout, DfsConstants | _trace.TraceConstants]:
     """Stages 1-5: the model, its layout and its constants."""
     plan = analyse_depth_first(program)
-    s = minimal_hidden_size() if hidden_size is None else hidden_size
-    if not isinstance(s, int) or s < minimal_hidden_size() or s % len(HEADS):
-        raise ValueError(f"a compiled DepthFirst program needs a hidden size that is a multiple of {len(HEADS)} "
-                         f"(one block per head) and at least {minimal_hidden_size()}, got {hidden_size!r}")
+    smallest, heads = depth_first_hidden_size(program)
+    s = smallest if hidden_size is None else hidden_size
+    if not isinstance(s, int) or s < smallest or s % heads:
+        raise ValueError(f"a compiled DepthFirst program (trace={program.trace!r}) needs a hidden size that is a "
+                         f"multiple of {heads} (one block per head) and at least {smallest}, got {hidden_size!r}")
     max_nodes = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
+    config = ModelConfig(program.algorithm, s, heads, use_ln=False, use_edge_info=True, full_attention=True)
+    dtype = jnp.float32
+    if program.trace == "clrs":
+        const = _trace.TraceConstants(max_nodes, margin)
+        lay = _trace.trace_layout(s)
+        model = assemble(config, _trace.compile_trace_processor(lay, const),
+                         lambda m: _trace.compile_trace_probes(m, lay, const, dtype), dtype)
+        return model, lay, const
     const = DfsConstants(max_nodes, margin)
     lay = dfs_layout(s, plan.adj)
-    config = ModelConfig(program.algorithm, s, len(HEADS), use_ln=False, use_edge_info=True, full_attention=True)
-    dtype = jnp.float32
     model = assemble(config, compile_processor_dfs(lay, const),
                      lambda m: _compile_probes(plan, m, lay, const, dtype), dtype)
     return model, lay, const
@@ -238,7 +285,7 @@ def _compile_backend(program: DepthFirst, hidden_size: int | None, options: Comp
     model, lay, const = _compile(program, hidden_size, options.graph_size, MARGIN)
     info = dict(max_nodes=const.max_nodes, resolution=const.delta, layout=lay.to_dict(),
                 constants=dataclasses.asdict(const))
-    summary = (f"full attention, {len(HEADS)} heads; exact on graphs of up to {const.max_nodes} nodes with ids at least "
+    summary = (f"full attention, {model.processor.nb_heads} heads; exact on graphs of up to {const.max_nodes} nodes with ids at least "
                f"1/{const.max_nodes} apart")
     return Artifact(model, info, summary, lay)
 

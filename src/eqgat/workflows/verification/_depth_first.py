@@ -6,8 +6,8 @@ import numpy as np
 
 from ...nn import matches, predict
 from ...probes import live_steps
-from ...algorithms import Algorithm
-from ...compiler import CompileOptions, compile_program, dfs_state
+from ...algorithms import Algorithm, get_algorithm
+from ...compiler import CompileOptions, compile_program, dfs_state, dfs_trace_state
 from ...data import Arrays, to_batch
 from ._graphs import _cases, _run, _sizes
 from ._report import Margins, VerifyReport
@@ -23,10 +23,8 @@ def _check_depth_first(model, algorithm: str, a: Arrays, max_nodes: int):
     backend).
 
     Near-ties: graphs with two ids closer than ``1/max_nodes`` (every id is compared).
-    Logit gaps: head 0 where the scan finds a node, head 1 where the cursor moves to the
-    receiver, head 2 everywhere (the cursor, the lowest lower-id white node or the node
-    itself). Gate slack: the distance of every flag of the state (grey, black, cursor,
-    has-parent, found, begun) from 0 or 1."""
+    Logit gaps: the decisive selections of each working head (``_decisive``). Gate
+    slack: the distance of every flag of the state from 0 or 1."""
     batch = to_batch(algorithm, a, np.float32)
     pred = predict(model, batch, return_logits=True)
     ok = matches(model, pred, batch)
@@ -41,14 +39,12 @@ def _check_depth_first(model, algorithm: str, a: Arrays, max_nodes: int):
     if n < 2:
         return ok, nt_upto, m
     hidden = np.asarray(pred.hidden, dtype=np.float64)  # [b, T-1, n, s]: the state each step wrote
-    logits = np.asarray(pred.logits[:, :, :3])  # [b, T-1, head, i, j], float32 (n = 128: ~100 MB per graph)
+    decisive, flags, state = _decisive(get_algorithm(algorithm).program.trace, hidden)
+    k = decisive.shape[2]
+    logits = np.asarray(pred.logits[:, :, :k])  # [b, T-1, head, i, j], float32 (n = 128: ~100 MB per graph)
     top2 = -np.partition(-logits, 1, axis=-1)[..., :2].astype(np.float64)
     del logits
     gap = top2[..., 0] - top2[..., 1]  # [b, T-1, head, i]
-    moved = dfs_state(hidden, "push") + dfs_state(hidden, "popto")
-    decisive = np.stack([dfs_state(hidden, "found") > 0.5,  # the scan found a node
-                         moved > 0.5,  # the cursor moved to this node (a push or a pop)
-                         np.ones(hidden.shape[:3], dtype=bool)], axis=2)
     use = decisive & (live & ~close[:, None])[:, :, None, None]
     if use.any():
         m.selections = int(use.sum())
@@ -58,12 +54,31 @@ def _check_depth_first(model, algorithm: str, a: Arrays, max_nodes: int):
             m.max_rounding_ratio = float((3 * ulp / gap)[use].max())
     ok_steps = (live & ~close[:, None])[..., None]
     err = 0.0
-    for name in ("grey", "black", "cur", "hp", "found", "begun"):
-        v = dfs_state(hidden, name)
+    for name in flags:
+        v = state(hidden, name)
         dev = np.abs(v - np.round(v))[np.broadcast_to(ok_steps, v.shape)]
         err = max(err, float(dev.max(initial=0.0)))
     m.min_gate_slack = 0.5 - err
     return ok, nt_upto, m
+
+
+def _decisive(trace: str, hidden: np.ndarray):
+    """Which heads' selections decide something (``[b, T-1, head, i]``), the state flags
+    whose distance from 0 or 1 is the gate slack, and the reader of the state.
+
+    ``"light"``: head 0 where the scan finds a node, head 1 where the cursor moves to
+    the receiver, head 2 everywhere (the cursor, the lowest lower-id white node or the
+    node itself). ``"clrs"``: the scan where it finds a node, the cursor and the parent
+    heads everywhere, the push and pop heads at their targets."""
+    every = np.ones(hidden.shape[:3], dtype=bool)
+    if trace == "clrs":
+        st = dfs_trace_state
+        decisive = [st(hidden, "found") > 0.5, every, st(hidden, "pushed") > 0.5, st(hidden, "popped") > 0.5, every]
+        flags = ("found", "pfound", "hp", "pushed", "popped", "finish_pop", "start", "stay_B", "take_C", "finish_B")
+        return np.stack(decisive, axis=2), flags, st
+    moved = dfs_state(hidden, "push") + dfs_state(hidden, "popto")
+    decisive = [dfs_state(hidden, "found") > 0.5, moved > 0.5, every]
+    return np.stack(decisive, axis=2), ("grey", "black", "cur", "hp", "found", "begun"), dfs_state
 
 
 def _verify_depth_first(alg: Algorithm, model, hidden_size, lengths, samples: int, seed: int, graphs: str,
@@ -79,9 +94,10 @@ def _verify_depth_first(alg: Algorithm, model, hidden_size, lengths, samples: in
                           program="DepthFirst")
 
     def per_batch(n, groups, a):
-        # attention and logits are [b, T-1, 4, n, n] per batch (T ~ 3n): at most ~0.5 GB of each at once
+        # attention and logits are [b, T-1, heads, n, n] per batch (T ~ 3n): at most ~0.5 GB of each at once
         T = next(iter(a.hints.values())).shape[1]
-        step = max(1, min(batch_size, int(DFS_BATCH_BYTES // (T * 4 * n * n * 4))))
+        heads = model.processor.nb_heads
+        step = max(1, min(batch_size, int(DFS_BATCH_BYTES // (T * heads * n * n * 4))))
         for k in range(0, len(groups), step):
             part = Arrays(*({key: v[k:k + step] for key, v in d.items()} for d in a[:3]), a.lengths[k:k + step])
             yield (groups[k:k + step], *_check_depth_first(model, alg.name, part, size), part.lengths)

@@ -1,0 +1,468 @@
+"""The depth-first backend's second construction: CLRS ``dfs`` with all nine of dm-clrs'
+hints (a ``DepthFirst`` program with ``trace="clrs"``), one full-attention GATv2 step per
+hint, the hints fed back as the model's own decoded hints.
+
+**Why this route.** The state of a search is its hints: colour, parent (``pi_h``), the
+stack link (``s_prev``), the times (``d``, ``f``, ``time``) and the four cursors (``s``
+the root, ``u`` the node being processed, ``v`` dm-clrs' loop variable, ``s_last`` the
+top of the stack). Fed back, they arrive at step t exactly (every decoder wins by a
+logit gap of at least ``MARGIN``, so its softmax is one-hot to float precision) and the
+model need not carry them: H holds only what the hints do not say (the scans one step
+ahead, the parent's scan, the clock, and the parent's id). Each step re-reads clean
+hints, so an error in H does not build up over the 3n steps of a trace. Attention runs
+over all nodes (``ModelConfig(full_attention=True)``): every node reads the cursor, and
+the cursor's pop and push targets need not be its neighbours' neighbours (see
+``docs/dfs/analysis.md`` for what one step along the edges can and cannot see).
+
+**A step**, from hint t (its kind at the cursor u: A a new root, white; B a discovery,
+grey with ``s_last`` = u; C a push, grey with ``s_last`` the pushed node; D a finish,
+black) to hint t + 1:
+
+- A(s') -> B(s'): s' turns grey, d = time + 0.01, time += 0.01;
+- B(x) -> C(x -> w) if x has a white out-neighbour (w the lowest id): w turns grey, its
+  parent and stack link are x, ``s_last`` = ``v`` = w; else -> D(x): x turns black,
+  f = time + 0.01, ``v`` = n - 1;
+- C(x -> w) -> B(w): u = w, d[w] = time + 0.01;
+- D(y), y with a parent p: y pops (``s_prev[y]`` = y), p becomes u and scans at once:
+  -> C(p -> w) or D(p); D(r), r a root: the lowest white node s' becomes s, u, v and
+  ``s_last`` (-> A(s')).
+
+**Heads** (8, of ``hidden_size / 8`` channels; three hold only slots that read no
+attention):
+
+0. *scan*: receiver i selects its lowest-id white out-neighbour that is not the cursor
+   (``adj``: i -> j); its id (``ws``) and whether there is one (``found``) are right at
+   the next hint, since a step changes at most one colour and never that of a candidate
+   it then uses;
+1. *cursor*: every node selects u and reads its kind, its scan and its parent's: the
+   clock's tick, a finish (``v`` becomes n - 1), a tree's end (no one claims the
+   cursors, the decoders' default picks the lowest white node);
+2. *push*: receiver i selects u when u pushes to i: at B the target is u's own ``ws``, at
+   D (with a parent) its parent's (``pws``, read one step earlier);
+3. *pop*: receiver i selects u when u is at D and i is its parent;
+4. *parent*: receiver i selects its parent (the ``pi_h`` edge feature): its id and scan.
+
+Id equality (push, pop) is a V-shaped logit ``-L·|target_j - x_i|`` switched on by the
+sender's flags (``_relu`` pairs whose arguments stay within a few units): no term is
+large and cancelled, so small weight changes move logits by small amounts. Each slot is
+``relu(linear)`` with arguments that are integers or ids; a condition that must hold
+enters as ``-M·(unmet)``, one-sided, so a slot is exactly 0 or its value.
+
+**Decoders**: ``color`` from the old colour plus the events; ``u``, ``s``, ``v``,
+``s_last`` from claims (the node that takes the cursor) over a default that prefers white
+nodes and then low ids, and at a finish ``v`` prefers high ids (n - 1); ``pi_h``, ``pi``
+and ``s_prev`` by eq. 31's position match; ``d``, ``f`` the old value plus the event's
+time; ``time`` the clock, as a count of hundredths (exact in float32).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nn import LEAKY_SLOPE, Model
+from ._constants import MARGIN
+from ._layout import Direction, Layout
+from ._weights import Weights, _write, write_encoder, write_pointer_decoder
+
+#: Heads: the five selections, then three blocks of slots that read no attention.
+HEADS = ("scan", "cursor", "push", "pop", "parent", "own", "spare1", "spare2")
+
+#: Node features V: the id and the fed-back node hints (colour as three channels).
+V_NAMES = ("idx", "white", "grey", "black", "u", "s", "v", "s_last", "d", "f")
+#: Edge features E: the adjacency (with self-loops) and the fed-back parent pointer.
+E_NAMES = ("edge:adj", "edge:pi_h")
+
+#: Hidden-state slots per head block (each ``relu`` of a linear map; a slot reads its
+#: own head's selected values only).
+SLOTS = {
+    "scan": ("found", "ws"),
+    "cursor": ("tick", "tick_B", "tick_D", "last_B", "last_D", "root_a", "root_b"),
+    "push": ("pushed", "push_x", "parent_B", "parent_D"),
+    "pop": ("popped", "finish_pop", "f_pop"),
+    "parent": ("pv", "pws", "pfound", "stack_grey"),
+    "own": ("start", "stay_B", "take_C", "finish_B", "d_A", "d_C", "f_B", "top_A", "v_A", "v_C", "hp_kept",
+            "stack_self"),
+    "spare1": (),
+    "spare2": (),
+}
+
+#: Parts of the state kept in H, as sums of slots (coefficient +1 unless given).
+STATE = {
+    "clock": ("tick", "tick_B", "tick_D"),
+    "found": ("found",),
+    "ws": ("ws",),
+    "hp": ("hp_kept", "pushed"),
+    "pv": ("pv",),
+    "pws": ("pws",),
+    "pfound": ("pfound",),
+}
+
+#: Attention features ζ per head.
+FEATURES = {
+    "scan": ("penalty", "id"),
+    "cursor": ("cur",),
+    "push": ("cur", "B+", "B-", "D+", "D-", "toB_a+", "toB_a-", "toB_b+", "toB_b-", "toD_a+", "toD_a-", "toD_b+",
+             "toD_b-"),
+    "pop": ("cur", "D+", "D-", "to_a+", "to_a-", "to_b+", "to_b-"),
+    "parent": ("pi",),
+    "own": (), "spare1": (), "spare2": (),
+}
+
+
+def minimal_hidden_size() -> int:
+    """The smallest hidden size: 8 heads of m channels, m the most slots or features of a head."""
+    m = max(max(len(v) for v in SLOTS.values()), max(len(v) for v in FEATURES.values()))
+    return len(HEADS) * m
+
+
+def trace_layout(hidden_size: int) -> Layout:
+    """The layout at ``hidden_size`` (a multiple of 8, at least ``minimal_hidden_size()``)."""
+    H = tuple(Direction(n, "value") for names in SLOTS.values() for n in names)
+    Z = tuple(f"{head}:{f}" for head in HEADS for f in FEATURES[head])
+    return Layout(V_NAMES, E_NAMES, H, Z, hidden_size, heads=HEADS,
+                  H_blocks=tuple(len(SLOTS[h]) for h in HEADS), Z_blocks=tuple(len(FEATURES[h]) for h in HEADS))
+
+
+def state_slots(name: str) -> list[tuple[str, float]]:
+    """State part ``name`` (``STATE``), or a slot, as (slot, coefficient) pairs."""
+    if name in STATE:
+        return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
+    return [(name, 1.0)]
+
+
+@dataclass(frozen=True)
+class TraceConstants:
+    """The constants of the compiled CLRS ``dfs`` for graphs of at most ``max_nodes``
+    nodes (ids increasing with the index, at least δ = 1/max_nodes apart)."""
+
+    max_nodes: int
+    margin: float = MARGIN
+
+    @property
+    def delta(self) -> float:
+        return 1.0 / self.max_nodes
+
+    @property
+    def L_scan(self) -> float:
+        """Scan: ω of the id; ids δ apart score 2·margin apart."""
+        return 2 * self.margin / self.delta
+
+    @property
+    def M_scan(self) -> float:
+        """Scan: ω of the penalty (an integer, 0 for candidates): non-candidates score below every candidate."""
+        return self.L_scan + 2 * self.margin
+
+    @property
+    def P(self) -> float:
+        """The bonus of a selected sender (the cursor, a parent) over the rest."""
+        return 2 * self.margin
+
+    @property
+    def L_match(self) -> float:
+        """Push and pop: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
+        return 4 * self.margin / self.delta
+
+    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
+    B_match: float = 2.0
+    #: gate of an id-valued slot (ids <= 1)
+    M_id: float = 2.0
+
+    @property
+    def M_clock(self) -> float:
+        """Gate of a clock-valued slot (the clock counts to at most 2n)."""
+        return 2.0 * self.max_nodes + 2.0
+
+    #: colour decoder gain
+    G: float = 100.0
+
+    @property
+    def L_default(self) -> float:
+        """Mask-one decoders' default: white nodes first, then low ids, 2·margin per δ."""
+        return 2 * self.margin / self.delta
+
+    @property
+    def G_claim(self) -> float:
+        """A claim (the node that takes a cursor) over every default."""
+        return 3 * self.L_default + 2 * self.margin
+
+    @property
+    def L_last(self) -> float:
+        """``v`` at a finish: high ids first, over the default's whole range."""
+        return self.L_default + (2 * self.L_default + 2 * self.margin) / self.delta
+
+    @property
+    def C_pointer(self) -> float:
+        return 2 * self.margin / self.delta
+
+    B_pointer: float = 4.0
+    #: a clock tick in time units (dm-clrs' time += 0.01)
+    tick: float = 0.01
+
+    def describe(self) -> dict[str, tuple[float, str]]:
+        """Every constant with the reason its value is safe (as ``Constants.describe``)."""
+        n, m = self.max_nodes, self.margin
+        return {
+            "MARGIN": (m, f"Least logit gap of every selection and every decoder: the loser keeps e^-{m:g}, so "
+                       "attention and fed-back hints are one-hot to float precision."),
+            "DELTA": (self.delta, f"1/{n}: the least gap between two ids (ids increase with the index)."),
+            "L_SCAN": (self.L_scan, "Scan: ω of the sender's id; the lowest-id candidate wins by L_SCAN·DELTA = "
+                       "2·MARGIN."),
+            "M_SCAN": (self.M_scan, "Scan: ω of the penalty (1 - adj_ij) + (1 - white_j) + u_j, an integer that is 0 "
+                       "exactly for candidates: a non-candidate scores below -L_SCAN - 2·MARGIN."),
+            "P": (self.P, "Cursor, parent, push and pop heads: the sender the receiver wants scores P = 2·MARGIN "
+                  "above the rest (0)."),
+            "L_MATCH": (self.L_match, "Push and pop: ω of |target_j - x_i|; a target DELTA away from the receiver's "
+                        "id scores P - L_MATCH·DELTA = -2·MARGIN, below the rest."),
+            "B_MATCH": (self.B_match, "Push and pop: an unmet flag of the sender shifts the V-shape's arguments "
+                        "(ids, at most 1 apart) below 0, so it adds nothing."),
+            "M_ID": (self.M_id, "Gate of an id-valued slot: relu(id - M_ID·unmet) is 0 for unmet >= 1 (ids <= 1)."),
+            "M_CLOCK": (self.M_clock, "Gate of a clock-valued slot: the clock counts at most 2·max_nodes ticks."),
+            "G": (self.G, f"Colour decoder gain: the others keep e^-{self.G:g}."),
+            "L_DEFAULT": (self.L_default, "Mask-one decoders: 2·white_i - x_i scaled by L_DEFAULT; with no claim "
+                          "the lowest white node wins by 2·MARGIN (a new root)."),
+            "G_CLAIM": (self.G_claim, "Mask-one decoders: a claim (the node the cursor moves to) beats every "
+                        "default (at most 2·L_DEFAULT, a claimant's at least -L_DEFAULT) by 2·MARGIN."),
+            "L_LAST": (self.L_last, "v at a finish (no claim): x_i·L_LAST makes node n - 1 win over the default's "
+                       "range by 2·MARGIN."),
+            "C_POINTER": (self.C_pointer, "Pointer decoder scale: ids DELTA apart give logit gaps of 2·MARGIN."),
+            "B_POINTER": (self.B_pointer, "Takes a pointer-decoder feature out of its max (ids <= 1)."),
+            "TICK": (self.tick, "The clock counts hundredths (dm-clrs' time += 0.01): exact in float32 as an "
+                     "integer, scaled by TICK in the decoders."),
+        }
+
+
+class _TraceWeights(Weights):
+    """The shared buffer, with linear sums of V channels and state parts read from the
+    receiver (W_skip, W_in) or the sender (W_val, W_out)."""
+
+    def feature(self, head: str, name: str) -> tuple[int, int, int]:
+        """(row of ζ, head, index in the head's ω) of a feature."""
+        h, k = self.lay.omega_of(f"{head}:{name}")
+        return self.lay.z(f"{head}:{name}"), h, k
+
+    def lin(self, W: str, row: int, terms: dict, const: float = 0.0) -> None:
+        for name, coeff in terms.items():
+            if name == "1":
+                const += coeff
+            elif name in V_NAMES:
+                self.W[W][row, self.lay.v(name)] += coeff
+            else:
+                for slot, c in state_slots(name):
+                    self.W[W][row, self.s + self.lay.h(slot)] += coeff * c
+        self.b[W][row] += const
+
+    def slot(self, name: str, skip: dict, value: dict | None = None, info: dict | None = None) -> None:
+        """Slot ``name`` = relu(skip(receiver) + Σ_j α_ij value(sender j) + Σ_j α_ij info(E_ij))."""
+        r = self.lay.h(name)
+        self.lin("W_skip", r, skip)
+        if value:
+            self.lin("W_val", r, value)
+        for e, coeff in (info or {}).items():
+            self.W["W_info"][r, self.lay.e(e)] += coeff
+
+    def linear_feature(self, head: str, name: str, sender: dict, omega: float) -> None:
+        """omega·(a sender's linear sum, >= 0, so the leaky ReLU passes it unchanged)."""
+        z, h, k = self.feature(head, name)
+        self.lin("W_out", z, sender)
+        self.omega[h, k] = omega
+
+    def relu(self, head: str, name: str, receiver: dict, sender: dict, omega: float) -> None:
+        """omega·relu(receiver + sender) as (σ(z) + a·σ(-z)) / (1 - a²) (features name+, name-)."""
+        a = LEAKY_SLOPE
+        for sign, suffix, om in ((1.0, "+", omega / (1 - a * a)), (-1.0, "-", a * omega / (1 - a * a))):
+            z, h, k = self.feature(head, name + suffix)
+            self.lin("W_in", z, {n: sign * c for n, c in receiver.items()})
+            self.lin("W_out", z, {n: sign * c for n, c in sender.items()})
+            self.omega[h, k] = om
+
+    def match(self, head: str, name: str, target: str, unmet: dict, c: TraceConstants) -> None:
+        """-L_MATCH·|target_j - x_i| while the sender's ``unmet`` (a sum of flags, an
+        integer >= 0) is 0, else 0: two relus of (±(target_j - x_i) - B·unmet_j)."""
+        gate = {n: -c.B_match * v for n, v in unmet.items()}
+        self.relu(head, f"{name}_a", {"idx": -1.0}, {target: 1.0, **gate}, -c.L_match)
+        self.relu(head, f"{name}_b", {"idx": 1.0}, {target: -1.0, **gate}, -c.L_match)
+
+
+def compile_trace_processor(lay: Layout, c: TraceConstants) -> _TraceWeights:
+    """The processor's weights at ``lay`` (``trace_layout``)."""
+    w = _TraceWeights(lay)
+    _scan(w, c)
+    _cursor(w, c)
+    _push(w, c)
+    _pop(w, c)
+    _parent(w, c)
+    _own(w, c)
+    return w
+
+
+def _scan(w: _TraceWeights, c: TraceConstants) -> None:
+    """Head 0: the lowest-id white out-neighbour that is not the cursor."""
+    z, h, k = w.feature("scan", "penalty")  # (1 - adj_ij) + (1 - white_j) + u_j
+    w.W["W_edge"][z, w.lay.e("edge:adj")] = -1.0
+    w.lin("W_out", z, {"white": -1.0, "u": 1.0, "1": 2.0})
+    w.omega[h, k] = -c.M_scan
+    w.linear_feature("scan", "id", {"idx": 1.0}, -c.L_scan)
+    # Σα(adj + white - u) is 2 for a candidate, at most 1 for any other node
+    w.slot("found", {"1": -1.0}, {"white": 1.0, "u": -1.0}, {"edge:adj": 1.0})
+    w.slot("ws", {"1": -2 * c.M_id}, {"idx": 1.0, "white": c.M_id, "u": -c.M_id}, {"edge:adj": c.M_id})
+
+
+#: The cursor's kind, linear in its hints: B = grey with s_last at itself, C = s_last elsewhere.
+def _cursor(w: _TraceWeights, c: TraceConstants) -> None:
+    """Head 1: everyone reads the cursor."""
+    w.linear_feature("cursor", "cur", {"u": 1.0}, c.P)
+    # the clock: +1 after A (white cursor) and C (s_last elsewhere), and at a finish
+    w.slot("tick", {"clock": 1.0}, {"white": 1.0, "s_last": -1.0, "1": 1.0})
+    w.slot("tick_B", {}, {"grey": 1.0, "s_last": 1.0, "found": -1.0, "1": -1.0})  # B(x), nothing found: D(x)
+    w.slot("tick_D", {}, {"black": 1.0, "hp": 1.0, "pfound": -1.0, "1": -1.0})  # D(y), y's parent finds nothing
+    M = c.M_id
+    w.slot("last_B", {"idx": 1.0}, {"grey": M, "s_last": M, "found": -M, "1": -2 * M})  # v = n - 1 next: x_i
+    w.slot("last_D", {"idx": 1.0}, {"black": M, "hp": M, "pfound": -M, "1": -2 * M})
+    # s stays unless a root finishes (the cursor black with no parent)
+    w.slot("root_a", {"s": 1.0}, {"black": -1.0})
+    w.slot("root_b", {"s": 1.0, "1": -1.0}, {"hp": 1.0})
+
+
+def _pusher_flags() -> tuple[dict, dict]:
+    """What a sender lacks to be a pusher at B (grey cursor at s_last that found a node)
+    and at D (black cursor with a parent whose scan found one): integers >= 0."""
+    unmet_B = {"1": 4.0, "u": -1.0, "grey": -1.0, "s_last": -1.0, "found": -1.0}
+    unmet_D = {"1": 4.0, "u": -1.0, "black": -1.0, "hp": -1.0, "pfound": -1.0}
+    return unmet_B, unmet_D
+
+
+def _push(w: _TraceWeights, c: TraceConstants) -> None:
+    """Head 2: the pushed node selects the cursor."""
+    w.linear_feature("push", "cur", {"u": 1.0}, -c.P)  # a cursor that does not push scores -P
+    unmet_B, unmet_D = _pusher_flags()
+    for name, unmet in (("B", unmet_B), ("D", unmet_D)):
+        is_pusher = {k: -v for k, v in unmet.items() if k != "1"} | {"1": 1.0 - unmet["1"]}  # 1 - unmet
+        w.relu("push", name, {}, is_pusher, 2 * c.P)
+    w.match("push", "toB", "ws", unmet_B, c)
+    w.match("push", "toD", "pws", unmet_D, c)
+    # receiver: white and not the cursor (so a one-node graph, whose cursor selects itself, pushes nothing)
+    not_target = {"u": 1.0, "grey": 1.0, "black": 1.0}
+    M = c.M_id
+    w.slot("pushed", {n: -v for n, v in not_target.items()}, {"u": 1.0})
+    gate = {n: -M * v for n, v in not_target.items()} | {"1": -M}
+    w.slot("push_x", {"idx": 1.0, **gate}, {"u": M})
+    w.slot("parent_B", gate, {"idx": 1.0, "u": M, "black": -M})  # the cursor's id (it pushes at B)
+    w.slot("parent_D", gate | {"1": -2 * M}, {"pv": 1.0, "u": M, "black": M})  # its parent's (it pops at D)
+
+
+def _pop(w: _TraceWeights, c: TraceConstants) -> None:
+    """Head 3: the parent of a finished cursor selects it."""
+    w.linear_feature("pop", "cur", {"u": 1.0}, -c.P)
+    unmet = {"1": 3.0, "u": -1.0, "black": -1.0, "hp": -1.0}
+    w.relu("pop", "D", {}, {"u": 1.0, "black": 1.0, "hp": 1.0, "1": -2.0}, 2 * c.P)
+    w.match("pop", "to", "pv", unmet, c)
+    w.slot("popped", {"u": -1.0}, {"u": 1.0})
+    w.slot("finish_pop", {"u": -1.0, "found": -1.0}, {"u": 1.0})
+    M = c.M_clock
+    w.slot("f_pop", {"clock": 1.0, "u": -M, "found": -M, "1": 1.0 - M}, {"u": M})
+
+
+def _parent(w: _TraceWeights, c: TraceConstants) -> None:
+    """Head 4: the parent (a root: itself)."""
+    z, h, k = w.feature("parent", "pi")
+    w.W["W_edge"][z, w.lay.e("edge:pi_h")] = 1.0
+    w.omega[h, k] = c.P
+    w.slot("pv", {}, {"idx": 1.0})
+    w.slot("pws", {}, {"ws": 1.0})
+    w.slot("pfound", {}, {"found": 1.0})
+    w.slot("stack_grey", {"black": -c.M_id}, {"idx": 1.0})  # s_prev: the parent, unless black
+
+
+def _own(w: _TraceWeights, c: TraceConstants) -> None:
+    """The slots that read no attention: the node's own hints and H."""
+    M, Mc = c.M_id, c.M_clock
+    w.slot("start", {"u": 1.0, "grey": -1.0, "black": -1.0})  # A: the white cursor turns grey
+    w.slot("stay_B", {"u": 1.0, "grey": 1.0, "s_last": 1.0, "1": -2.0})  # B: the cursor stays
+    w.slot("take_C", {"s_last": 1.0, "u": -1.0})  # C: the pushed node takes the cursor
+    w.slot("finish_B", {"u": 1.0, "grey": 1.0, "s_last": 1.0, "found": -1.0, "1": -2.0})
+    w.slot("d_A", {"clock": 1.0, "u": Mc, "grey": -Mc, "black": -Mc, "1": 1.0 - Mc})
+    w.slot("d_C", {"clock": 1.0, "s_last": Mc, "u": -Mc, "1": 1.0 - Mc})
+    w.slot("f_B", {"clock": 1.0, "u": Mc, "grey": Mc, "s_last": Mc, "found": -Mc, "1": 1.0 - 3 * Mc})
+    w.slot("top_A", {"s_last": 1.0, "u": 1.0, "grey": -1.0, "black": -1.0, "1": -1.0})
+    w.slot("v_A", {"v": 1.0, "u": 1.0, "grey": -1.0, "black": -1.0, "1": -1.0})
+    w.slot("v_C", {"v": 1.0, "s_last": 1.0, "u": -1.0, "1": -1.0})
+    w.slot("hp_kept", {"hp": 1.0})
+    w.slot("stack_self", {"idx": 1.0, "black": M, "1": -M})  # s_prev of a black node: itself
+
+
+#: The decoders' read of the new state: (slot, coefficient) per claim or value.
+CLAIMS = {
+    "u": ("start", "stay_B", "take_C", "popped"),
+    "s": ("root_a", "root_b"),
+    "s_last": ("pushed", "finish_pop", "top_A", "finish_B", "take_C"),
+    "v": ("pushed", "v_A", "v_C"),
+}
+
+
+def compile_trace_probes(model: Model, lay: Layout, c: TraceConstants, dtype) -> Model:
+    """Stage 5: encoders of the inputs and the fed-back hints; every hint's decoder."""
+    s = model.hidden_size
+    model = write_encoder(model, "pos", lay.v("idx"), dtype)
+    model = write_encoder(model, "adj", lay.e("edge:adj"), dtype)
+    model = write_encoder(model, "pi_h", lay.e("edge:pi_h"), dtype)
+    for name in ("u", "s", "v", "s_last", "d", "f"):
+        model = write_encoder(model, name, lay.v(name), dtype)
+    colour = np.zeros((s, 3))
+    for k, name in enumerate(("white", "grey", "black")):
+        colour[lay.v(name), k] = 1.0
+    model = _write(model, lambda m: m.encoders["color"].W.weight, colour, dtype)
+
+    V = lambda name: lay.v(name)  # noqa: E731  h_t = [V | H_prev | H_new]
+    new = lambda slot: 2 * s + lay.h(slot)  # noqa: E731
+
+    def node(probe: str, W: np.ndarray, b: np.ndarray | float = 0.0):
+        nonlocal model
+        model = _write(model, lambda m: m.decoders[probe].W.weight, W, dtype)
+        model = _write(model, lambda m: m.decoders[probe].W.bias, np.atleast_1d(np.asarray(b, float)), dtype)
+
+    events = {"white": {"pushed": -1.0, "start": -1.0},
+              "grey": {"finish_B": -1.0, "finish_pop": -1.0, "pushed": 1.0, "start": 1.0},
+              "black": {"finish_B": 1.0, "finish_pop": 1.0}}
+    W = np.zeros((3, 3 * s))
+    for k, name in enumerate(("white", "grey", "black")):
+        W[k, V(name)] = c.G
+        for slot, coeff in events[name].items():
+            W[k, new(slot)] += c.G * coeff
+    node("color", W, np.zeros(3))
+    for probe, claims in CLAIMS.items():
+        W = np.zeros((1, 3 * s))
+        W[0, V("white")] += 2 * c.L_default
+        W[0, V("idx")] -= c.L_default
+        for slot in claims:
+            W[0, new(slot)] += c.G_claim
+        if probe == "v":
+            W[0, new("last_B")] += c.L_last
+            W[0, new("last_D")] += c.L_last
+        node(probe, W)
+    for probe, old, slots in (("d", "d", ("d_A", "d_C")), ("f", "f", ("f_B", "f_pop"))):
+        W = np.zeros((1, 3 * s))
+        W[0, V(old)] = 1.0
+        for slot in slots:
+            W[0, new(slot)] = c.tick
+        node(probe, W)
+    W = np.zeros((1, 3 * s))
+    for slot, coeff in state_slots("clock"):
+        W[0, new(slot)] = c.tick * coeff  # node_max of each: every node holds the same clock
+    model = _write(model, lambda m: m.decoders["time"].W_n.weight, W, dtype)
+    pushed_in = [(new("push_x"), -1.0), (new("parent_B"), 1.0), (new("parent_D"), 1.0)]
+    pointer = [(new("pv"), 1.0)] + pushed_in
+    stack = [(new("stack_grey"), 1.0), (new("stack_self"), 1.0)] + pushed_in
+    for probe, terms in (("pi_h", pointer), ("pi", pointer), ("s_prev", stack)):
+        model = write_pointer_decoder(model, probe, terms, V("idx"), c.C_pointer, c.B_pointer, dtype)
+    return model
+
+
+def trace_state(hidden: np.ndarray, name: str) -> np.ndarray:
+    """From hidden states ``[..., s]`` of a compiled clrs-trace ``DepthFirst`` program: the
+    state part ``name`` (``STATE``, e.g. ``"clock"``, ``"hp"``) or slot (``SLOTS``, e.g.
+    ``"pushed"``)."""
+    lay = trace_layout(hidden.shape[-1])
+    out = np.zeros(hidden.shape[:-1])
+    for slot, coeff in state_slots(name):
+        out = out + coeff * hidden[..., lay.h(slot)]
+    return out
