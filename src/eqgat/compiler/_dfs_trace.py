@@ -40,7 +40,8 @@ attention):
 2. *push*: receiver i selects u when u pushes to i: at B the target is u's own ``ws``, at
    D (with a parent) its parent's (``pws``, read one step earlier);
 3. *pop*: receiver i selects u when u is at D and i is its parent;
-4. *parent*: receiver i selects its parent (the ``pi_h`` edge feature): its id and scan.
+4. *parent*: receiver i selects its parent (the ``pi_h`` edge feature): its id, its scan,
+   and whether it is another node (so "has a parent" is read afresh from the hints).
 
 Id equality (push, pop) is a V-shaped logit ``-L·|target_j - x_i|`` switched on by the
 sender's flags (``_relu`` pairs whose arguments stay within a few units): no term is
@@ -50,7 +51,8 @@ enters as ``-M·(unmet)``, one-sided, so a slot is exactly 0 or its value.
 
 **Decoders**: ``color`` from the old colour plus the events; ``u``, ``s``, ``v``,
 ``s_last`` from claims (the node that takes the cursor) over a default that prefers white
-nodes and then low ids, and at a finish ``v`` prefers high ids (n - 1); ``pi_h``, ``pi``
+nodes and then low ids (a new root), turned at a finish into one that prefers high ids
+(``v`` = n - 1); ``pi_h``, ``pi``
 and ``s_prev`` by eq. 31's position match; ``d``, ``f`` the old value plus the event's
 time; ``time`` the clock, as a count of hundredths (exact in float32).
 """
@@ -80,8 +82,7 @@ SLOTS = {
     "push": ("pushed", "push_x", "parent_B", "parent_D"),
     "pop": ("popped", "finish_pop", "f_pop"),
     "parent": ("pv", "pws", "pfound", "stack_grey"),
-    "own": ("start", "stay_B", "take_C", "finish_B", "d_A", "d_C", "f_B", "top_A", "v_A", "v_C", "hp_kept",
-            "stack_self"),
+    "own": ("start", "stay_B", "take_C", "finish_B", "d_A", "d_C", "f_B", "top_A", "v_A", "v_C", "stack_self"),
     "spare1": (),
     "spare2": (),
 }
@@ -91,7 +92,7 @@ STATE = {
     "clock": ("tick", "tick_B", "tick_D"),
     "found": ("found",),
     "ws": ("ws",),
-    "hp": ("hp_kept", "pushed"),
+    # has a parent: |K·(x_parent - x_i)| capped at 1, read afresh from the fed-back pi_h
     "pv": ("pv",),
     "pws": ("pws",),
     "pfound": ("pfound",),
@@ -168,9 +169,9 @@ class TraceConstants:
     M_id: float = 2.0
 
     @property
-    def M_clock(self) -> float:
-        """Gate of a clock-valued slot (the clock counts to at most 2n)."""
-        return 2.0 * self.max_nodes + 2.0
+    def M_time(self) -> float:
+        """Gate of a time-valued slot (the clock reaches 2n ticks of 0.01)."""
+        return 2.0 * self.max_nodes * self.tick + 1.0
 
     #: colour decoder gain
     G: float = 100.0
@@ -185,10 +186,8 @@ class TraceConstants:
         """A claim (the node that takes a cursor) over every default."""
         return 3 * self.L_default + 2 * self.margin
 
-    @property
-    def L_last(self) -> float:
-        """``v`` at a finish: high ids first, over the default's whole range."""
-        return self.L_default + (2 * self.L_default + 2 * self.margin) / self.delta
+    #: gate of the slots that turn ``v``'s default around at a finish (values 2·x + 2·(1 - white) <= 4)
+    M_last: float = 4.0
 
     @property
     def C_pointer(self) -> float:
@@ -216,18 +215,20 @@ class TraceConstants:
             "B_MATCH": (self.B_match, "Push and pop: an unmet flag of the sender shifts the V-shape's arguments "
                         "(ids, at most 1 apart) below 0, so it adds nothing."),
             "M_ID": (self.M_id, "Gate of an id-valued slot: relu(id - M_ID·unmet) is 0 for unmet >= 1 (ids <= 1)."),
-            "M_CLOCK": (self.M_clock, "Gate of a clock-valued slot: the clock counts at most 2·max_nodes ticks."),
+            "M_TIME": (self.M_time, "Gate of a time-valued slot: the clock reaches at most 2·max_nodes ticks."),
             "G": (self.G, f"Colour decoder gain: the others keep e^-{self.G:g}."),
             "L_DEFAULT": (self.L_default, "Mask-one decoders: 2·white_i - x_i scaled by L_DEFAULT; with no claim "
                           "the lowest white node wins by 2·MARGIN (a new root)."),
             "G_CLAIM": (self.G_claim, "Mask-one decoders: a claim (the node the cursor moves to) beats every "
                         "default (at most 2·L_DEFAULT, a claimant's at least -L_DEFAULT) by 2·MARGIN."),
-            "L_LAST": (self.L_last, "v at a finish (no claim): x_i·L_LAST makes node n - 1 win over the default's "
-                       "range by 2·MARGIN."),
+            "M_LAST": (self.M_last, "v at a finish (no claim): a slot 2·x_i + 2·(1 - white_i) <= 4, weighted "
+                       "L_DEFAULT, turns the default into L_DEFAULT·(x_i + 2), so node n - 1 wins by 2·MARGIN; "
+                       "M_LAST·unmet takes it out at every other step."),
             "C_POINTER": (self.C_pointer, "Pointer decoder scale: ids DELTA apart give logit gaps of 2·MARGIN."),
             "B_POINTER": (self.B_pointer, "Takes a pointer-decoder feature out of its max (ids <= 1)."),
-            "TICK": (self.tick, "The clock counts hundredths (dm-clrs' time += 0.01): exact in float32 as an "
-                     "integer, scaled by TICK in the decoders."),
+            "TICK": (self.tick, "dm-clrs' time += 0.01. The clock is kept in time units (every slot of H stays "
+                     "below ~3, so a small relative change of any weight row moves it little); float32 adds at most "
+                     "half an ulp per tick, 1e-5 relative over a trace, within verify's 1e-4."),
         }
 
 
@@ -311,23 +312,26 @@ def _scan(w: _TraceWeights, c: TraceConstants) -> None:
 def _cursor(w: _TraceWeights, c: TraceConstants) -> None:
     """Head 1: everyone reads the cursor."""
     w.linear_feature("cursor", "cur", {"u": 1.0}, c.P)
-    # the clock: +1 after A (white cursor) and C (s_last elsewhere), and at a finish
-    w.slot("tick", {"clock": 1.0}, {"white": 1.0, "s_last": -1.0, "1": 1.0})
-    w.slot("tick_B", {}, {"grey": 1.0, "s_last": 1.0, "found": -1.0, "1": -1.0})  # B(x), nothing found: D(x)
-    w.slot("tick_D", {}, {"black": 1.0, "hp": 1.0, "pfound": -1.0, "1": -1.0})  # D(y), y's parent finds nothing
-    M = c.M_id
-    w.slot("last_B", {"idx": 1.0}, {"grey": M, "s_last": M, "found": -M, "1": -2 * M})  # v = n - 1 next: x_i
-    w.slot("last_D", {"idx": 1.0}, {"black": M, "hp": M, "pfound": -M, "1": -2 * M})
-    # s stays unless a root finishes (the cursor black with no parent)
+    # the clock (in time units): a tick after A (white cursor) and C (s_last elsewhere), and at a finish;
+    # the cursor has a parent unless it is the root s
+    t = c.tick
+    w.slot("tick", {"clock": 1.0}, {"white": t, "s_last": -t, "1": t})
+    w.slot("tick_B", {}, {"grey": t, "s_last": t, "found": -t, "1": -t})  # B(x), nothing found: D(x)
+    w.slot("tick_D", {}, {"black": t, "s": -t, "pfound": -t})  # D(y), y not the root, its parent finds nothing
+    # v = n - 1 next: 2·x_i + 2·(1 - white_i), which cancels the decoders' default and prefers high ids
+    M = c.M_last
+    w.slot("last_B", {"idx": 2.0, "white": -2.0, "1": 2.0}, {"grey": M, "s_last": M, "found": -M, "1": -2 * M})
+    w.slot("last_D", {"idx": 2.0, "white": -2.0, "1": 2.0}, {"black": M, "s": -M, "pfound": -M, "1": -M})
+    # s stays unless the root finishes (the cursor black and the root)
     w.slot("root_a", {"s": 1.0}, {"black": -1.0})
-    w.slot("root_b", {"s": 1.0, "1": -1.0}, {"hp": 1.0})
+    w.slot("root_b", {"s": 1.0}, {"s": -1.0})
 
 
 def _pusher_flags() -> tuple[dict, dict]:
     """What a sender lacks to be a pusher at B (grey cursor at s_last that found a node)
-    and at D (black cursor with a parent whose scan found one): integers >= 0."""
+    and at D (black cursor, not the root, whose parent's scan found one): integers >= 0."""
     unmet_B = {"1": 4.0, "u": -1.0, "grey": -1.0, "s_last": -1.0, "found": -1.0}
-    unmet_D = {"1": 4.0, "u": -1.0, "black": -1.0, "hp": -1.0, "pfound": -1.0}
+    unmet_D = {"1": 3.0, "u": -1.0, "black": -1.0, "s": 1.0, "pfound": -1.0}
     return unmet_B, unmet_D
 
 
@@ -353,13 +357,13 @@ def _push(w: _TraceWeights, c: TraceConstants) -> None:
 def _pop(w: _TraceWeights, c: TraceConstants) -> None:
     """Head 3: the parent of a finished cursor selects it."""
     w.linear_feature("pop", "cur", {"u": 1.0}, -c.P)
-    unmet = {"1": 3.0, "u": -1.0, "black": -1.0, "hp": -1.0}
-    w.relu("pop", "D", {}, {"u": 1.0, "black": 1.0, "hp": 1.0, "1": -2.0}, 2 * c.P)
+    unmet = {"1": 2.0, "u": -1.0, "black": -1.0, "s": 1.0}  # the cursor, black, not the root
+    w.relu("pop", "D", {}, {"u": 1.0, "black": 1.0, "s": -1.0, "1": -1.0}, 2 * c.P)
     w.match("pop", "to", "pv", unmet, c)
     w.slot("popped", {"u": -1.0}, {"u": 1.0})
     w.slot("finish_pop", {"u": -1.0, "found": -1.0}, {"u": 1.0})
-    M = c.M_clock
-    w.slot("f_pop", {"clock": 1.0, "u": -M, "found": -M, "1": 1.0 - M}, {"u": M})
+    M = c.M_time
+    w.slot("f_pop", {"clock": 1.0, "u": -M, "found": -M, "1": c.tick - M}, {"u": M})
 
 
 def _parent(w: _TraceWeights, c: TraceConstants) -> None:
@@ -375,18 +379,17 @@ def _parent(w: _TraceWeights, c: TraceConstants) -> None:
 
 def _own(w: _TraceWeights, c: TraceConstants) -> None:
     """The slots that read no attention: the node's own hints and H."""
-    M, Mc = c.M_id, c.M_clock
+    M, Mc, t = c.M_id, c.M_time, c.tick
     w.slot("start", {"u": 1.0, "grey": -1.0, "black": -1.0})  # A: the white cursor turns grey
     w.slot("stay_B", {"u": 1.0, "grey": 1.0, "s_last": 1.0, "1": -2.0})  # B: the cursor stays
     w.slot("take_C", {"s_last": 1.0, "u": -1.0})  # C: the pushed node takes the cursor
     w.slot("finish_B", {"u": 1.0, "grey": 1.0, "s_last": 1.0, "found": -1.0, "1": -2.0})
-    w.slot("d_A", {"clock": 1.0, "u": Mc, "grey": -Mc, "black": -Mc, "1": 1.0 - Mc})
-    w.slot("d_C", {"clock": 1.0, "s_last": Mc, "u": -Mc, "1": 1.0 - Mc})
-    w.slot("f_B", {"clock": 1.0, "u": Mc, "grey": Mc, "s_last": Mc, "found": -Mc, "1": 1.0 - 3 * Mc})
+    w.slot("d_A", {"clock": 1.0, "u": Mc, "grey": -Mc, "black": -Mc, "1": t - Mc})
+    w.slot("d_C", {"clock": 1.0, "s_last": Mc, "u": -Mc, "1": t - Mc})
+    w.slot("f_B", {"clock": 1.0, "u": Mc, "grey": Mc, "s_last": Mc, "found": -Mc, "1": t - 3 * Mc})
     w.slot("top_A", {"s_last": 1.0, "u": 1.0, "grey": -1.0, "black": -1.0, "1": -1.0})
     w.slot("v_A", {"v": 1.0, "u": 1.0, "grey": -1.0, "black": -1.0, "1": -1.0})
     w.slot("v_C", {"v": 1.0, "s_last": 1.0, "u": -1.0, "1": -1.0})
-    w.slot("hp_kept", {"hp": 1.0})
     w.slot("stack_self", {"idx": 1.0, "black": M, "1": -M})  # s_prev of a black node: itself
 
 
@@ -436,18 +439,18 @@ def compile_trace_probes(model: Model, lay: Layout, c: TraceConstants, dtype) ->
         for slot in claims:
             W[0, new(slot)] += c.G_claim
         if probe == "v":
-            W[0, new("last_B")] += c.L_last
-            W[0, new("last_D")] += c.L_last
+            W[0, new("last_B")] += c.L_default
+            W[0, new("last_D")] += c.L_default
         node(probe, W)
     for probe, old, slots in (("d", "d", ("d_A", "d_C")), ("f", "f", ("f_B", "f_pop"))):
         W = np.zeros((1, 3 * s))
         W[0, V(old)] = 1.0
         for slot in slots:
-            W[0, new(slot)] = c.tick
+            W[0, new(slot)] = 1.0
         node(probe, W)
     W = np.zeros((1, 3 * s))
     for slot, coeff in state_slots("clock"):
-        W[0, new(slot)] = c.tick * coeff  # node_max of each: every node holds the same clock
+        W[0, new(slot)] = coeff  # node_max of each: every node holds the same clock
     model = _write(model, lambda m: m.decoders["time"].W_n.weight, W, dtype)
     pushed_in = [(new("push_x"), -1.0), (new("parent_B"), 1.0), (new("parent_D"), 1.0)]
     pointer = [(new("pv"), 1.0)] + pushed_in

@@ -74,7 +74,7 @@ def _decisive(trace: str, hidden: np.ndarray):
     if trace == "clrs":
         st = dfs_trace_state
         decisive = [st(hidden, "found") > 0.5, every, st(hidden, "pushed") > 0.5, st(hidden, "popped") > 0.5, every]
-        flags = ("found", "pfound", "hp", "pushed", "popped", "finish_pop", "start", "stay_B", "take_C", "finish_B")
+        flags = ("found", "pfound", "pushed", "popped", "finish_pop", "start", "stay_B", "take_C", "finish_B")
         return np.stack(decisive, axis=2), flags, st
     moved = dfs_state(hidden, "push") + dfs_state(hidden, "popto")
     decisive = [dfs_state(hidden, "found") > 0.5, moved > 0.5, every]
