@@ -460,7 +460,7 @@ def compile_trace_probes(model: Model, lay: Layout, c: TraceConstants, dtype) ->
     return model
 
 
-def trace_state(hidden: np.ndarray, name: str) -> np.ndarray:
+def dfs_trace_state(hidden: np.ndarray, name: str) -> np.ndarray:
     """From hidden states ``[..., s]`` of a compiled clrs-trace ``DepthFirst`` program: the
     state part ``name`` (``STATE``, e.g. ``"clock"``, ``"hp"``) or slot (``SLOTS``, e.g.
     ``"pushed"``)."""
