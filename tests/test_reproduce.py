@@ -124,3 +124,27 @@ def test_report_only_trains_nothing(tmp_path, capsys):
     assert not (tmp_path / "runs").exists()
     md = (tmp_path / "table10.md").read_text()
     assert md.count("| not run |") == 3 and "Tested on: nothing yet." in md
+
+
+def test_a_differing_row_gets_the_reason_its_records_show():
+    """Step budget when most seeds' validation was still rising in the last tenth of their
+    steps; seed count when the difference is inside two standard errors of eqgat's mean;
+    'unexplained' otherwise; no reason for a row that does not differ."""
+    from eqgat.workflows.reproduce import row_result, still_improving, summary
+
+    row = ENTRIES["table5"].rows[0]  # BFS: 98.30 ± 0.97, 10,000 steps in the paper
+
+    def record(score, best_step, steps=2000):
+        val = [{"step": k, "score": 0.5 + (k == best_step) * 0.1} for k in range(50, steps + 1, 50)]
+        return {"test_score": score, "val": val, "steps": steps, "seconds": 1.0, "device": "CPU"}
+
+    assert still_improving(record(0.9, 1950)) is True and still_improving(record(0.9, 500)) is False
+    assert still_improving({"test_score": 0.9}) is None
+    rising = row_result(row, summary([record(0.90, 2000), record(0.92, 1950), record(0.91, 300)]))
+    assert rising["differs"] and rising["reasons"][0].startswith("step budget: 2 of 3 seeds")
+    levelled = row_result(row, summary([record(0.90, 500), record(0.92, 400), record(0.91, 300)]))
+    assert levelled["reasons"] == ["unexplained"]
+    noisy = row_result(row, summary([record(0.60, 500), record(1.00, 400)]))  # mean 80 ± 20: 2 SE = 28
+    assert any(r.startswith("seed count") for r in noisy["reasons"])
+    close = row_result(row, summary([record(0.98, 2000)]))
+    assert not close["differs"] and close["reasons"] == []

@@ -8,6 +8,7 @@ seeds (``PROFILES``), resumed per seed, and reported as ``NAME.json`` and ``NAME
 
 from ._entries import ENTRIES as ENTRIES, EXPERIMENTS as EXPERIMENTS, Paper as Paper
 from ._profiles import PROFILES as PROFILES, get_profile as get_profile
-from ._report import fmt as fmt
+from ._report import fmt as fmt, reasons as reasons, row_result as row_result
 from ._reproduce import default_out as default_out, get_entry as get_entry, listing as listing, reproduce as reproduce
-from ._runner import run_experiment as run_experiment, train_config as train_config
+from ._runner import run_experiment as run_experiment, still_improving as still_improving, summary as summary
+from ._runner import train_config as train_config

@@ -16,9 +16,38 @@ def fmt(mean: float, std: float, mx: float | None = None) -> str:
     return str(Paper(mean, std, mx))
 
 
+def reasons(row: Row, s: dict, profile=None) -> list[str]:
+    """Why a row differs from the paper, from the evidence the run keeps: the step budget
+    (seeds whose validation was still improving at the end of fewer steps than the
+    paper's), the seed count (a difference within two standard errors of eqgat's own
+    mean), the stability protocol (no selection: where training ends); "unexplained" when
+    none applies."""
+    out = []
+    paper_steps = _paper_steps(row)
+    steps = max(s["steps"], default=None)
+    if s.get("validated") and s.get("improving", 0) * 2 >= s["validated"] and steps and paper_steps \
+            and steps < paper_steps:
+        out.append(f"step budget: {s['improving']} of {s['validated']} seeds were still improving at the end "
+                   f"(best validation in the last tenth of {steps} steps; the paper trains {paper_steps})")
+    se = 2 * s["std"] / np.sqrt(max(s["n"], 1))
+    if abs(s["mean"] - row.paper.mean) <= se:
+        out.append(f"seed count: the difference is within 2 standard errors of the mean of {s['n']} seeds "
+                   f"(±{se:.2f}); the paper draws {128 * 8 if row.experiment.minimal else 128}")
+    if row.experiment.kind == "stability":
+        out.append("protocol: a stability row keeps where training from the compiled model ends (no selection); the "
+                   "paper does not say which it keeps")
+    return out or ["unexplained"]
+
+
+def _paper_steps(row: Row) -> int:
+    from ..training import TrainConfig
+
+    return int(row.experiment.train.get("steps", TrainConfig.steps))
+
+
 def row_result(row: Row, s: dict | None) -> dict:
-    """A row's JSON: eqgat's summary (None: no seed finished yet), the paper's number, and
-    whether they differ by more than the paper's spread (its std)."""
+    """A row's JSON: eqgat's summary (None: no seed finished yet), the paper's number,
+    whether they differ by more than the paper's spread (its std), and why (``reasons``)."""
     text = "not run" if s is None else fmt(s["mean"], s["std"], s["max"])
     out = {"label": row.label, "experiment": row.experiment.key, "eqgat": s, "eqgat_text": text,
            "paper": None, "paper_text": "-", "delta": None, "differs": None}
@@ -27,7 +56,8 @@ def row_result(row: Row, s: dict | None) -> dict:
                    paper_text=str(row.paper))
     if row.paper is not None and s is not None:
         delta = s["mean"] - row.paper.mean
-        out.update(delta=delta, differs=bool(abs(delta) > row.paper.std))
+        differs = bool(abs(delta) > row.paper.std)
+        out.update(delta=delta, differs=differs, reasons=reasons(row, s) if differs else [])
     return out
 
 
@@ -91,7 +121,9 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
     jpath.write_text(json.dumps(payload, indent=2))
     full = PROFILES.get(profile.name, profile).seeds  # a profile of the caller's own: its own count
     cut = "" if profile.seeds == full else f", cut to its first {profile.seeds} (`--seeds {profile.seeds}`)"
-    lines = [f"# {entry.title}", "", f"Profile `{profile.name}`: {full} seeds per row{cut}. eqgat's numbers: "
+    minimal = "" if not any(r.experiment.minimal for r in entry.rows) else \
+        f" ({PROFILES.get(profile.name, profile).minimal_seeds} for the minimal networks)"
+    lines = [f"# {entry.title}", "", f"Profile `{profile.name}`: {full} seeds per row{minimal}{cut}. eqgat's numbers: "
              "mean ± std (max) over the seeds finished, test accuracy in %, std over seeds as the paper's "
              "tables.", ""]
     if getattr(profile, "select", "last") == "best_val":
@@ -107,8 +139,15 @@ def write(entry: Entry, profile, out: Path, rows: list[dict], figure: dict | Non
             lines.append(f"| {r['label']} | {r['eqgat_text']} | {r['paper_text']} | {e['n']} | "
                          f"{', '.join(map(str, e['steps']))} | {wall} | {', '.join(e['devices'])} | {differs} |")
         tested = sorted({t for r in rows if r["eqgat"] for t in r["eqgat"]["test_split"]})
+        total = sum(r["eqgat"]["seconds"] for r in rows if r["eqgat"])
         lines += ["", f"Tested on: {'; '.join(tested) or 'nothing yet'}.",
-                  "'differs': the means differ by more than the paper's std."]
+                  "'differs': the means differ by more than the paper's std.",
+                  f"Wall time: {total:.0f} s over these rows (each row's seeds summed; rows shared with other "
+                  "entries count once per entry)."]
+        why = [r for r in rows if r.get("reasons")]
+        if why:
+            lines += ["", "Why rows differ (from each run's records; `unexplained` when none applies):", ""]
+            lines += [f"- {r['label']}: " + "; ".join(r["reasons"]) + "." for r in why]
     if figure:
         ev = figure["eval"]
         lines += [f"Seeds of experiment `{figure['experiment']}`: {figure['training']}.", "",

@@ -210,11 +210,28 @@ def _run_stability(exp: Experiment, profile: Profile, folder: Path, *, progress:
     return finished_records(exp, profile, folder.parent.parent)  # a folder may hold more runs (--seeds)
 
 
+#: A seed is "still improving" when its best validation score came in the last tenth of its steps.
+IMPROVING_TAIL = 0.1
+
+
+def still_improving(record: dict) -> bool | None:
+    """Whether a seed's best validation score came in the last ``IMPROVING_TAIL`` of its
+    steps (its training had not levelled off); None without a validation history."""
+    val, steps = record.get("val") or [], record.get("steps")
+    if not val or not steps:
+        return None
+    best = max(val, key=lambda v: (v["score"], -v["step"]))  # the first step that reached the best score
+    return best["step"] >= (1 - IMPROVING_TAIL) * steps
+
+
 def summary(records: list[dict]) -> dict:
     """Mean ± std (population, as the paper's tables) and max of the test scores in %,
-    seeds, steps, seconds (summed over seeds) and the devices."""
+    seeds, steps, seconds (summed over seeds), the devices, and how many seeds were still
+    improving at the end (``still_improving``; of ``validated`` seeds with a history)."""
     t = 100 * np.array([r["test_score"] for r in records], float)
+    improving = [still_improving(r) for r in records]
     return {"mean": float(t.mean()), "std": float(t.std()), "max": float(t.max()), "n": len(t),
+            "improving": sum(1 for v in improving if v), "validated": sum(1 for v in improving if v is not None),
             "scores": t.round(4).tolist(), "steps": sorted({r.get("steps") for r in records} - {None}),
             "seconds": float(sum(r.get("seconds", 0.0) for r in records)),
             "devices": sorted({r.get("device") for r in records} - {None}),
