@@ -94,9 +94,9 @@ from ._dfs import compile_depth_first as compile_depth_first
 from ._dfs import compile_dfs_light as compile_dfs_light
 from ._dfs_layout import dfs_layout as dfs_layout
 from ._dfs_layout import dfs_state as dfs_state
-from ._dfs_trace import TraceConstants as TraceConstants
-from ._dfs_trace import trace_layout as trace_layout
-from ._dfs_trace import dfs_trace_state as dfs_trace_state
+from ._dfs_trace_layout import TraceConstants as TraceConstants
+from ._dfs_trace_layout import dfs_trace_state as dfs_trace_state
+from ._dfs_trace_layout import trace_layout as trace_layout
 from ._constants import DEFAULT_MAX_NODES as DEFAULT_MAX_NODES
 from ._constants import MARGIN as MARGIN
 from ._constants import SAFETY as SAFETY

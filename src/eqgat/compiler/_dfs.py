@@ -79,6 +79,7 @@ from ._constants import DEFAULT_MAX_NODES, MARGIN
 from ._dfs_constants import DfsConstants
 from ._dfs_layout import E_ADJ, HEADS, V_ID, dfs_layout, minimal_hidden_size, state_slots
 from . import _dfs_trace as _trace
+from . import _dfs_trace_layout as _trace_layout
 from ._dfs_processor import compile_processor_dfs
 from ._layout import Layout
 from ._options import CompileOptions
@@ -207,12 +208,12 @@ def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:
     """(the smallest hidden size, the number of heads) of ``program``'s construction:
     its trace's (``"light"``: 4 heads, ``"clrs"``: 8)."""
     if program.trace == "clrs":
-        return _trace.minimal_hidden_size(), len(_trace.HEADS)
+        return _trace_layout.minimal_hidden_size(), len(_trace_layout.HEADS)
     return minimal_hidden_size(), len(HEADS)
 
 
 def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None,
-             margin: float) -> tuple[Model, Layout, DfsConstants | _trace.TraceConstants]:
+             margin: float) -> tuple[Model, Layout, DfsConstants | _trace_layout.TraceConstants]:
     """Stages 1-5: the model, its layout and its constants."""
     plan = analyse_depth_first(program)
     smallest, heads = depth_first_hidden_size(program)
@@ -226,8 +227,8 @@ def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None
     config = ModelConfig(program.algorithm, s, heads, use_ln=False, use_edge_info=True, full_attention=True)
     dtype = jnp.float32
     if program.trace == "clrs":
-        const = _trace.TraceConstants(max_nodes, margin)
-        lay = _trace.trace_layout(s)
+        const = _trace_layout.TraceConstants(max_nodes, margin)
+        lay = _trace_layout.trace_layout(s)
         model = assemble(config, _trace.compile_trace_processor(lay, const),
                          lambda m: _trace.compile_trace_probes(m, lay, const, dtype), dtype)
         return model, lay, const

@@ -54,183 +54,18 @@ enters as ``-M·(unmet)``, one-sided, so a slot is exactly 0 or its value.
 nodes and then low ids (a new root), turned at a finish into one that prefers high ids
 (``v`` = n - 1); ``pi_h``, ``pi``
 and ``s_prev`` by eq. 31's position match; ``d``, ``f`` the old value plus the event's
-time; ``time`` the clock, as a count of hundredths (exact in float32).
-"""
+time; ``time`` the clock.
 
-from dataclasses import dataclass
+Modules: this one (stage 4, the processor into the shared ``Weights``, and stage 5, the
+probes) and ``_dfs_trace_layout.py`` (stages 2-3: the layout and ``TraceConstants``).
+"""
 
 import numpy as np
 
 from ..nn import LEAKY_SLOPE, Model
-from ._constants import MARGIN
-from ._layout import Direction, Layout
+from ._dfs_trace_layout import V_NAMES, TraceConstants, state_slots
+from ._layout import Layout
 from ._weights import Weights, _write, write_encoder, write_pointer_decoder
-
-#: Heads: the five selections, then three blocks of slots that read no attention.
-HEADS = ("scan", "cursor", "push", "pop", "parent", "own", "spare1", "spare2")
-
-#: Node features V: the id and the fed-back node hints (colour as three channels).
-V_NAMES = ("idx", "white", "grey", "black", "u", "s", "v", "s_last", "d", "f")
-#: Edge features E: the adjacency (with self-loops) and the fed-back parent pointer.
-E_NAMES = ("edge:adj", "edge:pi_h")
-
-#: Hidden-state slots per head block (each ``relu`` of a linear map; a slot reads its
-#: own head's selected values only).
-SLOTS = {
-    "scan": ("found", "ws"),
-    "cursor": ("tick", "tick_B", "tick_D", "last_B", "last_D", "root_a", "root_b"),
-    "push": ("pushed", "push_x", "parent_B", "parent_D"),
-    "pop": ("popped", "finish_pop", "f_pop"),
-    "parent": ("pv", "pws", "pfound", "stack_grey"),
-    "own": ("start", "stay_B", "take_C", "finish_B", "d_A", "d_C", "f_B", "top_A", "v_A", "v_C", "stack_self"),
-    "spare1": (),
-    "spare2": (),
-}
-
-#: Parts of the state kept in H, as sums of slots (coefficient +1 unless given).
-STATE = {
-    "clock": ("tick", "tick_B", "tick_D"),
-    "found": ("found",),
-    "ws": ("ws",),
-    # has a parent: |K·(x_parent - x_i)| capped at 1, read afresh from the fed-back pi_h
-    "pv": ("pv",),
-    "pws": ("pws",),
-    "pfound": ("pfound",),
-}
-
-#: Attention features ζ per head.
-FEATURES = {
-    "scan": ("penalty", "id"),
-    "cursor": ("cur",),
-    "push": ("cur", "B+", "B-", "D+", "D-", "toB_a+", "toB_a-", "toB_b+", "toB_b-", "toD_a+", "toD_a-", "toD_b+",
-             "toD_b-"),
-    "pop": ("cur", "D+", "D-", "to_a+", "to_a-", "to_b+", "to_b-"),
-    "parent": ("pi",),
-    "own": (), "spare1": (), "spare2": (),
-}
-
-
-def minimal_hidden_size() -> int:
-    """The smallest hidden size: 8 heads of m channels, m the most slots or features of a head."""
-    m = max(max(len(v) for v in SLOTS.values()), max(len(v) for v in FEATURES.values()))
-    return len(HEADS) * m
-
-
-def trace_layout(hidden_size: int) -> Layout:
-    """The layout at ``hidden_size`` (a multiple of 8, at least ``minimal_hidden_size()``)."""
-    H = tuple(Direction(n, "value") for names in SLOTS.values() for n in names)
-    Z = tuple(f"{head}:{f}" for head in HEADS for f in FEATURES[head])
-    return Layout(V_NAMES, E_NAMES, H, Z, hidden_size, heads=HEADS,
-                  H_blocks=tuple(len(SLOTS[h]) for h in HEADS), Z_blocks=tuple(len(FEATURES[h]) for h in HEADS))
-
-
-def state_slots(name: str) -> list[tuple[str, float]]:
-    """State part ``name`` (``STATE``), or a slot, as (slot, coefficient) pairs."""
-    if name in STATE:
-        return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
-    return [(name, 1.0)]
-
-
-@dataclass(frozen=True)
-class TraceConstants:
-    """The constants of the compiled CLRS ``dfs`` for graphs of at most ``max_nodes``
-    nodes (ids increasing with the index, at least δ = 1/max_nodes apart)."""
-
-    max_nodes: int
-    margin: float = MARGIN
-
-    @property
-    def delta(self) -> float:
-        return 1.0 / self.max_nodes
-
-    @property
-    def L_scan(self) -> float:
-        """Scan: ω of the id; ids δ apart score 2·margin apart."""
-        return 2 * self.margin / self.delta
-
-    @property
-    def M_scan(self) -> float:
-        """Scan: ω of the penalty (an integer, 0 for candidates): non-candidates score below every candidate."""
-        return self.L_scan + 2 * self.margin
-
-    @property
-    def P(self) -> float:
-        """The bonus of a selected sender (the cursor, a parent) over the rest."""
-        return 2 * self.margin
-
-    @property
-    def L_match(self) -> float:
-        """Push and pop: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
-        return 4 * self.margin / self.delta
-
-    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
-    B_match: float = 2.0
-    #: gate of an id-valued slot (ids <= 1)
-    M_id: float = 2.0
-
-    @property
-    def M_time(self) -> float:
-        """Gate of a time-valued slot (the clock reaches 2n ticks of 0.01)."""
-        return 2.0 * self.max_nodes * self.tick + 1.0
-
-    #: colour decoder gain
-    G: float = 100.0
-
-    @property
-    def L_default(self) -> float:
-        """Mask-one decoders' default: white nodes first, then low ids, 2·margin per δ."""
-        return 2 * self.margin / self.delta
-
-    @property
-    def G_claim(self) -> float:
-        """A claim (the node that takes a cursor) over every default."""
-        return 3 * self.L_default + 2 * self.margin
-
-    #: gate of the slots that turn ``v``'s default around at a finish (values 2·x + 2·(1 - white) <= 4)
-    M_last: float = 4.0
-
-    @property
-    def C_pointer(self) -> float:
-        return 2 * self.margin / self.delta
-
-    B_pointer: float = 4.0
-    #: a clock tick in time units (dm-clrs' time += 0.01)
-    tick: float = 0.01
-
-    def describe(self) -> dict[str, tuple[float, str]]:
-        """Every constant with the reason its value is safe (as ``Constants.describe``)."""
-        n, m = self.max_nodes, self.margin
-        return {
-            "MARGIN": (m, f"Least logit gap of every selection and every decoder: the loser keeps e^-{m:g}, so "
-                       "attention and fed-back hints are one-hot to float precision."),
-            "DELTA": (self.delta, f"1/{n}: the least gap between two ids (ids increase with the index)."),
-            "L_SCAN": (self.L_scan, "Scan: ω of the sender's id; the lowest-id candidate wins by L_SCAN·DELTA = "
-                       "2·MARGIN."),
-            "M_SCAN": (self.M_scan, "Scan: ω of the penalty (1 - adj_ij) + (1 - white_j) + u_j, an integer that is 0 "
-                       "exactly for candidates: a non-candidate scores below -L_SCAN - 2·MARGIN."),
-            "P": (self.P, "Cursor, parent, push and pop heads: the sender the receiver wants scores P = 2·MARGIN "
-                  "above the rest (0)."),
-            "L_MATCH": (self.L_match, "Push and pop: ω of |target_j - x_i|; a target DELTA away from the receiver's "
-                        "id scores P - L_MATCH·DELTA = -2·MARGIN, below the rest."),
-            "B_MATCH": (self.B_match, "Push and pop: an unmet flag of the sender shifts the V-shape's arguments "
-                        "(ids, at most 1 apart) below 0, so it adds nothing."),
-            "M_ID": (self.M_id, "Gate of an id-valued slot: relu(id - M_ID·unmet) is 0 for unmet >= 1 (ids <= 1)."),
-            "M_TIME": (self.M_time, "Gate of a time-valued slot: the clock reaches at most 2·max_nodes ticks."),
-            "G": (self.G, f"Colour decoder gain: the others keep e^-{self.G:g}."),
-            "L_DEFAULT": (self.L_default, "Mask-one decoders: 2·white_i - x_i scaled by L_DEFAULT; with no claim "
-                          "the lowest white node wins by 2·MARGIN (a new root)."),
-            "G_CLAIM": (self.G_claim, "Mask-one decoders: a claim (the node the cursor moves to) beats every "
-                        "default (at most 2·L_DEFAULT, a claimant's at least -L_DEFAULT) by 2·MARGIN."),
-            "M_LAST": (self.M_last, "v at a finish (no claim): a slot 2·x_i + 2·(1 - white_i) <= 4, weighted "
-                       "L_DEFAULT, turns the default into L_DEFAULT·(x_i + 2), so node n - 1 wins by 2·MARGIN; "
-                       "M_LAST·unmet takes it out at every other step."),
-            "C_POINTER": (self.C_pointer, "Pointer decoder scale: ids DELTA apart give logit gaps of 2·MARGIN."),
-            "B_POINTER": (self.B_pointer, "Takes a pointer-decoder feature out of its max (ids <= 1)."),
-            "TICK": (self.tick, "dm-clrs' time += 0.01. The clock is kept in time units (every slot of H stays "
-                     "below ~3, so a small relative change of any weight row moves it little); float32 adds at most "
-                     "half an ulp per tick, 1e-5 relative over a trace, within verify's 1e-4."),
-        }
-
 
 class _TraceWeights(Weights):
     """The shared buffer, with linear sums of V channels and state parts read from the
@@ -458,14 +293,3 @@ def compile_trace_probes(model: Model, lay: Layout, c: TraceConstants, dtype) ->
     for probe, terms in (("pi_h", pointer), ("pi", pointer), ("s_prev", stack)):
         model = write_pointer_decoder(model, probe, terms, V("idx"), c.C_pointer, c.B_pointer, dtype)
     return model
-
-
-def dfs_trace_state(hidden: np.ndarray, name: str) -> np.ndarray:
-    """From hidden states ``[..., s]`` of a compiled clrs-trace ``DepthFirst`` program: the
-    state part ``name`` (``STATE``, e.g. ``"clock"``, ``"hp"``) or slot (``SLOTS``, e.g.
-    ``"pushed"``)."""
-    lay = trace_layout(hidden.shape[-1])
-    out = np.zeros(hidden.shape[:-1])
-    for slot, coeff in state_slots(name):
-        out = out + coeff * hidden[..., lay.h(slot)]
-    return out
