@@ -185,3 +185,32 @@ def test_verify_cli_exits_zero():
 
     assert main(["verify", "--algo", "dfs", "--hidden-size", "128", "--lengths", "9,14", "--samples", "12",
                  "--seed", "271"]) == 0
+
+
+def test_compile_cli_stores_the_layout_and_show_draws_every_probe(tmp_path, capsys, monkeypatch):
+    """A compiled dfs checkpoint records its layout (8 heads); ``show`` labels from it and
+    draws every encoder and decoder, the colour's three classes and the clock's graph
+    decoder included."""
+    import json
+
+    import eqgat.workflows.show as show
+    from eqgat import load
+    from eqgat.cli import main
+    from eqgat.compiler import Layout, trace_layout
+
+    out = tmp_path / "dfs.eqx"
+    assert main(["compile", "--algo", "dfs", "--max-nodes", "16", "--out", str(out)]) == 0
+    assert "full attention, 8 heads" in capsys.readouterr().out
+    stored = Layout.from_dict(json.loads((tmp_path / "dfs.eqx.json").read_text())["info"]["layout"])
+    assert stored == trace_layout(104) and stored.heads[:5] == ("scan", "cursor", "push", "pop", "parent")
+    drawn = {}
+    monkeypatch.setattr(show, "_heat", lambda ax, W, rows, cols, title: drawn.setdefault(title, (rows, cols, W)))
+    assert main(["show", "--checkpoint", str(out), "--out", str(tmp_path / "w.png")]) == 0
+    saved = load(out)
+    rows, cols, W = drawn["decoder time"]
+    assert rows == ["time"] and "H':tick" in cols
+    assert W[0, cols.index("H':tick")] == saved.decoders["time"].W_n.weight[0, 2 * 104 + stored.h("tick")] == 1.0
+    rows, cols, W = drawn["encoder color"]
+    assert cols == ["color[0]", "color[1]", "color[2]"] and W[rows.index("V:grey"), 1] == 1.0
+    rows, cols, W = drawn["ω (attention heads)"]
+    assert W[stored.omega_of("scan:id")[0], cols.index("ζ:scan:id")] == -TraceConstants(16).L_scan

@@ -133,8 +133,9 @@ def _probe_panels(model: Model, names: SimpleNamespace) -> list:
         w = np.asarray(enc.W.weight)
         if np.any(w):
             where = names.E if enc.probe.location == "edge" else names.V
+            cols = [name] if w.shape[1] == 1 else [f"{name}[{k}]" for k in range(w.shape[1])]  # a categorical's classes
             aux.append((w[[i for _, i in where]], [f"{'E' if enc.probe.location == 'edge' else 'V'}:{n}"
-                                                   for n, _ in where], [name], f"encoder {name}"))
+                                                   for n, _ in where], cols, f"encoder {name}"))
     h_cols = [f"V:{n}" for n, _ in names.V] + [f"H:{n}" for n, _ in names.H] + [f"H':{n}" for n, _ in names.H]
     H_i = [i for _, i in names.H]
     h_idx = [i for _, i in names.V] + [s + k for k in H_i] + [2 * s + k for k in H_i]
@@ -144,5 +145,8 @@ def _probe_panels(model: Model, names: SimpleNamespace) -> list:
             aux.append((np.asarray(dec.W2.weight)[:3][:, h_idx], ["p2_0", "p2_1", "p2_2"], h_cols, f"{name} W2 (sender)"))
             aux.append((np.asarray(dec.W3.weight)[:, :3], ["W3"], ["m0", "m1", "m2"], f"{name} W3 (eq. 31)"))
         else:
-            aux.append((np.asarray(dec.W.weight)[:, h_idx], [name], h_cols, f"decoder {name}"))
+            W = dec.W_n if hasattr(dec, "W_n") else dec.W  # a graph decoder reads max_i h_i through W_n
+            w = np.asarray(W.weight)[:, h_idx]
+            rows = [name] if len(w) == 1 else [f"{name}[{k}]" for k in range(len(w))]
+            aux.append((w, rows, h_cols, f"decoder {name}"))
     return aux
