@@ -1,6 +1,14 @@
-"""A compiled depth-first search: a ``DepthFirst`` program (the fork's ``dfs_light``,
-``eqgat.programs.dfs_light``) in one full-attention GATv2 step per hint
-(``ModelConfig(full_attention=True)``, three working heads).
+"""The depth-first backend: a ``DepthFirst`` program in one full-attention GATv2 step per
+hint (``ModelConfig(full_attention=True)``), by one of two constructions chosen by the
+program's ``trace``:
+
+- ``"light"`` (the fork's ``dfs_light``, ``eqgat.programs.dfs_light``; four heads, three
+  working, the state in H, no hint fed back): described below;
+- ``"clrs"`` (dm-clrs' ``dfs`` with all nine hints; eight heads, five working, the hints
+  fed back as the state): ``_dfs_trace.py`` and ``_dfs_trace_layout.py``.
+
+Stage 1 (``analyse_depth_first``) is shared; the rest of this docstring is the light
+construction.
 
 Stages, as for graph programs: ``analyse_depth_first`` (stage 1: the program against
 the probe spec, every problem in one error, a ``DfsPlan``), the fixed layout of named
@@ -242,9 +250,9 @@ def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None
 def compile_depth_first(program: DepthFirst, hidden_size: int | None = None, *, max_nodes: int | None = None,
                         margin: float = MARGIN) -> Model:
     """Compile a ``DepthFirst`` ``program`` (module docstring) into an eqgat ``Model`` with
-    ``full_attention``, 4 heads, ``use_edge_info`` and no layer norm; exact on graphs of
-    at most ``max_nodes`` nodes (default 128) whose ids increase with the index and are
-    at least 1/max_nodes apart."""
+    ``full_attention``, ``use_edge_info`` and no layer norm (4 heads for a light trace, 8
+    for a clrs one); exact on graphs of at most ``max_nodes`` nodes (default 128) whose
+    ids increase with the index and are at least 1/max_nodes apart."""
     return _compile(program, hidden_size, max_nodes, margin)[0]
 
 
@@ -286,8 +294,8 @@ def _compile_backend(program: DepthFirst, hidden_size: int | None, options: Comp
     model, lay, const = _compile(program, hidden_size, options.graph_size, MARGIN)
     info = dict(max_nodes=const.max_nodes, resolution=const.delta, layout=lay.to_dict(),
                 constants=dataclasses.asdict(const))
-    summary = (f"full attention, {model.processor.nb_heads} heads; exact on graphs of up to {const.max_nodes} nodes with ids at least "
-               f"1/{const.max_nodes} apart")
+    summary = (f"full attention, {model.processor.nb_heads} heads; exact on graphs of up to {const.max_nodes} nodes "
+               f"with ids at least 1/{const.max_nodes} apart")
     return Artifact(model, info, summary, lay)
 
 
