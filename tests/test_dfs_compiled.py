@@ -183,9 +183,11 @@ def test_a_broken_program_lists_every_problem():
     from eqgat import programs
     from eqgat.compiler import compile_program
 
-    # the depth-first backend takes max_nodes only: every other option is named in one error
-    with pytest.raises(ValueError, match="depth-first backend .*own constants.* does not take scale, x64: drop them"):
-        compile_program(programs.dfs_light, scale=2, x64=True)
+    # the depth-first backend takes max_nodes (and x64, for a clrs trace): every other option is named in one error
+    with pytest.raises(ValueError, match="depth-first backend .*own constants.* does not take scale, mechanism, nodes: drop"):
+        compile_program(programs.dfs_light, scale=2, mechanism="paper", nodes=4)
+    with pytest.raises(ValueError, match="float32 only"):
+        compile_program(programs.dfs_light, x64=True)
 
 
 def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys, monkeypatch):

@@ -214,3 +214,14 @@ def test_compile_cli_stores_the_layout_and_show_draws_every_probe(tmp_path, caps
     assert cols == ["color[0]", "color[1]", "color[2]"] and W[rows.index("V:grey"), 1] == 1.0
     rows, cols, W = drawn["ω (attention heads)"]
     assert W[stored.omega_of("scan:id")[0], cols.index("ζ:scan:id")] == -TraceConstants(16).L_scan
+
+
+def test_float64_and_finer_ids():
+    """Under jax_enable_x64 it compiles in float64 and stays exact (every directed graph on
+    up to 3 nodes, at the default and at a 4096-node resolution)."""
+    with jax.enable_x64(True):
+        for max_nodes in (128, 4096):
+            model = compile_algorithm("dfs", options=eqgat.compiler.CompileOptions(max_nodes=max_nodes, x64=True))
+            assert model.processor.omega.dtype == np.float64
+            report = verify("dfs", None, [3], graphs="exhaustive", max_nodes=max_nodes, x64=True, model=model)
+            assert report.exact and report.margins.min_logit_gap >= MARGIN

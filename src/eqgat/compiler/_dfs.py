@@ -73,6 +73,7 @@ model as for graph programs.
 import dataclasses
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -221,9 +222,16 @@ def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:
 
 
 def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None,
-             margin: float) -> tuple[Model, Layout, DfsConstants | _trace_layout.TraceConstants]:
-    """Stages 1-5: the model, its layout and its constants."""
+             margin: float, x64: bool = False) -> tuple[Model, Layout, DfsConstants | _trace_layout.TraceConstants]:
+    """Stages 1-5: the model, its layout and its constants (float64 weights with ``x64``,
+    the clrs trace only)."""
     plan = analyse_depth_first(program)
+    if x64 and program.trace != "clrs":
+        raise ValueError(f"x64: the {program.trace!r} trace's construction is float32 only (its bumps cancel terms "
+                         "of ~1e9); a trace='clrs' program compiles in float64")
+    if x64 and not jax.config.jax_enable_x64:
+        raise ValueError("compiling with x64=True needs jax_enable_x64 (jax.config.update('jax_enable_x64', True) "
+                         "or the jax.enable_x64() context)")
     smallest, heads = depth_first_hidden_size(program)
     s = smallest if hidden_size is None else hidden_size
     if not isinstance(s, int) or s < smallest or s % heads:
@@ -233,7 +241,7 @@ def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     config = ModelConfig(program.algorithm, s, heads, use_ln=False, use_edge_info=True, full_attention=True)
-    dtype = jnp.float32
+    dtype = jnp.float64 if x64 else jnp.float32
     if program.trace == "clrs":
         const = _trace_layout.TraceConstants(max_nodes, margin)
         lay = _trace_layout.trace_layout(s)
@@ -291,7 +299,7 @@ def _compile_probes(plan: DfsPlan, model: Model, lay: Layout, const: DfsConstant
 
 def _compile_backend(program: DepthFirst, hidden_size: int | None, options: CompileOptions) -> Artifact:
     """The depth-first backend: stages 1-5 and what its checkpoint records (its layout too)."""
-    model, lay, const = _compile(program, hidden_size, options.graph_size, MARGIN)
+    model, lay, const = _compile(program, hidden_size, options.graph_size, MARGIN, options.x64)
     info = dict(max_nodes=const.max_nodes, resolution=const.delta, layout=lay.to_dict(),
                 constants=dataclasses.asdict(const))
     summary = (f"full attention, {model.processor.nb_heads} heads; exact on graphs of up to {const.max_nodes} nodes "
@@ -299,5 +307,5 @@ def _compile_backend(program: DepthFirst, hidden_size: int | None, options: Comp
     return Artifact(model, info, summary, lay)
 
 
-register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes"}), _compile_backend,
-                         about="float32, full attention, its own constants and mechanism"))
+register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes", "x64"}), _compile_backend,
+                         about="full attention, its own constants and mechanism; x64 for a clrs trace only"))
