@@ -40,11 +40,14 @@ attention):
 2. *push*: receiver i selects u when u pushes to i: at B the target is u's own ``ws``, at
    D (with a parent) its parent's (``pws``, read one step earlier);
 3. *pop*: receiver i selects u when u is at D and i is its parent;
-4. *parent*: receiver i selects its parent (the ``pi_h`` edge feature): its id, its scan,
-   and whether it is another node (so "has a parent" is read afresh from the hints).
+4. *parent*: receiver i selects its parent (the ``pi_h`` edge feature): its id and scan.
+
+"The cursor has a parent" is read from the hints as "the cursor is not the root ``s``";
+the clock is the one quantity H carries from step to step (in time units, so every slot
+stays below ~3 and a small relative change of a weight row moves it little).
 
 Id equality (push, pop) is a V-shaped logit ``-L·|target_j - x_i|`` switched on by the
-sender's flags (``_relu`` pairs whose arguments stay within a few units): no term is
+sender's flags (``relu`` pairs whose arguments stay within a few units): no term is
 large and cancelled, so small weight changes move logits by small amounts. Each slot is
 ``relu(linear)`` with arguments that are integers or ids; a condition that must hold
 enters as ``-M·(unmet)``, one-sided, so a slot is exactly 0 or its value.
@@ -52,8 +55,7 @@ enters as ``-M·(unmet)``, one-sided, so a slot is exactly 0 or its value.
 **Decoders**: ``color`` from the old colour plus the events; ``u``, ``s``, ``v``,
 ``s_last`` from claims (the node that takes the cursor) over a default that prefers white
 nodes and then low ids (a new root), turned at a finish into one that prefers high ids
-(``v`` = n - 1); ``pi_h``, ``pi``
-and ``s_prev`` by eq. 31's position match; ``d``, ``f`` the old value plus the event's
+(``v`` = n - 1); ``pi_h``, ``pi`` and ``s_prev`` by eq. 31's position match; ``d``, ``f`` the old value plus the event's
 time; ``time`` the clock.
 
 Modules: this one (stage 4, the processor into the shared ``Weights``, and stage 5, the
