@@ -183,8 +183,8 @@ def test_unknown_and_unsampled_algorithms_are_clear_errors():
         eqgat.sample("nope", 5, seed=0)
     with pytest.raises(ValueError, match="'labelprop' has no reference trace"):
         eqgat.sample("labelprop", 5, seed=0)
-    with pytest.raises(ValueError, match="'dfs' has no program"):
-        eqgat.compile_algorithm("dfs")
+    with pytest.raises(ValueError, match="'bfs_seq' has no program"):
+        eqgat.compile_algorithm("bfs_seq")
     with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*32 - 1\\]"):
         eqgat.sample(NAME, 5, seed=2**40)
     batch = eqgat.sample("bfs", 5, 2, seed=0)

@@ -70,6 +70,8 @@ def test_the_setting_is_recorded_in_the_summary_and_the_checkpoints(tmp_path):
 
 def test_bad_supervision_settings_are_refused_by_name():
     with pytest.raises(ValueError, match="algorithms with one: .*bfs"):
+        TrainConfig(algo="bfs_seq", attention_supervision=1.0)
+    with pytest.raises(ValueError, match="dfs's is a DepthFirst \\(full attention, eight heads\\)"):
         TrainConfig(algo="dfs", attention_supervision=1.0)
     with pytest.raises(ValueError, match="give one --train-lengths N"):
         TrainConfig(algo="bfs", attention_supervision=1.0, attention_reference="paper")

@@ -115,9 +115,17 @@ class TrainConfig:
                              f"got {self.attention_reference!r}")
         if not self.attention_supervision:
             return
-        if get_algorithm(self.algo).program is None:
+        from ...programs import graph_programs
+
+        program = get_algorithm(self.algo).program
+        if program is None:
             raise ValueError(f"attention supervision needs a compiled {self.algo}, which has no program; "
                              f"algorithms with one: {', '.join(names(compiled=True))}")
+        if self.algo not in graph_programs():
+            raise ValueError(f"attention supervision takes its teacher from a compiled graph program (one head along "
+                             f"the edges, as the learner); {self.algo}'s is a {type(program).__name__} (full attention, "
+                             f"{'eight' if getattr(program, 'trace', '') == 'clrs' else 'four'} heads); algorithms "
+                             f"with one: {', '.join(graph_programs())}")
         if self.attention_reference == "paper" and len(set(self.train_lengths)) != 1:
             raise ValueError("--reference paper supervises with the paper's mechanism, whose B fixes the graph size: "
                              f"give one --train-lengths N (got {','.join(map(str, self.train_lengths))})")
