@@ -145,9 +145,9 @@ def _scan(w: _TraceWeights, c: TraceConstants) -> None:
     w.slot("ws", {"1": -2 * c.M_id}, {"idx": 1.0, "white": c.M_id, "u": -c.M_id}, {"edge:adj": c.M_id})
 
 
-#: The cursor's kind, linear in its hints: B = grey with s_last at itself, C = s_last elsewhere.
 def _cursor(w: _TraceWeights, c: TraceConstants) -> None:
-    """Head 1: everyone reads the cursor."""
+    """Head 1: everyone reads the cursor, whose kind is linear in its hints: A white, B
+    grey with ``s_last`` at itself, C ``s_last`` elsewhere, D black."""
     w.linear_feature("cursor", "cur", {"u": 1.0}, c.P)
     # the clock (in time units): a tick after A (white cursor) and C (s_last elsewhere), and at a finish;
     # the cursor has a parent unless it is the root s
@@ -230,7 +230,7 @@ def _own(w: _TraceWeights, c: TraceConstants) -> None:
     w.slot("stack_self", {"idx": 1.0, "black": M, "1": -M})  # s_prev of a black node: itself
 
 
-#: The decoders' read of the new state: (slot, coefficient) per claim or value.
+#: Per mask-one hint, the slots of the new state that claim it (the node that takes the cursor).
 CLAIMS = {
     "u": ("start", "stay_B", "take_C", "popped"),
     "s": ("root_a", "root_b"),
