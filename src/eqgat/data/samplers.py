@@ -232,10 +232,11 @@ class NumpySampler:
 
     def set_state(self, state: dict) -> None:
         """Continue from ``state`` (``NumpySampler.state``): the next batch is the one the
-        saved sampler would have handed out next."""
+        saved sampler would have handed out next. A state saved before samplers drew ahead
+        has no ``skip``: its ``RandomState`` is already at the next graph (skip 0)."""
         name, keys, pos, has_gauss, gauss = state["rng"]
         self._graphs.rng.set_state((name, np.asarray(keys, np.uint32), pos, has_gauss, gauss))
         self._ahead, self._ahead_from, self._ahead_skip = None, None, 0
-        if state["skip"]:
+        if state.get("skip", 0):
             self._graphs.draw(state["skip"])  # the graphs handed out already: drawn again, not traced
         self.max_steps = state["max_steps"]
