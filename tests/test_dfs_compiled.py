@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 import eqgat
-from eqgat import Model, ModelConfig, live_steps, matches, predict
+from eqgat import Model, ModelConfig, predict
 from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler import dfs_state as read_state
 from eqgat.data import concat, graph_arrays, to_batch
+from _dfs_graphs import misses, random_graphs
 from eqgat.data.families import DIRECTED_FAMILIES, directed_families
 
 
@@ -24,38 +25,12 @@ def model():
     return compile_dfs_light(max_nodes=16)
 
 
-def _misses(model, graphs):
-    """Per graph, the probes with a wrong live hint step or a wrong output (graphs of one
-    size run as one batch)."""
-    out = [None] * len(graphs)
-    by_n: dict[int, list[int]] = {}
-    for k, A in enumerate(graphs):
-        by_n.setdefault(A.shape[0], []).append(k)
-    for idx in by_n.values():
-        a = concat([graph_arrays("dfs_light", graphs[k]) for k in idx])
-        batch = to_batch("dfs_light", a)
-        ok = matches(model, predict(model, batch), batch)
-        live = live_steps(np.asarray(a.lengths), ok["color"].shape[1])
-        for row, k in enumerate(idx):
-            out[k] = sorted(name for name, v in ok.items()
-                            if not np.all(v[row] | ~live[row] if v.ndim == 2 else v[row]))
-    return out
-
-
-def _random_graphs(count, seed=0):
-    """Directed Erdős–Rényi graphs of 3, 6 and 11 nodes (three sizes: three compiles) with
-    self-loops, sparse to dense."""
-    rng = np.random.default_rng(seed)
-    graphs = []
-    for k in range(count):
-        n = (3, 6, 11)[k % 3]
-        p = (0.1, 0.3, 0.5, 0.9)[(k // 3) % 4]
-        graphs.append((rng.random((n, n)) < p).astype(float))
-    return graphs
+def _misses(model, graphs, probes=None):
+    return misses(model, "dfs_light", graphs, probes)
 
 
 def test_exact_on_random_graphs(model):
-    graphs = _random_graphs(48)
+    graphs = random_graphs(48)
     assert [m for m in _misses(model, graphs) if m] == []
 
 
@@ -132,7 +107,7 @@ def test_hidden_size_checked():
         compile_dfs_light(8)
     big = compile_dfs_light(128, max_nodes=16)
     assert big.config == ModelConfig("dfs_light", 128, 4, use_ln=False, use_edge_info=True, full_attention=True)
-    assert _misses(big, _random_graphs(3, seed=1)[1:]) == [[]] * 2
+    assert _misses(big, random_graphs(3, seed=1)[1:]) == [[]] * 2
 
 
 def test_verify_cli_exits_zero(capsys):
@@ -255,13 +230,14 @@ def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_pat
 
 def test_every_dfs_constant_is_described():
     import dataclasses
+    import inspect
 
     from eqgat.compiler import DfsConstants
 
     const = DfsConstants(16)
     table = const.describe()
     names = [f.name for f in dataclasses.fields(DfsConstants) if f.name != "max_nodes"]
-    names += [n for n, v in vars(DfsConstants).items() if isinstance(v, property)]
+    names += [n for n, _ in inspect.getmembers(DfsConstants, lambda v: isinstance(v, property))]  # inherited too
     assert sorted(n.upper() for n in names) == sorted(table)
     for n in names:
         value, reason = table[n.upper()]

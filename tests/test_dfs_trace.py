@@ -8,6 +8,7 @@ what that buys: a state read afresh each step, which small weight changes do not
 """
 
 import dataclasses
+import inspect
 
 import equinox as eqx
 import jax
@@ -20,6 +21,7 @@ from eqgat.nn import postprocess
 from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, TraceConstants, compile_algorithm, compile_program, dfs_trace_state
 from eqgat.data import concat, graph_arrays, to_batch
+from _dfs_graphs import misses, random_graphs
 from eqgat.data.families import DIRECTED_FAMILIES, directed_families
 from eqgat.lang import TRACE_PARTS
 
@@ -32,31 +34,11 @@ def model():
 
 
 def _misses(model, graphs, probes=None):
-    """Per graph, the probes with a wrong live hint step or a wrong output."""
-    out = [None] * len(graphs)
-    by_n: dict[int, list[int]] = {}
-    for k, A in enumerate(graphs):
-        by_n.setdefault(A.shape[0], []).append(k)
-    for idx in by_n.values():
-        a = concat([graph_arrays("dfs", graphs[k]) for k in idx])
-        batch = to_batch("dfs", a)
-        ok = matches(model, predict(model, batch), batch)
-        live = live_steps(np.asarray(a.lengths), ok["color"].shape[1])
-        for row, k in enumerate(idx):
-            out[k] = sorted(name for name, v in ok.items() if (probes is None or name in probes)
-                            and not np.all(v[row] | ~live[row] if v.ndim == 2 else v[row]))
-    return out
-
-
-def _random_graphs(count, seed=0):
-    """Directed Erdős–Rényi graphs of 3, 6 and 11 nodes, with self-loops, sparse to dense."""
-    rng = np.random.default_rng(seed)
-    return [(rng.random(((3, 6, 11)[k % 3],) * 2) < (0.1, 0.3, 0.5, 0.9)[(k // 3) % 4]).astype(float)
-            for k in range(count)]
+    return misses(model, "dfs", graphs, probes)
 
 
 def test_exact_on_random_graphs_with_self_loops(model):
-    graphs = _random_graphs(48)
+    graphs = random_graphs(48)
     assert any(np.trace(A) > 0 for A in graphs)
     assert [m for m in _misses(model, graphs) if m] == []
 
@@ -149,7 +131,7 @@ def test_program_compiles_through_the_registry(model):
     assert eqgat.minimal_hidden_size(program) == 104
     big = compile_program(program, 128, max_nodes=16)
     assert big.processor.nb_heads == 8
-    assert _misses(big, _random_graphs(3, seed=1)[1:]) == [[]] * 2
+    assert _misses(big, random_graphs(3, seed=1)[1:]) == [[]] * 2
     with pytest.raises(ValueError, match="multiple of 8"):
         compile_program(program, 108)
 
@@ -172,7 +154,7 @@ def test_a_broken_clrs_program_lists_every_problem():
 def test_every_constant_is_described():
     c = TraceConstants(16)
     described = c.describe()
-    names = {p for p, v in vars(TraceConstants).items() if isinstance(v, property) and p != "delta"}
+    names = {p for p, _ in inspect.getmembers(TraceConstants, lambda v: isinstance(v, property))}  # inherited too
     names |= {f.name for f in dataclasses.fields(TraceConstants) if f.name not in ("max_nodes", "margin")}
     assert {n.upper() for n in names} <= set(described), names
     assert all(isinstance(v, float) and text for v, text in described.values())

@@ -7,17 +7,31 @@ from ._constants import MARGIN, SAFETY
 
 
 @dataclass(frozen=True)
-class DfsConstants:
-    """The constants of the compiled ``dfs_light`` for graphs of at most ``max_nodes``
-    nodes (ids at least δ = 1/max_nodes apart). ``margin``: the least logit gap of every
-    selection."""
+class IdResolution:
+    """What both depth-first constructions' constants share: graphs of at most
+    ``max_nodes`` nodes with ids at least δ = 1/max_nodes apart, the least logit gap
+    ``margin``, and the eq.-31 pointer decoder sized for them."""
 
     max_nodes: int
     margin: float = MARGIN
+    #: takes a pointer-decoder feature out of its max (ids and pointers lie in [0, 1])
+    B_pointer: float = 4.0
 
     @property
     def delta(self) -> float:
         return 1.0 / self.max_nodes
+
+    @property
+    def C_pointer(self) -> float:
+        """eq. 31's c: ids δ apart give pointer logits 2·margin apart."""
+        return 2 * self.margin / self.delta
+
+
+@dataclass(frozen=True)
+class DfsConstants(IdResolution):
+    """The constants of the compiled ``dfs_light`` for graphs of at most ``max_nodes``
+    nodes (ids at least δ = 1/max_nodes apart). ``margin``: the least logit gap of every
+    selection."""
 
     @property
     def K_id(self) -> float:
@@ -68,15 +82,8 @@ class DfsConstants:
         """Gate against a term up to 1 + K_id (``sw``, ``newroot``)."""
         return self.K_id + 2.0
 
-    #: decoders: the colour logits' gain and the pointer decoder's c·δ
+    #: decoders: the colour logits' gain (the pointer decoder's c and B: ``IdResolution``)
     G: float = 100.0
-
-    @property
-    def C_pointer(self) -> float:
-        return 2 * self.margin / self.delta
-
-    #: takes a pointer-decoder feature out of its max (ids and pointers lie in [0, 1])
-    B_pointer: float = 4.0
 
     def describe(self) -> dict[str, tuple[float, str]]:
         """Every constant with the reason its value is safe (as ``Constants.describe``).

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._constants import MARGIN
+from ._dfs_constants import IdResolution
 from ._layout import Direction, Layout
 
 #: Heads: the five selections, then three blocks of slots that read no attention.
@@ -85,7 +85,7 @@ def state_slots(name: str) -> list[tuple[str, float]]:
 
 
 @dataclass(frozen=True)
-class TraceConstants:
+class TraceConstants(IdResolution):
     """The constants of the compiled CLRS ``dfs`` for graphs of at most ``max_nodes``
     nodes (ids increasing with the index, at least δ = 1/max_nodes apart), each with the
     reason its value is safe (``describe``).
@@ -94,13 +94,6 @@ class TraceConstants:
 
     - `max_nodes`: the largest graph; sets the id resolution δ.
     - `margin`: the least logit gap of every selection and decoder (``MARGIN``)."""
-
-    max_nodes: int
-    margin: float = MARGIN
-
-    @property
-    def delta(self) -> float:
-        return 1.0 / self.max_nodes
 
     @property
     def L_scan(self) -> float:
@@ -148,11 +141,6 @@ class TraceConstants:
     #: gate of the slots that turn ``v``'s default around at a finish (values 2·x + 2·(1 - white) <= 4)
     M_last: float = 4.0
 
-    @property
-    def C_pointer(self) -> float:
-        return 2 * self.margin / self.delta
-
-    B_pointer: float = 4.0
     #: a clock tick in time units (dm-clrs' time += 0.01)
     tick: float = 0.01
 
