@@ -173,7 +173,7 @@ def test_layouts_round_trip_for_both_backends():
 
     graph = [compile_stages(programs.bellman_ford, 8).layout, compile_stages(programs.labelprop).layout,
              compile_stages(programs.bfs, mechanism="paper", nodes=8).layout]
-    dfs = [dfs_layout(36), dfs_layout(128, "adj")]
+    dfs = [dfs_layout(52), dfs_layout(128, "adj")]
     for lay in graph + dfs:
         assert Layout.from_dict(json.loads(json.dumps(lay.to_dict()))) == lay
     # every backend's artifact records its layout, as a dict and as the Layout
@@ -183,8 +183,8 @@ def test_layouts_round_trip_for_both_backends():
     # one head: entry k is row k; DFS: head h's block starts at h·(hidden_size / 4)
     assert graph[0].H_rows == list(range(len(graph[0].H))) and "heads" not in graph[0].to_dict()
     big = dfs[1]
-    assert big.h("fv") == 0 and big.h("push") == 32 and big.h("newroot") == 64 and big.h("gk1") == 96
-    assert big.z("move:cur") == 32 and big.omega_of("root:self_d") == (2, 6)
+    assert big.h("found") == 0 and big.h("pushed_a") == 32 and big.h("newroot") == 64 and big.h("pv_read") == 96
+    assert big.z("move:cur") == 32 and big.omega_of("root:id") == (2, 3) and big.E == ("edge:adj", "edge:pi_h")
     # a layout saved before heads were named (no "heads" keys) still loads, as one head
     old = {"V": ["idx", "start"], "E": ["edge:A", "edge:adj", "edge:parent"],
            "H": ["visit", "dist:take", "dist:delta", "pi:take", "pi:self"],

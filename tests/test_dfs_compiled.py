@@ -5,13 +5,15 @@ with the margins the construction promises: every decisive selection wins by a l
 of at least ``MARGIN`` and every flag of the state is exactly 0 or 1.
 """
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import numpy as np
 import pytest
 
 import eqgat
-from eqgat import Model, ModelConfig, predict
+from eqgat import Model, ModelConfig, live_steps, matches, predict
 from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler import dfs_state as read_state
@@ -53,7 +55,7 @@ def test_margins_and_clean_state(model):
     # the state after each step, read directly: flags in {0, 1}
     a = concat([graph_arrays("dfs_light", c.A) for c in directed_families(9)])
     hidden = np.asarray(predict(model, to_batch("dfs_light", a)).hidden, dtype=np.float64)
-    for name in ("grey", "black", "cur", "hp", "found", "begun"):
+    for name in ("cur", "found", "begun", "pushed", "popto", "newroot", "root0", "start", "finish"):
         v = read_state(hidden, name)
         assert np.all((v == 0) | (v == 1)), name
 
@@ -86,6 +88,49 @@ def test_ids_closer_than_the_resolution_are_reported_as_near_ties():
     assert all(r.correct == r.total for r in test)
     assert report.margins.near_tie_graphs > 0
     assert all(r.correct + r.near_tie == r.total for r in train)
+
+
+def _exact(model, batch) -> bool:
+    ok = matches(model, predict(model, batch), batch)
+    live = live_steps(np.asarray(batch.length), ok["color"].shape[1])
+    return all(bool(np.all(v | ~live) if v.ndim == 2 else np.all(v)) for v in ok.values())
+
+
+def test_small_weight_changes_keep_it_exact(model):
+    """Not a needle: moved along random filter-normalised directions by 1e-5 (both signs),
+    or one weight group alone by 1e-5, every hint step and the output stay exact (the
+    construction before the fed-back pointer lost its score at 1e-7: its id bumps
+    cancelled logit terms of ~1e9)."""
+    from eqgat.workflows.landscapes import landscape_batch
+    from landscape import along, random_direction
+
+    batch = landscape_batch("dfs_light", batch_size=8)
+    assert _exact(model, batch)
+    keys = jax.random.split(jax.random.key(13), 2)
+    d1, d2 = (random_direction(model, k) for k in keys)
+    for a, b in ((1e-5, 1e-5), (-1e-5, 1e-5), (1e-5, -1e-5), (-1e-5, -1e-5)):
+        assert _exact(along(model, [d1, d2], [a, b]), batch), (a, b)
+    # and it does break further out: the check can fail
+    assert not _exact(along(model, [d1, d2], [1e-2, 1e-2]), batch)
+    leaves, treedef = jax.tree_util.tree_flatten(d2)
+    for k, leaf in enumerate(leaves):
+        if leaf.ndim < 2 or not np.any(np.asarray(leaf)):
+            continue
+        only = jax.tree_util.tree_unflatten(treedef, [x if j == k else 0 * x for j, x in enumerate(leaves)])
+        assert _exact(along(model, [only], [1e-5]), batch), k
+
+
+def test_float64_and_finer_ids():
+    """Under jax_enable_x64 it compiles in float64 and stays exact (every directed graph on
+    up to 3 nodes, at the default and at a 4096-node resolution)."""
+    from eqgat.compiler import CompileOptions, compile_algorithm
+
+    with jax.enable_x64(True):
+        for max_nodes in (128, 4096):
+            model = compile_algorithm("dfs_light", options=CompileOptions(max_nodes=max_nodes, x64=True))
+            assert model.processor.omega.dtype == np.float64
+            report = verify("dfs_light", None, [3], graphs="exhaustive", max_nodes=max_nodes, x64=True, model=model)
+            assert report.exact and report.margins.min_logit_gap >= MARGIN
 
 
 def test_full_attention_is_needed(model):
@@ -158,11 +203,15 @@ def test_a_broken_program_lists_every_problem():
     from eqgat import programs
     from eqgat.compiler import compile_program
 
-    # the depth-first backend takes max_nodes (and x64, for a clrs trace): every other option is named in one error
+    # the depth-first backend takes max_nodes and x64: every other option is named in one error
     with pytest.raises(ValueError, match="depth-first backend .*own constants.* does not take scale, mechanism, nodes: drop"):
         compile_program(programs.dfs_light, scale=2, mechanism="paper", nodes=4)
-    with pytest.raises(ValueError, match="float32 only"):
+    with pytest.raises(ValueError, match="needs jax_enable_x64"):
         compile_program(programs.dfs_light, x64=True)
+    # the light construction reads its colour and parent back from the hints: a program without them says so
+    no_hint = dataclasses.replace(programs.dfs_light, probes={"color": "colour", "pi": "parent"})
+    with pytest.raises(ValueError, match="one hint each .* parent hints \\[\\]"):
+        analyse_depth_first(no_hint)
 
 
 def test_compile_cli_writes_a_checkpoint_show_can_draw(tmp_path, capsys, monkeypatch):
@@ -202,11 +251,11 @@ def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_pat
     meta = json.loads(meta_path.read_text())
     stored = Layout.from_dict(meta["info"]["layout"])
     assert stored == dfs_layout(eqgat.minimal_hidden_size(eqgat.programs.dfs_light))
-    assert stored.heads == ("scan", "move", "root", "unused") and stored.nb_heads == 4
+    assert stored.heads == ("scan", "move", "root", "parent") and stored.nb_heads == 4
     # rename a slot and a feature in the stored layout: show's labels must follow the JSON
     lay = meta["info"]["layout"]
-    lay["H"] = ["found_v" if h == "fv" else h for h in lay["H"]]
-    lay["Z"] = ["scan:penalty" if z == "scan:pen" else z for z in lay["Z"]]
+    lay["H"] = ["found_v" if h == "found" else h for h in lay["H"]]
+    lay["Z"] = ["scan:pen" if z == "scan:penalty" else z for z in lay["Z"]]
     meta_path.write_text(json.dumps(meta))
     drawn = []
     monkeypatch.setattr(eqgat.workflows.show, "_heat", lambda ax, W, rows, cols, title: drawn.append((title, rows, cols, W)))
@@ -216,15 +265,15 @@ def test_a_compiled_checkpoint_stores_its_layout_and_show_labels_from_it(tmp_pat
     H = [f"H:{h}" for h in lay["H"]]
     Z = [f"ζ:{z}" for z in lay["Z"]]
     rows, cols, W = panels["W_val (values ν)"]
-    assert rows == H and cols == ["V:idx"] + H and "H:found_v" in rows
-    assert panels["W_out (sender j)"][0] == Z and "ζ:scan:penalty" in Z
+    assert rows == H and cols == ["V:idx", "V:white", "V:grey", "V:black"] + H and "H:found_v" in rows
+    assert panels["W_out (sender j)"][0] == Z and "ζ:scan:pen" in Z
     rows, cols, om = panels["ω (attention heads)"]
-    assert cols == Z and rows == [f"ω head {h} ({n})" for h, n in enumerate(renamed.heads[:3])]
-    # the values drawn sit at the stored layout's rows: the scan penalty's ω is -M1
+    assert cols == Z and rows == [f"ω head {h} ({n})" for h, n in enumerate(renamed.heads)]
+    # the values drawn sit at the stored layout's rows: the scan penalty's ω is -M_scan
     model = eqgat.load(out)
-    head, k = renamed.omega_of("scan:penalty")
-    assert om[head, Z.index("ζ:scan:penalty")] == model.processor.omega[head, k] == -eqgat.compiler.DfsConstants(16).M1
-    assert np.array_equal(W, np.asarray(model.processor.W_val.weight)[renamed.H_rows][:, [0] + [
+    head, k = renamed.omega_of("scan:pen")
+    assert om[head, Z.index("ζ:scan:pen")] == model.processor.omega[head, k] == -eqgat.compiler.DfsConstants(16).M_scan
+    assert np.array_equal(W, np.asarray(model.processor.W_val.weight)[renamed.H_rows][:, [0, 1, 2, 3] + [
         model.hidden_size + r for r in renamed.H_rows]])
 
 

@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 from eqgat import Model, load
-from eqgat.compiler import trace_layout
+from eqgat.compiler import dfs_layout, trace_layout
 from eqgat.workflows.faithfulness import attention, eval_graphs, reference_heads, reference_model
 
 parser = argparse.ArgumentParser()
@@ -30,7 +30,8 @@ out_dir.mkdir(parents=True, exist_ok=True)
 
 batch = eval_graphs(args.algo, "sampler", length=16, samples=32, seed=0)
 comp = reference_model(args.algo, "general", 16)
-names = ["scan", "moves", "roots"] if args.algo == "dfs_light" else list(trace_layout(comp.hidden_size).heads[:5])
+layout = dfs_layout if args.algo == "dfs_light" else trace_layout
+names = [layout(comp.hidden_size).heads[h] for h in reference_heads(comp)]
 seeds = sorted(Path(args.run).glob("seed*.eqx"), key=lambda p: int(p.stem[4:]))
 models = {"init(key 0)": Model(load(seeds[0]).config, key=jax.random.key(0))}
 models.update({p.stem: load(p) for p in seeds})

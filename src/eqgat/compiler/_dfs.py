@@ -2,8 +2,8 @@
 hint (``ModelConfig(full_attention=True)``), by one of two constructions chosen by the
 program's ``trace``:
 
-- ``"light"`` (the fork's ``dfs_light``, ``eqgat.programs.dfs_light``; four heads, three
-  working, the state in H, no hint fed back): described below;
+- ``"light"`` (the fork's ``dfs_light``, ``eqgat.programs.dfs_light``; four heads, the
+  colour and parent hints fed back, H carrying the cursor and the scan): described below;
 - ``"clrs"`` (dm-clrs' ``dfs`` with all nine hints; eight heads, five working, the hints
   fed back as the state): ``_dfs_trace.py`` and ``_dfs_trace_layout.py``.
 
@@ -12,62 +12,60 @@ construction.
 
 Stages, as for graph programs: ``analyse_depth_first`` (stage 1: the program against
 the probe spec, every problem in one error, a ``DfsPlan``), the fixed layout of named
-slots and attention features (``SLOTS``, ``STATE``, ``FEATURES``, stage 2),
-``DfsConstants`` (stage 3), ``compile_processor_dfs`` (stage 4) and the probes (stage 5,
-in ``compile_depth_first``).
+slots and attention features (``_dfs_layout.py``: ``SLOTS``, ``STATE``, ``FEATURES``,
+stage 2), ``DfsConstants`` (stage 3), ``compile_processor_dfs`` (stage 4,
+``_dfs_processor.py``) and the probes (stage 5, in ``compile_depth_first``).
 
 ``dfs_light`` cannot be computed by the CLRS GATv2, whose attention follows the edges: a
 tree may start in another weakly connected component, and an isolated node cannot learn
 that every other node is finished (``eqgat.workflows.locality``, docs/dfs/analysis.md). With
 attention over all nodes, the smallest change that removes that obstruction, it compiles.
 
-**The state** (named directions of the hidden state H, read as sums of slots, see
-``STATE``): the colour (``grey``, ``black``; white is neither), ``cur`` (the node the
-algorithm stands on: the top of the stack, or a new root), the parent pointer (``hp``
-has a parent, ``pv`` its id), ``begun`` (0 only before step 0), and the *scan*, computed
-one step ahead: ``ws``, the id of the node's lowest-id white out-neighbour other than
-itself, and ``found`` (there is one). The stack needs no storage of its own: dfs_light's
-``s_prev`` of a grey node is its parent.
+**The state.** The colour and the parent pointer are hints, fed back each step (one-hot
+to float precision, since every decoder wins by ``MARGIN``): V holds the colour, E the
+pointer ``pi_ij`` (i's parent is j). A white node's pointer points at itself, so
+``pi_ii`` tells a white receiver "this sender is me" with no id comparison. H carries
+only what the hints do not say (``STATE``): ``cur``, the node the search stands on (a
+black cursor: its tree is finished), the *scan*, computed one step ahead (``ws``, the id
+of the node's lowest-id white out-neighbour other than itself, and ``found``), ``pv``,
+the parent's id at the next hint, and ``begun`` (0 only before step 0).
 
-**One step**, for every node at once, reads the state at hint t and writes hint t+1:
+**One step**, for every node at once, reads hint t and H and writes hint t+1:
 
 - the cursor is white (a new root): it turns grey;
 - the cursor is grey and ``found``: node ``ws(cursor)`` turns grey, takes the cursor as
   its parent and becomes the cursor (a *push*);
-- the cursor is grey, nothing ``found``: it turns black, and its parent, if it has one,
-  becomes the cursor (a *pop*);
-- there is no cursor (a tree is finished): the lowest-id white node becomes the cursor
-  (a hint with no change, as in dfs_light); before step 0 it also turns grey.
+- the cursor is grey, nothing ``found``: it turns black and its parent becomes the
+  cursor (a *pop*; a root's parent is itself, which stays the cursor, now black);
+- the cursor is black, or there is none (before step 0): the lowest-id white node
+  becomes the cursor (a hint with no change, as in dfs_light); before step 0 it also
+  turns grey.
 
-``ws`` is computed a step early, from the colours at hint t, and used at t+1; it is still
-right then, because a step changes one colour: the node that turns grey is the scanner
-itself (excluded as "other than itself"), or a grey node turns black.
+``ws`` is computed a step early, from the colours of hint t, and used at t+1; it is still
+right then, because a step turns at most one node grey and that node is the next cursor
+itself, which its own scan excludes.
 
-**Heads** (each a minimum selection with a default, eqs. 5-9; ``d`` = 4 with
-``hidden_size`` = 4m, head 3 unused so that 128 = 4 x 32 works):
+**Heads** (``hidden_size`` = 4m):
 
-0. *scan*: receiver i selects its lowest-id white out-neighbour j != i (``adj`` is the
-   edge feature E_ij, i -> j); a non-candidate wins when there is none (value <= 0).
-1. *cursor moves*: receiver i selects the cursor if the cursor's move targets i (its
-   ``ws`` or, popping, its parent equals i's id); otherwise any non-cursor node.
-2. *roots*: receiver i selects the cursor if there is one, else the lowest white node
-   with a lower id than its own, else itself.
+0. *scan*: receiver i selects its lowest-id white out-neighbour j (``adj_ij``), not
+   itself (``pi_ii``); a non-candidate wins when there is none (value <= 0);
+1. *moves*: receiver i selects the cursor if the cursor pushes to i (its ``ws`` is i's
+   id) or pops to i (its ``pv`` is); otherwise a non-cursor node;
+2. *roots*: receiver i selects the cursor unless it is black, else the lowest white
+   node; a white receiver whose selection is itself (``pi_ii``) takes the cursor;
+3. *parent*: receiver i selects its parent along ``pi_ij`` and reads its id.
 
-Equality of two ids inside a logit is a *bump*: with σ the leaky ReLU of slope a,
-``σ(h - K·u) + σ(h + K·u) - K·σ(u) - K·σ(-u) = (1 - a)·relu(h - K·|u|) + const``, which
-is (1 - a)·h at u = 0 and exactly 0 for |u| >= h/K; a condition (a flag that must be 1)
-is folded in by shifting u by 4 per unmet flag. ``relu(z)`` itself is
-``(σ(z) + a·σ(-z)) / (1 - a²)``. Every other quantity is a linear feature >= 0.
+**Why it is not a needle.** No logit is a difference of large terms: each ω weighs a
+feature of at most a few units (an id, a flag, an integer penalty), and id equality is
+the V-shape ``-L·|target_j - x_i|`` of two exact relus (``HeadWeights.match``) switched
+off by the sender's flags. A relative change ε of any weight moves a logit by about
+ε·1e4 against a margin of 80, and the flags the cursor hands on are snapped back to 0 or
+1 each step (``SNAPPED``), so errors do not build up over the 3n steps of a trace.
 
 **Resolution.** Node ids (``pos``) must increase with the node index (dm-clrs' i/n and
 its sorted random ids do) and be at least ``1/max_nodes`` apart; then every selection
 wins by a logit gap of at least ``MARGIN`` and every slot is exactly 0 or its value.
-
-The backend's modules, by stage: this one (stage 1, the probes of stage 5 and the
-backend), ``_dfs_layout.py`` (stage 2: ``dfs_layout``, a ``Layout`` with one block per
-head), ``_dfs_constants.py`` (stage 3: ``DfsConstants``, with ``describe``) and
-``_dfs_processor.py`` (stage 4, into the shared ``Weights``); ``assemble`` builds the
-model as for graph programs.
+Float64 (``x64``) works as float32 does.
 """
 
 import dataclasses
@@ -86,7 +84,7 @@ from ._analyse import _Problems
 from ._compile import Artifact, Backend, register_backend
 from ._constants import DEFAULT_MAX_NODES, MARGIN
 from ._dfs_constants import DfsConstants
-from ._dfs_layout import E_ADJ, HEADS, V_ID, dfs_layout, minimal_hidden_size, state_slots
+from ._dfs_layout import HEADS, dfs_layout, minimal_hidden_size, state_slots
 from . import _dfs_trace as _trace
 from . import _dfs_trace_layout as _trace_layout
 from ._dfs_processor import compile_processor_dfs
@@ -115,6 +113,8 @@ class DfsPlan:
     colour_probes: tuple[str, ...]
     parent_probes: tuple[str, ...]
     parts: dict = dataclasses.field(default_factory=dict)  # a clrs trace's part -> its probe
+    colour_hint: str | None = None  # the light trace's fed-back hints
+    parent_hint: str | None = None
 
 
 def _terms(mask) -> list[Term]:
@@ -209,8 +209,15 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
         if program.idx != "pos" or adj != "adj":
             fail(f"the clrs trace construction reads the ids 'pos' and the edge mask 'adj', got {program.idx!r} "
                  f"and {adj!r}")
+    hint = lambda probes: [p for p in probes if spec[p].stage == Stage.HINT]  # noqa: E731
+    if program.trace == "light" and (len(hint(colour_probes)) != 1 or len(hint(parent_probes)) != 1):
+        fail(f"a trace='light' program reads its colour and its parent back from one hint each (the fed-back "
+             f"pointer marks each white node itself), got colour hints {hint(colour_probes)} and parent hints "
+             f"{hint(parent_probes)}")
     fail.raise_any()
-    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes), parts)
+    colour_hint, parent_hint = (next(iter(hint(p)), None) for p in (colour_probes, parent_probes))
+    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes), parts, colour_hint,
+                   parent_hint)
 
 
 def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:
@@ -223,12 +230,8 @@ def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:
 
 def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None,
              margin: float, x64: bool = False) -> tuple[Model, Layout, DfsConstants | _trace_layout.TraceConstants]:
-    """Stages 1-5: the model, its layout and its constants (float64 weights with ``x64``,
-    the clrs trace only)."""
+    """Stages 1-5: the model, its layout and its constants (float64 weights with ``x64``)."""
     plan = analyse_depth_first(program)
-    if x64 and program.trace != "clrs":
-        raise ValueError(f"x64: the {program.trace!r} trace's construction is float32 only (its bumps cancel terms "
-                         "of ~1e9); a trace='clrs' program compiles in float64")
     if x64 and not jax.config.jax_enable_x64:
         raise ValueError("compiling with x64=True needs jax_enable_x64 (jax.config.update('jax_enable_x64', True) "
                          "or the jax.enable_x64() context)")
@@ -249,7 +252,7 @@ def _compile(program: DepthFirst, hidden_size: int | None, max_nodes: int | None
                          lambda m: _trace.compile_trace_probes(m, lay, const, dtype), dtype)
         return model, lay, const
     const = DfsConstants(max_nodes, margin)
-    lay = dfs_layout(s, plan.adj)
+    lay = dfs_layout(s, plan.adj, plan.parent_hint)
     model = assemble(config, compile_processor_dfs(lay, const),
                      lambda m: _compile_probes(plan, m, lay, const, dtype), dtype)
     return model, lay, const
@@ -273,27 +276,36 @@ def compile_dfs_light(hidden_size: int | None = None, *, max_nodes: int | None =
 
 
 def _compile_probes(plan: DfsPlan, model: Model, lay: Layout, const: DfsConstants, dtype) -> Model:
-    """Stage 5: the id and the edge mask in; the colour and the parent pointer out."""
+    """Stage 5: the id, the edge mask and the fed-back hints in (the colour as three V
+    channels, the parent pointer as an edge feature); the colour and the parent pointer
+    out."""
     s = model.hidden_size
-    model = write_encoder(model, plan.idx, V_ID, dtype)
-    model = write_encoder(model, plan.adj, E_ADJ, dtype)
+    adj, parent = lay.E
+    model = write_encoder(model, plan.idx, lay.v("idx"), dtype)
+    model = write_encoder(model, plan.adj, lay.e(adj), dtype)
+    model = write_encoder(model, plan.parent_hint, lay.e(parent), dtype)
+    colour = np.zeros((s, 3))
+    for k, name in enumerate(("white", "grey", "black")):
+        colour[lay.v(name), k] = 1.0
+    model = _write(model, lambda m: m.encoders[plan.colour_hint].W.weight, colour, dtype)
 
-    # decoders read h_t = [V | H_prev | H_new]: the new state at 2s + slot
-    new = lambda name: [(2 * s + lay.h(slot), coeff) for slot, coeff in state_slots(name)]  # noqa: E731
-    G = const.G
+    # decoders read h_t = [V | H_prev | H_new]: the old colour plus the step's events
+    new = lambda slot: 2 * s + lay.h(slot)  # noqa: E731
+    events = {"white": {"start": -1.0, "pushed": -1.0, "root0": -1.0},
+              "grey": {"start": 1.0, "pushed": 1.0, "root0": 1.0, "finish": -1.0},
+              "black": {"finish": 1.0}}
     W = np.zeros((3, 3 * s))
-    b = np.array([G, 0.0, 0.0])
-    for col, coeff in new("grey"):
-        W[0, col] -= G * coeff
-        W[1, col] += G * coeff
-    for col, coeff in new("black"):
-        W[0, col] -= G * coeff
-        W[2, col] += G * coeff
+    for k, name in enumerate(("white", "grey", "black")):
+        W[k, lay.v(name)] = const.G
+        for part, coeff in events[name].items():
+            for slot, c in state_slots(part):
+                W[k, new(slot)] += const.G * coeff * c
     for probe in plan.colour_probes:
         model = _write(model, lambda m, p=probe: m.decoders[p].W.weight, W, dtype)
-        model = _write(model, lambda m, p=probe: m.decoders[p].W.bias, b, dtype)
+        model = _write(model, lambda m, p=probe: m.decoders[p].W.bias, np.zeros(3), dtype)
+    pointer = [(new(slot), coeff) for slot, coeff in state_slots("pv")]
     for probe in plan.parent_probes:
-        model = write_pointer_decoder(model, probe, new("pi"), V_ID, const.C_pointer, const.B_pointer, dtype)
+        model = write_pointer_decoder(model, probe, pointer, lay.v("idx"), const.C_pointer, const.B_pointer, dtype)
     return model
 
 
@@ -308,4 +320,4 @@ def _compile_backend(program: DepthFirst, hidden_size: int | None, options: Comp
 
 
 register_backend(Backend("depth-first", DepthFirst, frozenset({"max_nodes", "x64"}), _compile_backend,
-                         about="full attention, its own constants and mechanism; x64 for a clrs trace only"))
+                         about="full attention, its own constants and mechanism"))

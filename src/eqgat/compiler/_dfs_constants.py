@@ -3,7 +3,7 @@ its value is safe (``describe``; the construction is in ``_dfs.py``)."""
 
 from dataclasses import dataclass
 
-from ._constants import MARGIN, SAFETY
+from ._constants import MARGIN
 
 
 @dataclass(frozen=True)
@@ -29,98 +29,76 @@ class IdResolution:
 
 @dataclass(frozen=True)
 class DfsConstants(IdResolution):
-    """The constants of the compiled ``dfs_light`` for graphs of at most ``max_nodes``
-    nodes (ids at least δ = 1/max_nodes apart). ``margin``: the least logit gap of every
-    selection."""
+    """The constants of the compiled ``dfs_light`` (the light construction) for graphs of
+    at most ``max_nodes`` nodes (ids increasing with the index, at least δ = 1/max_nodes
+    apart), each with the reason its value is safe (``describe``).
+
+    No logit is a difference of large terms: every ω multiplies a feature of at most a
+    few units (ids, flags, an id difference gated by flags), so a relative change ε of a
+    weight moves a logit by about ε·(the largest ω), ~1e4·ε against the margin.
+
+    **Arguments:**
+
+    - `max_nodes`: the largest graph; sets the id resolution δ.
+    - `margin`: the least logit gap of every selection and decoder (``MARGIN``)."""
 
     @property
-    def K_id(self) -> float:
-        """K·(x_i - x_j) >= 1 for ids a δ apart."""
-        return 1.0 / self.delta
-
-    # scan (head 0): candidates in [-L1, 0], non-candidates <= -M1, self below them, and
-    # at step 0 lower ids below self
-    @property
-    def L1(self) -> float:
+    def L_scan(self) -> float:
+        """Scan and roots: ω of the sender's id; ids δ apart score 2·margin apart."""
         return 2 * self.margin / self.delta
 
     @property
-    def M1(self) -> float:
-        return self.L1 + 2 * self.margin
+    def M_scan(self) -> float:
+        """Scan and roots: ω of a non-candidate's penalty (an integer >= 1)."""
+        return self.L_scan + 2 * self.margin
 
     @property
-    def P_self(self) -> float:
-        return 2 * self.M1 + self.L1 + 2 * self.margin
-
-    @property
-    def P_low(self) -> float:
-        return self.P_self + self.M1 + self.L1 + 2 * self.margin
-
-    # moves (head 1): matched cursor +B, other nodes 0, an unmatched cursor -B
-    @property
-    def B(self) -> float:
+    def P(self) -> float:
+        """Moves and parent heads: the bonus of the sender a receiver wants."""
         return 2 * self.margin
-
-    # roots (head 2): self S, a lower white >= W_low, the cursor above every lower white
-    @property
-    def S(self) -> float:
-        return 2 * self.margin
-
-    @property
-    def W_low(self) -> float:
-        return self.S + 2 * self.margin
 
     @property
     def P_cur(self) -> float:
-        return self.W_low * (self.K_id + 1) + 2 * self.margin
-
-    #: gate of ``ws``, ``pvnew``, ``qb``, ``qa`` (values below 1 against flags)
-    M_small: float = 2.0
+        """Roots: a cursor that is not black scores above every white node."""
+        return self.M_scan + self.L_scan + 2 * self.margin
 
     @property
-    def M_big(self) -> float:
-        """Gate against a term up to 1 + K_id (``sw``, ``newroot``)."""
-        return self.K_id + 2.0
+    def L_match(self) -> float:
+        """Moves: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
+        return 4 * self.margin / self.delta
 
-    #: decoders: the colour logits' gain (the pointer decoder's c and B: ``IdResolution``)
+    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
+    B_match: float = 2.0
+    #: gate of an id-valued slot (ids <= 1)
+    M_id: float = 2.0
+
+    #: colour decoder gain
     G: float = 100.0
 
     def describe(self) -> dict[str, tuple[float, str]]:
-        """Every constant with the reason its value is safe (as ``Constants.describe``).
-        Logits below are of one receiver; every selection wins by at least ``MARGIN``."""
+        """Every constant with the reason its value is safe (as ``Constants.describe``)."""
         n, m = self.max_nodes, self.margin
         return {
-            "MARGIN": (m, f"Least logit gap of every selection: the loser keeps e^-{m:g}, below half an ulp of 1 in "
-                       "float32, so α is exactly one-hot and every slot exactly 0 or its value."),
-            "DELTA": (self.delta, f"1/{n}: the least gap between two ids on graphs of at most {n} nodes (ids increase "
-                      "with the index, at least 1/max_nodes apart); every id difference below is at least DELTA."),
-            "K_ID": (self.K_id, "1/DELTA: K·(x_i - x_j) is at least 1 for distinct ids, so an id comparison becomes "
-                     "a gap of 1 that a ReLU or a gate thresholds exactly."),
-            "L1": (self.L1, "Scan (head 0): ω of the id feature; ids DELTA apart score L1·DELTA = 2·MARGIN apart, so "
-                   "the lowest-id candidate wins; candidates (penalty 0) score in [-L1, 0] (ids in [0, 1])."),
-            "M1": (self.M1, "Scan: ω of the penalty 1 - adj_ij + grey_j + black_j (an integer, 0 exactly for "
-                   "candidates): a non-candidate scores at most -M1 = -L1 - 2·MARGIN, below every candidate."),
-            "P_SELF": (self.P_self, "Scan: depth of the self bump: the node itself scores below -2·M1 - L1 - 2·MARGIN, "
-                       "the least any other node scores (penalty at most 2), so no node scans itself."),
-            "P_LOW": (self.P_low, "Scan before step 0 (begun = 0): lower ids lose P_LOW·relu(K·(x_i - x_j)) >= P_LOW, "
-                      "below the node itself (at least -P_SELF - M1 - L1) by 2·MARGIN, so every self detector sw is "
-                      "exactly 0 or 1."),
-            "B": (self.B, "Moves (head 1): a matched cursor scores +B (bump 2·B, cursor -B), other nodes 0, an "
-                  "unmatched cursor -B: the move's target wins, and everyone else selects a non-cursor, by 2·MARGIN."),
-            "S": (self.S, "Roots (head 2): the receiver's own bonus (a bump), 2·MARGIN above every non-candidate (0)."),
-            "W_LOW": (self.W_low, "Roots: ω of relu(K·(x_i - x_j)) for a white j of lower id: at least W_LOW = S + "
-                      "2·MARGIN, above the receiver itself; lower ids score W_LOW·K·DELTA = W_LOW more, so "
-                      "the lowest wins."),
-            "P_CUR": (self.P_cur, "Roots: the cursor's score W_LOW·(K_ID + 1) + 2·MARGIN exceeds the most a lower "
-                      "white node scores (W_LOW·K_ID, ids in [0, 1]) plus the self bonus S <= W_LOW, by 2·MARGIN."),
-            "M_SMALL": (self.M_small, "Gate of ws, pvnew, qb and qa: relu(v + M·(g - 1)) with v in [0, 1] is v at "
-                        "g = 1 and exactly 0 for every g <= 0, since v < M_SMALL."),
-            "M_BIG": (self.M_big, "Gate of sw, newroot and root0, whose gated terms reach 1 + K_ID: K_ID + 2 exceeds "
-                      "them, so a gate of 0 gives exactly 0."),
-            "G": (self.G, f"Colour decoder gain: the state's class scores G, the others 0: softmax leaves "
-                  f"e^-{self.G:g} to the rest (G >= SAFETY·MARGIN·2 = {2 * SAFETY * m:g})."),
+            "MARGIN": (m, f"Least logit gap of every selection and every decoder: the loser keeps e^-{m:g}, so "
+                       "attention and the fed-back hints are one-hot to float precision."),
+            "DELTA": (self.delta, f"1/{n}: the least gap between two ids (ids increase with the index)."),
+            "L_SCAN": (self.L_scan, "Scan and roots: ω of the sender's id; the lowest-id candidate wins by "
+                       "L_SCAN·DELTA = 2·MARGIN."),
+            "M_SCAN": (self.M_scan, "Scan: ω of the penalty (1 - adj_ij) + grey_j + black_j + pi_ij, an integer that "
+                       "is 0 exactly for a white out-neighbour other than a white receiver itself (whose fed-back "
+                       "pointer points at itself); roots: ω of grey_j. A non-candidate scores below -L_SCAN - "
+                       "2·MARGIN."),
+            "P": (self.P, "Moves and parent heads: the sender the receiver wants scores P = 2·MARGIN above the rest "
+                  "(0); a cursor that does not move scores -P."),
+            "P_CUR": (self.P_cur, "Roots: a cursor that is not black scores P_CUR - M_SCAN·grey - L_SCAN·x >= "
+                      "2·MARGIN above every white node; a black one P_CUR - (P_CUR + M_SCAN) = -M_SCAN, below them."),
+            "L_MATCH": (self.L_match, "Moves: ω of |target_j - x_i|; a target DELTA away from the receiver's id scores "
+                        "P - L_MATCH·DELTA = -2·MARGIN, below the rest."),
+            "B_MATCH": (self.B_match, "Moves: an unmet flag of the sender shifts the V-shape's arguments (ids, at "
+                        "most 1 apart) below 0, so it adds nothing."),
+            "M_ID": (self.M_id, "Gate of an id-valued slot: relu(id - M_ID·unmet) is 0 for unmet >= 1 (ids <= 1)."),
+            "G": (self.G, f"Colour decoder gain: the others keep e^-{self.G:g}."),
             "C_POINTER": (self.C_pointer, "Pointer decoder scale (eq. 31's c): ids DELTA apart give logit gaps of "
-                          "c·DELTA = 2·MARGIN, so a fed-back pointer is exactly one-hot."),
-            "B_POINTER": (self.B_pointer, "Takes a pointer-decoder feature out of its max: exceeds every id and "
-                          "pointer (in [0, 1])."),
+                          "2·MARGIN."),
+            "B_POINTER": (self.B_pointer, "Takes a pointer-decoder feature out of its max (ids <= 1)."),
         }

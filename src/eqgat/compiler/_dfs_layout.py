@@ -1,105 +1,115 @@
-"""Stage 2 of the depth-first backend: the fixed layout of named directions of a
-compiled ``DepthFirst`` program (``_dfs.py`` describes the construction), as a
-``Layout`` with one block of hidden slots and attention features per head.
-"""
+"""Stage 2 of the depth-first backend's light construction (``_dfs.py`` describes it):
+the fixed layout of named directions, one block of hidden slots and attention features
+per head."""
 
 import numpy as np
 
 from ._layout import Direction, Layout
 
-#: Heads of the compiled model: scan, cursor moves, roots, and one unused (4 divides 128).
-HEADS = ("scan", "move", "root", "unused")
+#: Heads of the compiled model: the scan, the cursor's moves, roots, the parent.
+HEADS = ("scan", "move", "root", "parent")
 
-#: Hidden-state slots per head block (a slot reads the values of its own head only);
-#: the last block holds the slots that read no attention at all. Each is relu(linear):
+#: Node features V: the id and the fed-back colour hint (three channels).
+V_NAMES = ("idx", "white", "grey", "black")
+
+#: Hidden-state slots per head block (each relu of a linear map; a slot reads its own
+#: head's selected values only; the parent block also holds the slots that read none):
 #:
-#: - ``fv``: the scan found a candidate (value 1) or not; ``ws``: its id (0 if none);
-#:   ``sw``: at step 0 only, the scan selected the node itself (so not found);
-#: - ``push`` / ``popto``: the cursor pushes to / pops to this node; ``pvnew``: the
-#:   cursor's id, taken as parent on a push; ``qb``: the own id, removed from the
-#:   pointer on a push;
-#: - ``newroot``: no cursor, and this is the lowest white node; ``root0``: the same
-#:   before step 0 (it also turns grey);
-#: - ``gk1``: grey and not the cursor; ``gk2``: a grey cursor that pushes (stays grey);
-#:   ``gG``: a white cursor (turns grey, stays the cursor); ``bk``: black; ``bF``: a
-#:   grey cursor that finds nothing (turns black); ``begun``: 1 after step 0;
-#:   ``pvk``/``hpk``: the parent id / has-parent kept; ``qa``: the own id while no parent.
+#: - ``found``: the scan found a candidate (1) or not (0); ``ws``: its id (0 if none);
+#: - ``pushed`` / ``popto``: the cursor pushes to / pops to this node; ``pvnew``: the
+#:   cursor's id, the parent of a pushed node; ``qb``: the own id, taken out of the
+#:   pointer of a pushed node;
+#: - ``newroot``: the cursor is black (a tree is finished) or there is none, and this is
+#:   the lowest white node; ``root0``: the same before step 0 (it also turns grey);
+#: - ``pv_read``: the parent's id, read along the fed-back pointer (a white node or a
+#:   root: its own); ``start``: a white cursor (turns grey, stays the cursor);
+#:   ``finish``: a grey cursor that found nothing (turns black); ``begun``: 1 after step 0.
+#:
+#: The flags the cursor passes on from step to step (``pushed``, ``popto``, ``start``)
+#: are *snapped*: two slots relu(2v - 1/2) - relu(2v - 3/2), exactly 0 for v <= 1/4 and
+#: exactly 1 for v in [3/4, 5/4], so an error in the cursor's flag (a perturbed weight)
+#: is not handed on and does not build up over a trace.
+SNAPPED = ("pushed", "popto", "start")
 SLOTS = {
-    "scan": ("fv", "ws", "sw"),
-    "move": ("push", "popto", "pvnew", "qb"),
+    "scan": ("found", "ws"),
+    "move": ("pushed_a", "pushed_b", "popto_a", "popto_b", "pvnew", "qb"),
     "root": ("newroot", "root0"),
-    "unused": ("gk1", "gk2", "gG", "bk", "bF", "begun", "pvk", "hpk", "qa"),
+    "parent": ("pv_read", "start_a", "start_b", "finish", "begun"),
 }
 
-#: Each part of the state as a sum of slots (coefficient +1 unless given).
+#: What H carries to the next step, as sums of slots (coefficient +1 unless given): the
+#: colour and the parent pointer are hints, fed back; H holds only what they do not say.
 STATE = {
-    "grey": ("gk1", "gk2", "gG", "push", "root0"),
-    "black": ("bk", "bF"),
-    "cur": ("gG", "push", "popto", "newroot"),
-    "hp": ("hpk", "push"),
-    "pv": ("pvk", "pvnew"),
-    "found": ("fv", ("sw", -1.0)),
+    **{name: (f"{name}_a", (f"{name}_b", -1.0)) for name in SNAPPED},
+    # the node the search stands on (a black cursor: its tree is finished)
+    "cur": ("start_a", ("start_b", -1.0), "pushed_a", ("pushed_b", -1.0), "popto_a", ("popto_b", -1.0), "newroot"),
+    "found": ("found",),
     "ws": ("ws",),
     "begun": ("begun",),
-    # the parent pointer's id: pv, or the node's own id while it has no parent
-    "pi": ("pvk", "pvnew", "qa", ("qb", -1.0)),
+    # the parent's id at the next hint: the one read, or the cursor's on a push
+    "pv": ("pv_read", "pvnew", ("qb", -1.0)),
 }
 
-#: Attention features (ζ channels) per head.
+#: Attention features ζ per head.
 FEATURES = {
-    "scan": ("pen", "id", "self_a", "self_b", "self_c", "self_d", "low+", "low-"),
-    "move": ("cur", "push_a", "push_b", "push_c", "push_d", "pop_a", "pop_b", "pop_c", "pop_d"),
-    "root": ("cur", "lower+", "lower-", "self_a", "self_b", "self_c", "self_d"),
-    "unused": (),
+    "scan": ("penalty", "id"),
+    "move": ("cur", "push+", "push-", "pop+", "pop-", "to_push_a+", "to_push_a-", "to_push_b+", "to_push_b-",
+             "to_pop_a+", "to_pop_a-", "to_pop_b+", "to_pop_b-"),
+    "root": ("cur", "grey", "black", "id"),
+    "parent": ("pi",),
 }
-
-#: The node id (``pos``) in V and the adjacency (``adj``, with self loops) in E.
-V_ID, E_ADJ = 0, 0
 
 
 def minimal_hidden_size() -> int:
-    """The smallest hidden size: 4 heads of m channels, m the most slots or features a
-    head needs."""
+    """The smallest hidden size: 4 heads of m channels, m the most slots or features of a head."""
     m = max(max(len(v) for v in SLOTS.values()), max(len(v) for v in FEATURES.values()))
     return len(HEADS) * m
 
 
-def dfs_layout(hidden_size: int, adj: str = "adj") -> Layout:
-    """The layout at ``hidden_size`` (a multiple of 4, at least ``minimal_hidden_size()``):
-    V the id, E the edge mask ``adj``, H each head's slots (``SLOTS``), ζ each head's
-    features named ``head:feature`` (``FEATURES``)."""
+def dfs_layout(hidden_size: int, adj: str = "adj", parent: str = "pi_h") -> Layout:
+    """The named directions of the compiled light ``DepthFirst`` program.
+
+    **Arguments:**
+
+    - `hidden_size`: a multiple of 4, at least ``minimal_hidden_size()``.
+    - `adj`: the edge mask input the scan follows.
+    - `parent`: the parent-pointer hint, fed back as an edge feature.
+
+    **Returns:**
+
+    A ``Layout``: V the id and the fed-back colour, E the edge mask and the fed-back
+    pointer, H each head's slots (``SLOTS``), ζ each head's features named
+    ``head:feature`` (``FEATURES``); what a compiled checkpoint stores for ``show``."""
     H = tuple(Direction(n, "value") for names in SLOTS.values() for n in names)
     Z = tuple(f"{head}:{f}" for head in HEADS for f in FEATURES[head])
-    return Layout(("idx",), (f"edge:{adj}",), H, Z, hidden_size, heads=HEADS,
+    return Layout(V_NAMES, (f"edge:{adj}", f"edge:{parent}"), H, Z, hidden_size, heads=HEADS,
                   H_blocks=tuple(len(SLOTS[h]) for h in HEADS), Z_blocks=tuple(len(FEATURES[h]) for h in HEADS))
 
 
-def slot_index(name: str, hidden_size: int) -> int:
-    """The row of H that holds slot ``name`` (block of its head, then its place there)."""
-    if not any(name in names for names in SLOTS.values()):
-        raise KeyError(f"no slot {name!r}; slots: {[n for v in SLOTS.values() for n in v]}")
-    return dfs_layout(hidden_size).h(name)
-
-
 def state_slots(name: str) -> list[tuple[str, float]]:
-    """State part ``name`` (``STATE``) as (slot, coefficient) pairs."""
-    return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
-
-
-def read_state(hidden: np.ndarray, name: str) -> np.ndarray:
-    """State part ``name`` (``STATE``) from hidden states ``[..., s]``: the sum of its slots."""
-    s = hidden.shape[-1]
-    out = np.zeros(hidden.shape[:-1])
-    for slot, coeff in state_slots(name):
-        out = out + coeff * hidden[..., slot_index(slot, s)]
-    return out
+    """State part ``name`` (``STATE``), or a slot, as (slot, coefficient) pairs."""
+    if name in STATE:
+        return [(item, 1.0) if isinstance(item, str) else item for item in STATE[name]]
+    if not any(name in names for names in SLOTS.values()):
+        raise KeyError(f"no state part or slot {name!r}; state: {list(STATE)}, slots: "
+                       f"{[n for v in SLOTS.values() for n in v]}")
+    return [(name, 1.0)]
 
 
 def dfs_state(hidden: np.ndarray, name: str) -> np.ndarray:
-    """From hidden states ``[..., s]`` of a compiled ``DepthFirst`` program: the state
-    part ``name`` (``STATE``, e.g. ``"grey"``, ``"found"``) or, for a name that is only a
-    slot (``SLOTS``, e.g. ``"push"``), that slot."""
-    if name in STATE:
-        return read_state(hidden, name)
-    return hidden[..., slot_index(name, hidden.shape[-1])]
+    """Read a part of the state from hidden states of the compiled ``dfs_light``.
 
+    **Arguments:**
+
+    - `hidden`: hidden states ``[..., s]`` (e.g. ``predict(model, batch).hidden``).
+    - `name`: a state part (``STATE``, e.g. ``"cur"``, ``"found"``) or a slot
+      (``SLOTS``, e.g. ``"pushed"``).
+
+    **Returns:**
+
+    ``[...]``: the part, the sum of its slots."""
+    lay = dfs_layout(hidden.shape[-1])
+    out = np.zeros(hidden.shape[:-1])
+    for slot, coeff in state_slots(name):
+        out = out + coeff * hidden[..., lay.h(slot)]
+    return out

@@ -64,66 +64,16 @@ probes) and ``_dfs_trace_layout.py`` (stages 2-3: the layout and ``TraceConstant
 
 import numpy as np
 
-from ..nn import LEAKY_SLOPE, Model
-from ._dfs_trace_layout import V_NAMES, TraceConstants, state_slots
+from ..nn import Model
+from ._dfs_trace_layout import TraceConstants, state_slots
+from ._dfs_weights import HeadWeights
 from ._layout import Layout
-from ._weights import Weights, _write, write_encoder, write_pointer_decoder
-
-class _TraceWeights(Weights):
-    """The shared buffer, with linear sums of V channels and state parts read from the
-    receiver (W_skip, W_in) or the sender (W_val, W_out)."""
-
-    def feature(self, head: str, name: str) -> tuple[int, int, int]:
-        """(row of ζ, head, index in the head's ω) of a feature."""
-        h, k = self.lay.omega_of(f"{head}:{name}")
-        return self.lay.z(f"{head}:{name}"), h, k
-
-    def lin(self, W: str, row: int, terms: dict, const: float = 0.0) -> None:
-        for name, coeff in terms.items():
-            if name == "1":
-                const += coeff
-            elif name in V_NAMES:
-                self.W[W][row, self.lay.v(name)] += coeff
-            else:
-                for slot, c in state_slots(name):
-                    self.W[W][row, self.s + self.lay.h(slot)] += coeff * c
-        self.b[W][row] += const
-
-    def slot(self, name: str, skip: dict, value: dict | None = None, info: dict | None = None) -> None:
-        """Slot ``name`` = relu(skip(receiver) + Σ_j α_ij value(sender j) + Σ_j α_ij info(E_ij))."""
-        r = self.lay.h(name)
-        self.lin("W_skip", r, skip)
-        if value:
-            self.lin("W_val", r, value)
-        for e, coeff in (info or {}).items():
-            self.W["W_info"][r, self.lay.e(e)] += coeff
-
-    def linear_feature(self, head: str, name: str, sender: dict, omega: float) -> None:
-        """omega·(a sender's linear sum, >= 0, so the leaky ReLU passes it unchanged)."""
-        z, h, k = self.feature(head, name)
-        self.lin("W_out", z, sender)
-        self.omega[h, k] = omega
-
-    def relu(self, head: str, name: str, receiver: dict, sender: dict, omega: float) -> None:
-        """omega·relu(receiver + sender) as (σ(z) + a·σ(-z)) / (1 - a²) (features name+, name-)."""
-        a = LEAKY_SLOPE
-        for sign, suffix, om in ((1.0, "+", omega / (1 - a * a)), (-1.0, "-", a * omega / (1 - a * a))):
-            z, h, k = self.feature(head, name + suffix)
-            self.lin("W_in", z, {n: sign * c for n, c in receiver.items()})
-            self.lin("W_out", z, {n: sign * c for n, c in sender.items()})
-            self.omega[h, k] = om
-
-    def match(self, head: str, name: str, target: str, unmet: dict, c: TraceConstants) -> None:
-        """-L_MATCH·|target_j - x_i| while the sender's ``unmet`` (a sum of flags, an
-        integer >= 0) is 0, else 0: two relus of (±(target_j - x_i) - B·unmet_j)."""
-        gate = {n: -c.B_match * v for n, v in unmet.items()}
-        self.relu(head, f"{name}_a", {"idx": -1.0}, {target: 1.0, **gate}, -c.L_match)
-        self.relu(head, f"{name}_b", {"idx": 1.0}, {target: -1.0, **gate}, -c.L_match)
+from ._weights import _write, write_encoder, write_pointer_decoder
 
 
-def compile_trace_processor(lay: Layout, c: TraceConstants) -> _TraceWeights:
+def compile_trace_processor(lay: Layout, c: TraceConstants) -> HeadWeights:
     """The processor's weights at ``lay`` (``trace_layout``)."""
-    w = _TraceWeights(lay)
+    w = HeadWeights(lay, state_slots)
     _scan(w, c)
     _cursor(w, c)
     _push(w, c)
@@ -133,7 +83,7 @@ def compile_trace_processor(lay: Layout, c: TraceConstants) -> _TraceWeights:
     return w
 
 
-def _scan(w: _TraceWeights, c: TraceConstants) -> None:
+def _scan(w: HeadWeights, c: TraceConstants) -> None:
     """Head 0: the lowest-id white out-neighbour that is not the cursor."""
     z, h, k = w.feature("scan", "penalty")  # (1 - adj_ij) + (1 - white_j) + u_j
     w.W["W_edge"][z, w.lay.e("edge:adj")] = -1.0
@@ -145,7 +95,7 @@ def _scan(w: _TraceWeights, c: TraceConstants) -> None:
     w.slot("ws", {"1": -2 * c.M_id}, {"idx": 1.0, "white": c.M_id, "u": -c.M_id}, {"edge:adj": c.M_id})
 
 
-def _cursor(w: _TraceWeights, c: TraceConstants) -> None:
+def _cursor(w: HeadWeights, c: TraceConstants) -> None:
     """Head 1: everyone reads the cursor, whose kind is linear in its hints: A white, B
     grey with ``s_last`` at itself, C ``s_last`` elsewhere, D black."""
     w.linear_feature("cursor", "cur", {"u": 1.0}, c.P)
@@ -172,15 +122,15 @@ def _pusher_flags() -> tuple[dict, dict]:
     return unmet_B, unmet_D
 
 
-def _push(w: _TraceWeights, c: TraceConstants) -> None:
+def _push(w: HeadWeights, c: TraceConstants) -> None:
     """Head 2: the pushed node selects the cursor."""
     w.linear_feature("push", "cur", {"u": 1.0}, -c.P)  # a cursor that does not push scores -P
     unmet_B, unmet_D = _pusher_flags()
     for name, unmet in (("B", unmet_B), ("D", unmet_D)):
         is_pusher = {k: -v for k, v in unmet.items() if k != "1"} | {"1": 1.0 - unmet["1"]}  # 1 - unmet
         w.relu("push", name, {}, is_pusher, 2 * c.P)
-    w.match("push", "toB", "ws", unmet_B, c)
-    w.match("push", "toD", "pws", unmet_D, c)
+    w.match("push", "toB", "ws", unmet_B, c.L_match, c.B_match)
+    w.match("push", "toD", "pws", unmet_D, c.L_match, c.B_match)
     # receiver: white and not the cursor (so a one-node graph, whose cursor selects itself, pushes nothing)
     not_target = {"u": 1.0, "grey": 1.0, "black": 1.0}
     M = c.M_id
@@ -191,19 +141,19 @@ def _push(w: _TraceWeights, c: TraceConstants) -> None:
     w.slot("parent_D", gate | {"1": -2 * M}, {"pv": 1.0, "u": M, "black": M})  # its parent's (it pops at D)
 
 
-def _pop(w: _TraceWeights, c: TraceConstants) -> None:
+def _pop(w: HeadWeights, c: TraceConstants) -> None:
     """Head 3: the parent of a finished cursor selects it."""
     w.linear_feature("pop", "cur", {"u": 1.0}, -c.P)
     unmet = {"1": 2.0, "u": -1.0, "black": -1.0, "s": 1.0}  # the cursor, black, not the root
     w.relu("pop", "D", {}, {"u": 1.0, "black": 1.0, "s": -1.0, "1": -1.0}, 2 * c.P)
-    w.match("pop", "to", "pv", unmet, c)
+    w.match("pop", "to", "pv", unmet, c.L_match, c.B_match)
     w.slot("popped", {"u": -1.0}, {"u": 1.0})
     w.slot("finish_pop", {"u": -1.0, "found": -1.0}, {"u": 1.0})
     M = c.M_time
     w.slot("f_pop", {"clock": 1.0, "u": -M, "found": -M, "1": c.tick - M}, {"u": M})
 
 
-def _parent(w: _TraceWeights, c: TraceConstants) -> None:
+def _parent(w: HeadWeights, c: TraceConstants) -> None:
     """Head 4: the parent (a root: itself)."""
     z, h, k = w.feature("parent", "pi")
     w.W["W_edge"][z, w.lay.e("edge:pi_h")] = 1.0
@@ -214,7 +164,7 @@ def _parent(w: _TraceWeights, c: TraceConstants) -> None:
     w.slot("stack_grey", {"black": -c.M_id}, {"idx": 1.0})  # s_prev: the parent, unless black
 
 
-def _own(w: _TraceWeights, c: TraceConstants) -> None:
+def _own(w: HeadWeights, c: TraceConstants) -> None:
     """The slots that read no attention: the node's own hints and H."""
     M, Mc, t = c.M_id, c.M_time, c.tick
     w.slot("start", {"u": 1.0, "grey": -1.0, "black": -1.0})  # A: the white cursor turns grey

@@ -114,7 +114,7 @@ def attention(model: Model, batch) -> np.ndarray:
 
 def reference_heads(reference: Model) -> list[int]:
     """The heads of a compiled model that select something (any ω weight nonzero): all
-    of a one-head model; heads 0-2 of the compiled ``dfs_light`` (head 3 is unused)."""
+    of a one-head model; heads 0-4 of the compiled CLRS ``dfs`` (heads 5-7 hold slots only)."""
     omega = np.asarray(reference.processor.omega)
     heads = [h for h in range(omega.shape[0]) if np.any(omega[h] != 0)]
     return heads or list(range(omega.shape[0]))

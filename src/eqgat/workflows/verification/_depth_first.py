@@ -66,9 +66,9 @@ def _decisive(trace: str, hidden: np.ndarray):
     """Which heads' selections decide something (``[b, T-1, head, i]``), the state flags
     whose distance from 0 or 1 is the gate slack, and the reader of the state.
 
-    ``"light"``: head 0 where the scan finds a node, head 1 where the cursor moves to
-    the receiver, head 2 everywhere (the cursor, the lowest lower-id white node or the
-    node itself). ``"clrs"``: the scan where it finds a node, the cursor and the parent
+    ``"light"``: the scan where it finds a node, the moves head where the cursor moves to
+    the receiver, the roots (the cursor or the lowest white node) and parent heads
+    everywhere. ``"clrs"``: the scan where it finds a node, the cursor and the parent
     heads everywhere, the push and pop heads at their targets."""
     every = np.ones(hidden.shape[:3], dtype=bool)
     if trace == "clrs":
@@ -76,9 +76,10 @@ def _decisive(trace: str, hidden: np.ndarray):
         decisive = [st(hidden, "found") > 0.5, every, st(hidden, "pushed") > 0.5, st(hidden, "popped") > 0.5, every]
         flags = ("found", "pfound", "pushed", "popped", "finish_pop", "start", "stay_B", "take_C", "finish_B")
         return np.stack(decisive, axis=2), flags, st
-    moved = dfs_state(hidden, "push") + dfs_state(hidden, "popto")
-    decisive = [dfs_state(hidden, "found") > 0.5, moved > 0.5, every]
-    return np.stack(decisive, axis=2), ("grey", "black", "cur", "hp", "found", "begun"), dfs_state
+    moved = dfs_state(hidden, "pushed") + dfs_state(hidden, "popto")
+    decisive = [dfs_state(hidden, "found") > 0.5, moved > 0.5, every, every]
+    flags = ("cur", "found", "begun", "pushed", "popto", "newroot", "root0", "start", "finish")
+    return np.stack(decisive, axis=2), flags, dfs_state
 
 
 def _verify_depth_first(alg: Algorithm, model, hidden_size, lengths, samples: int, seed: int, graphs: str,
