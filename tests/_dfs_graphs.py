@@ -34,3 +34,30 @@ def random_graphs(count: int, seed: int = 0) -> list[np.ndarray]:
         p = (0.1, 0.3, 0.5, 0.9)[(k // 3) % 4]
         graphs.append((rng.random((n, n)) < p).astype(float))
     return graphs
+
+
+def perturbed(model, eps: float, seed: int = 13):
+    """``model`` moved along two random filter-normalised directions (``jax.random.key(seed)``)
+    by ±``eps`` each: the plane's four corners, as ``((a, b), model)``."""
+    import jax
+    from landscape import along, random_direction
+
+    d1, d2 = (random_direction(model, k) for k in jax.random.split(jax.random.key(seed), 2))
+    for a, b in ((eps, eps), (-eps, eps), (eps, -eps), (-eps, -eps)):
+        yield (a, b), along(model, [d1, d2], [a, b])
+
+
+def perturbed_groups(model, eps: float, seed: int = 13, which: int = 0):
+    """``model`` with one weight group (each leaf of two or more dimensions) alone moved by
+    ``eps`` along random filter-normalised direction ``which`` of ``perturbed``'s two, as
+    ``(leaf index, model)``."""
+    import jax
+    from landscape import along, random_direction
+
+    d = random_direction(model, jax.random.split(jax.random.key(seed), 2)[which])
+    leaves, treedef = jax.tree_util.tree_flatten(d)
+    for k, leaf in enumerate(leaves):
+        if leaf.ndim < 2 or not np.any(np.asarray(leaf)):
+            continue
+        only = jax.tree_util.tree_unflatten(treedef, [x if j == k else 0 * x for j, x in enumerate(leaves)])
+        yield k, along(model, [only], [eps])

@@ -18,7 +18,7 @@ from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, compile_dfs_light
 from eqgat.compiler import dfs_state as read_state
 from eqgat.data import concat, graph_arrays, to_batch
-from _dfs_graphs import misses, random_graphs
+from _dfs_graphs import misses, perturbed, perturbed_groups, random_graphs
 from eqgat.data.families import DIRECTED_FAMILIES, directed_families
 
 
@@ -102,22 +102,15 @@ def test_small_weight_changes_keep_it_exact(model):
     construction before the fed-back pointer lost its score at 1e-7: its id bumps
     cancelled logit terms of ~1e9)."""
     from eqgat.workflows.landscapes import landscape_batch
-    from landscape import along, random_direction
 
     batch = landscape_batch("dfs_light", batch_size=8)
     assert _exact(model, batch)
-    keys = jax.random.split(jax.random.key(13), 2)
-    d1, d2 = (random_direction(model, k) for k in keys)
-    for a, b in ((1e-5, 1e-5), (-1e-5, 1e-5), (1e-5, -1e-5), (-1e-5, -1e-5)):
-        assert _exact(along(model, [d1, d2], [a, b]), batch), (a, b)
+    for corner, moved in perturbed(model, 1e-5):
+        assert _exact(moved, batch), corner
     # and it does break further out: the check can fail
-    assert not _exact(along(model, [d1, d2], [1e-2, 1e-2]), batch)
-    leaves, treedef = jax.tree_util.tree_flatten(d2)
-    for k, leaf in enumerate(leaves):
-        if leaf.ndim < 2 or not np.any(np.asarray(leaf)):
-            continue
-        only = jax.tree_util.tree_unflatten(treedef, [x if j == k else 0 * x for j, x in enumerate(leaves)])
-        assert _exact(along(model, [only], [1e-5]), batch), k
+    assert not all(_exact(moved, batch) for _, moved in perturbed(model, 1e-2))
+    for k, moved in perturbed_groups(model, 1e-5, which=1):
+        assert _exact(moved, batch), k
 
 
 def test_float64_and_finer_ids():

@@ -21,7 +21,7 @@ from eqgat.nn import postprocess
 from eqgat import verify_algorithm as verify
 from eqgat.compiler import MARGIN, TraceConstants, compile_algorithm, compile_program, dfs_trace_state
 from eqgat.data import concat, graph_arrays, to_batch
-from _dfs_graphs import misses, random_graphs
+from _dfs_graphs import misses, perturbed, perturbed_groups, random_graphs
 from eqgat.data.families import DIRECTED_FAMILIES, directed_families
 from eqgat.lang import TRACE_PARTS
 
@@ -108,20 +108,13 @@ def test_small_weight_changes_keep_it_exact(model):
     or one weight group alone by 1e-6, every discrete hint and the output stay exact (the
     scalars d, f, time move, by about the change)."""
     from eqgat.workflows.landscapes import landscape_batch
-    from landscape import along, random_direction
 
     batch = landscape_batch("dfs", batch_size=8)
     assert _discrete_ok(model, batch)
-    keys = jax.random.split(jax.random.key(13), 2)
-    d1, d2 = (random_direction(model, k) for k in keys)
-    for a, b in ((1e-5, 1e-5), (-1e-5, 1e-5), (1e-5, -1e-5), (-1e-5, -1e-5)):
-        assert _discrete_ok(along(model, [d1, d2], [a, b]), batch), (a, b)
-    leaves, treedef = jax.tree_util.tree_flatten(d1)
-    for k, leaf in enumerate(leaves):
-        if leaf.ndim < 2 or not np.any(np.asarray(leaf)):
-            continue
-        only = jax.tree_util.tree_unflatten(treedef, [x if j == k else 0 * x for j, x in enumerate(leaves)])
-        assert _discrete_ok(along(model, [only], [1e-6]), batch), k
+    for corner, moved in perturbed(model, 1e-5):
+        assert _discrete_ok(moved, batch), corner
+    for k, moved in perturbed_groups(model, 1e-6):
+        assert _discrete_ok(moved, batch), k
 
 
 def test_program_compiles_through_the_registry(model):

@@ -4,6 +4,7 @@ per head."""
 
 import numpy as np
 
+from ._dfs_weights import read_part
 from ._layout import Direction, Layout
 
 #: Heads of the compiled model: the scan, the cursor's moves, roots, the parent.
@@ -108,8 +109,4 @@ def dfs_state(hidden: np.ndarray, name: str) -> np.ndarray:
     **Returns:**
 
     ``[...]``: the part, the sum of its slots."""
-    lay = dfs_layout(hidden.shape[-1])
-    out = np.zeros(hidden.shape[:-1])
-    for slot, coeff in state_slots(name):
-        out = out + coeff * hidden[..., lay.h(slot)]
-    return out
+    return read_part(hidden, dfs_layout(hidden.shape[-1]), state_slots, name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._dfs_constants import IdResolution
+from ._dfs_weights import read_part
 from ._layout import Direction, Layout
 
 #: Heads: the five selections, then three blocks of slots that read no attention.
@@ -191,8 +192,4 @@ def dfs_trace_state(hidden: np.ndarray, name: str) -> np.ndarray:
     **Returns:**
 
     ``[...]``: the part, the sum of its slots."""
-    lay = trace_layout(hidden.shape[-1])
-    out = np.zeros(hidden.shape[:-1])
-    for slot, coeff in state_slots(name):
-        out = out + coeff * hidden[..., lay.h(slot)]
-    return out
+    return read_part(hidden, trace_layout(hidden.shape[-1]), state_slots, name)

@@ -5,6 +5,8 @@ relus and the V-shaped id match."""
 
 from collections.abc import Callable
 
+import numpy as np
+
 from ..nn import LEAKY_SLOPE
 from ._layout import Layout
 from ._weights import Weights
@@ -74,3 +76,13 @@ class HeadWeights(Weights):
         gate = {n: -B * v for n, v in unmet.items()}
         self.relu(head, f"{name}_a", {"idx": -1.0}, {target: 1.0, **gate}, -L)
         self.relu(head, f"{name}_b", {"idx": 1.0}, {target: -1.0, **gate}, -L)
+
+
+def read_part(hidden: np.ndarray, lay: Layout, state_slots: Callable[[str], list[tuple[str, float]]],
+              name: str) -> np.ndarray:
+    """A state part (or a slot) of hidden states ``[..., s]`` laid out by ``lay``: the sum
+    of its slots, ``[...]``."""
+    out = np.zeros(hidden.shape[:-1])
+    for slot, coeff in state_slots(name):
+        out = out + coeff * hidden[..., lay.h(slot)]
+    return out
