@@ -29,8 +29,8 @@ UNMET_POP = {"1": 2.0, "cur": -1.0, "grey": -1.0, "found": 1.0}
 def _snapped(w: HeadWeights, name: str, skip: dict, value: dict | None = None) -> None:
     """Flag ``name`` = relu(2v - 1/2) - relu(2v - 3/2) for v = skip + Σα value: exactly 0
     or 1 while v is within 1/4 of it (``SNAPPED``)."""
+    twice = lambda d: {n: 2 * c for n, c in d.items()}  # noqa: E731
     for suffix, const in (("_a", -0.5), ("_b", -1.5)):
-        twice = lambda d: {n: 2 * c for n, c in d.items()}  # noqa: E731
         w.slot(name + suffix, twice(skip) | {"1": 2 * skip.get("1", 0.0) + const}, twice(value) if value else None)
 
 
