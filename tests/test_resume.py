@@ -217,6 +217,20 @@ def test_a_stopped_stability_sweep_continues_its_group_from_its_state(tmp_path):
     assert not (group / "state").exists() and (group / "seed0.eqx").exists()
 
 
+def test_a_larger_group_replaces_the_seeds_an_earlier_smaller_one_recorded(tmp_path):
+    """A sweep grown from 1 run to 2 retrains seed 0 in the new group of two: the record
+    holds each seed once, both from that group (not seed 0 twice)."""
+    sweep = ["-m", "landscape", "stability", "--algo", "bfs", "--steps", "10", "--batch-size", "4",
+             "--train-lengths", "4,5", "--test-length", "5", "--out", str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": SRC, "JAX_PLATFORMS": "cpu"}
+    for runs in ("1", "2"):
+        done = subprocess.run([sys.executable, *sweep, "--runs", runs, "--parallel", runs], capture_output=True,
+                              text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stderr
+    runs = json.loads((tmp_path / "stability.json").read_text())["runs"]
+    assert [r["seed"] for r in runs] == [0, 1]
+
+
 def test_a_stopped_reproduction_continues_its_seed_group_from_its_state(tmp_path):
     code = ("import dataclasses, sys; from pathlib import Path; "
             "from eqgat.workflows.reproduce import get_entry, get_profile, run_experiment; "

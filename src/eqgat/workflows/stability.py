@@ -201,6 +201,10 @@ def run(cfg: StabilityConfig, out: Path, *, parallel: int = 4, progress: bool = 
         except TrainingInterrupted as stop:
             raise stop.continued_by("run the same command again: the sweep continues this group from there") from None
         dist, rel = _distance(res.models, compiled)
+        # a group that overlaps seeds recorded by an earlier, smaller group replaces them:
+        # every seed of a result then comes from one group (vmapped groups of other sizes
+        # round differently, and 2,000 steps amplify that)
+        done = [r for r in done if r["seed"] not in group]
         for k, s in enumerate(group):
             done.append({"seed": s, "test_score": res.test_scores[k], "distance": float(dist[k]),
                          "relative_distance": float(rel[k]), "skipped_steps": res.skipped[k],
