@@ -26,6 +26,34 @@ class IdResolution:
         """eq. 31's c: ids δ apart give pointer logits 2·margin apart."""
         return 2 * self.margin / self.delta
 
+    # the selections both depth-first constructions build (each describes them in its own terms)
+    @property
+    def L_scan(self) -> float:
+        """Scan: ω of the sender's id; ids δ apart score 2·margin apart."""
+        return 2 * self.margin / self.delta
+
+    @property
+    def M_scan(self) -> float:
+        """Scan: ω of a non-candidate's penalty (an integer >= 1): it scores below every candidate."""
+        return self.L_scan + 2 * self.margin
+
+    @property
+    def P(self) -> float:
+        """The bonus of the sender a receiver wants (the cursor, a parent) over the rest."""
+        return 2 * self.margin
+
+    @property
+    def L_match(self) -> float:
+        """Push and pop: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
+        return 4 * self.margin / self.delta
+
+    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
+    B_match: float = 2.0
+    #: gate of an id-valued slot (ids <= 1)
+    M_id: float = 2.0
+    #: colour decoder gain
+    G: float = 100.0
+
 
 @dataclass(frozen=True)
 class DfsConstants(IdResolution):
@@ -43,37 +71,9 @@ class DfsConstants(IdResolution):
     - `margin`: the least logit gap of every selection and decoder (``MARGIN``)."""
 
     @property
-    def L_scan(self) -> float:
-        """Scan and roots: ω of the sender's id; ids δ apart score 2·margin apart."""
-        return 2 * self.margin / self.delta
-
-    @property
-    def M_scan(self) -> float:
-        """Scan and roots: ω of a non-candidate's penalty (an integer >= 1)."""
-        return self.L_scan + 2 * self.margin
-
-    @property
-    def P(self) -> float:
-        """Moves and parent heads: the bonus of the sender a receiver wants."""
-        return 2 * self.margin
-
-    @property
     def P_cur(self) -> float:
         """Roots: a cursor that is not black scores above every white node."""
         return self.M_scan + self.L_scan + 2 * self.margin
-
-    @property
-    def L_match(self) -> float:
-        """Moves: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
-        return 4 * self.margin / self.delta
-
-    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
-    B_match: float = 2.0
-    #: gate of an id-valued slot (ids <= 1)
-    M_id: float = 2.0
-
-    #: colour decoder gain
-    G: float = 100.0
 
     def describe(self) -> dict[str, tuple[float, str]]:
         """Every constant with the reason its value is safe (as ``Constants.describe``)."""

@@ -97,37 +97,9 @@ class TraceConstants(IdResolution):
     - `margin`: the least logit gap of every selection and decoder (``MARGIN``)."""
 
     @property
-    def L_scan(self) -> float:
-        """Scan: ω of the id; ids δ apart score 2·margin apart."""
-        return 2 * self.margin / self.delta
-
-    @property
-    def M_scan(self) -> float:
-        """Scan: ω of the penalty (an integer, 0 for candidates): non-candidates score below every candidate."""
-        return self.L_scan + 2 * self.margin
-
-    @property
-    def P(self) -> float:
-        """The bonus of a selected sender (the cursor, a parent) over the rest."""
-        return 2 * self.margin
-
-    @property
-    def L_match(self) -> float:
-        """Push and pop: ω of |target - x_i|: a target δ off loses 2·margin below the rest."""
-        return 4 * self.margin / self.delta
-
-    #: takes a V-shape's argument (ids, |.| <= 1) out of the relu: 2 per unmet flag
-    B_match: float = 2.0
-    #: gate of an id-valued slot (ids <= 1)
-    M_id: float = 2.0
-
-    @property
     def M_time(self) -> float:
         """Gate of a time-valued slot (the clock reaches 2n ticks of 0.01)."""
         return 2.0 * self.max_nodes * self.tick + 1.0
-
-    #: colour decoder gain
-    G: float = 100.0
 
     @property
     def L_default(self) -> float:
