@@ -130,3 +130,39 @@ def test_nothing_outside_a_package_imports_its_underscore_modules():
     pattern = re.compile(r"^\s*(?:from|import)\s+(eqgat[\w.]*\._[a-z]\w*)", re.M)
     scripts = [p for d in ("tests", "benchmarks", "docs") for p in (root / d).rglob("*.py")]
     assert {str(p.relative_to(root)): pattern.findall(p.read_text()) for p in scripts if pattern.findall(p.read_text())} == {}
+
+
+#: The size a module or a function may grow to before it is split by responsibility.
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 80
+
+
+def _oversized(paths) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions (decorators and docstring
+    included, nested ones counted on their own too) over MAX_FUNCTION_LINES."""
+    out = []
+    for path in paths:
+        source = path.read_text()
+        lines = len(source.splitlines())
+        if lines > MAX_MODULE_LINES:
+            out.append(f"{path.relative_to(SRC)}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                if node.end_lineno - start + 1 > MAX_FUNCTION_LINES:
+                    out.append(f"{path.relative_to(SRC)}:{start} {node.name}: {node.end_lineno - start + 1} lines")
+    return out
+
+
+def test_no_module_over_400_lines_and_no_function_over_80():
+    assert _oversized(sorted(SRC.rglob("*.py"))) == []
+
+
+def test_the_size_check_sees_a_long_module_and_a_long_function(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    body = lambda n: "".join(f"    x{i} = {i}\n" for i in range(n))  # noqa: E731
+    # 1 decorator + 1 def + 80 statements: 82 lines; then blank lines past the module limit
+    (tmp_path / "long.py").write_text("@staticmethod\ndef f():\n" + body(MAX_FUNCTION_LINES) + "\n" * MAX_MODULE_LINES)
+    (tmp_path / "short.py").write_text("def g():\n" + body(MAX_FUNCTION_LINES - 1))  # exactly 80: allowed
+    found = _oversized(sorted(tmp_path.glob("*.py")))
+    assert found == [f"long.py: {MAX_FUNCTION_LINES + 2 + MAX_MODULE_LINES} lines",
+                     f"long.py:1 f: {MAX_FUNCTION_LINES + 2} lines"]

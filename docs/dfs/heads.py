@@ -5,6 +5,7 @@ the closest learned head and its mean |α̂ - α*| over live steps and all node 
 
     python docs/dfs/heads.py RUN_FOLDER                 # dfs_light: docs/dfs/faithfulness/heads.json
     python docs/dfs/heads.py RUN_FOLDER --algo dfs      # dfs: docs/dfs/faithfulness-dfs/heads.json
+    python docs/dfs/heads.py RUN_FOLDER --algo dfs --out docs/dfs/faithfulness-dfs-table5   # elsewhere
 
 RUN_FOLDER holds ``seed*.eqx`` (a ``train`` run). For ``dfs_light`` it was
 ``docs/dfs/train-full4``'s run (``--nb-heads 4 --full-attention --use-edge-info``, 500
@@ -24,8 +25,9 @@ from eqgat.workflows.faithfulness import attention, eval_graphs, reference_heads
 parser = argparse.ArgumentParser()
 parser.add_argument("run")
 parser.add_argument("--algo", default="dfs_light", choices=["dfs_light", "dfs"])
+parser.add_argument("--out", default=None, help="folder of heads.json (default: by --algo, above)")
 args = parser.parse_args()
-out_dir = Path("docs/dfs") / ("faithfulness" if args.algo == "dfs_light" else "faithfulness-dfs")
+out_dir = Path(args.out or Path("docs/dfs") / ("faithfulness" if args.algo == "dfs_light" else "faithfulness-dfs"))
 out_dir.mkdir(parents=True, exist_ok=True)
 
 batch = eval_graphs(args.algo, "sampler", length=16, samples=32, seed=0)

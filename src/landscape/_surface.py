@@ -185,6 +185,21 @@ def _fill(run_chunk, coef, names, values, done, chunk: int, mesh, *, stop_after,
     bar.close()
 
 
+def _grid_points(a: np.ndarray, b: np.ndarray, d1: PyTree, d2: PyTree, anchors) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The grid's points (float32 (a_i, b_j) pairs, row-major), each point's coefficients
+    and the pytrees they multiply: (a, b) of (d1, d2), or with ``anchors`` (1-p-q, p, q) of
+    (model, θ1, θ2), computed in float64 so that each model's own weight is exact."""
+    AA, BB = np.meshgrid(a, b, indexing="ij")
+    ab64 = np.stack([AA.ravel(), BB.ravel()], axis=1)
+    points = ab64.astype(np.float32)
+    if anchors is None:
+        return points, points, (d1, d2)
+    others = (eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array))
+    pq = ab64 @ np.asarray(anchors[2], np.float64).T
+    coef = np.stack([1.0 - pq[:, 0] - pq[:, 1], pq[:, 0], pq[:, 1]], axis=1).astype(np.float32)
+    return points, coef, others
+
+
 def evaluate_surface(
     model: PyTree,
     metrics: Callable[[PyTree], dict[str, jax.Array]],
@@ -235,9 +250,7 @@ def evaluate_surface(
     if out is not None:
         _check_output(out, resume, force)
     params, static = eqx.partition(model, eqx.is_inexact_array)
-    AA, BB = np.meshgrid(a, b, indexing="ij")
-    ab64 = np.stack([AA.ravel(), BB.ravel()], axis=1)
-    points = ab64.astype(np.float32)
+    points, coef, others = _grid_points(a, b, d1, d2, anchors)
     npts = len(points)
     names = list(jax.eval_shape(lambda: metrics(model)).keys())
     values = {k: np.full(npts, np.nan, dtype=np.float64) for k in names}
@@ -245,12 +258,6 @@ def evaluate_surface(
     settings = _settings(meta, names, params, d1, d2, anchors, points, chunk) if out is not None else {}
     if out is not None and resume and _partial(out).exists() and not force:
         done = _resumed(out, settings, names, values)
-    if anchors is None:
-        coef, others = points, (d1, d2)
-    else:  # (1-p-q, p, q) per point, computed in float64 so that each model's own weight is exact
-        others = (eqx.filter(anchors[0], eqx.is_inexact_array), eqx.filter(anchors[1], eqx.is_inexact_array))
-        pq = ab64 @ np.asarray(anchors[2], np.float64).T
-        coef = np.stack([1.0 - pq[:, 0] - pq[:, 1], pq[:, 0], pq[:, 1]], axis=1).astype(np.float32)
 
     @eqx.filter_jit  # per surface (its model, directions and batch are constants of it; freed with it)
     def run_chunk(cs):

@@ -58,7 +58,8 @@ def cmd_compare(args) -> int:
 
         compiled, _ = resolve_model("compiled", args.algo)
         print(f"no --learned given: training the compiled architecture for {args.steps} steps (seed {args.seed}) ...")
-        tc = TrainConfig(algo=args.algo, model=compiled.config, steps=args.steps, lr=1e-3, seed=args.seed, val_every=0)
+        tc = TrainConfig(algo=args.algo, model=compiled.config, steps=args.steps, lr=args.lr, seed=args.seed,
+                         val_every=0)
         learned = unstack(train(tc, test=False, out=outdir / "learned").models, 0)
         source = recorded_path(outdir / "learned" / f"seed{args.seed}.eqx")
     figs = compare(args.algo, learned, source, outdir, grid=args.grid, metric=args.metric, seed=args.seed,
@@ -94,7 +95,7 @@ def _measured(value: float, err: float, resolved: bool | None = None) -> str:
 def cmd_hessian(args) -> int:
     import warnings
 
-    from eqgat.workflows.landscapes import curvature
+    from eqgat.workflows.curvature import curvature
 
     from ._curvature import RoundingWarning
 
@@ -129,7 +130,7 @@ def cmd_hessian(args) -> int:
 
 
 def cmd_connect(args) -> int:
-    from eqgat.workflows.landscapes import connect_models
+    from eqgat.workflows.curvature import connect_models
 
     out = Path(args.out or f"out/connect-{args.algo}")
     r = connect_models(args.a, args.b, args.algo, out, bends=args.bends, steps=args.steps, lr=args.lr, seed=args.seed,
@@ -261,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algo", default="bfs", choices=_compiled())
     p.add_argument("--learned", help="checkpoint of a learned model with the compiled architecture")
     p.add_argument("--steps", type=int, default=500, help="training steps when no --learned is given")
+    p.add_argument("--lr", type=float, default=1e-3, help="their learning rate (above TrainConfig's 1e-4: a short run "
+                                                          "from the compiled start)")
     p.add_argument("--grid", type=_grid, default=(25, 25))
     p.add_argument("--metric", choices=["loss", "score"], default="loss")
     p.add_argument("--seed", type=int, default=0)

@@ -8,7 +8,7 @@ algorithm       graphs                                                 program
 =============== ====================================================== ========
 ``bfs``         undirected, a source (dm-clrs)                         yes
 ``bellman_ford`` weighted undirected, a source (dm-clrs)               yes
-``dfs``         directed (dm-clrs; nine hints)                          no
+``dfs``         directed (dm-clrs; nine hints)                          ``DepthFirst``
 ``bfs_seq``     undirected, a source (the paper's fork)                no
 ``dfs_light``   directed (the paper's fork)                            ``DepthFirst``
 ``labelprop``   a seed mask (eqgat's own; no sampler)                  yes

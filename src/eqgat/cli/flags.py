@@ -38,6 +38,13 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str | None]] = {
 }
 
 
+def algo_choices(**kw) -> list[str]:
+    """The registered algorithms' names (``eqgat.algorithms.names``), for ``--algo``."""
+    from ..algorithms import names
+
+    return names(**kw)
+
+
 def shown_default(value: Any) -> str:
     """A default as it is typed on the command line (``4,7,11,13,16``, ``0.0001``)."""
     if isinstance(value, (tuple, list)):

@@ -69,6 +69,7 @@ Float64 (``x64``) works as float32 does.
 """
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -137,6 +138,20 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
         fail(f"a DepthFirst program has one Colour and one Pointer (the parent), got {dict(kinds)}")
     if program.idx not in spec or spec[program.idx].stage != Stage.INPUT or spec[program.idx].location != Location.NODE:
         fail(f"node id input {program.idx!r} is not a node input of {program.algorithm}")
+    adj = _check_selections(program, spec, fail)
+    if program.trace not in TRACES:
+        fail(f"trace must be one of {', '.join(TRACES)}, got {program.trace!r}")
+    colour_probes, parent_probes, parts = _check_probes(program, spec, kinds, fail)
+    _check_trace(program, spec, adj, colour_probes, parent_probes, parts, fail)
+    fail.raise_any()
+    colour_hint, parent_hint = (next(iter(_hints(spec, p)), None) for p in (colour_probes, parent_probes))
+    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes), parts, colour_hint,
+                   parent_hint)
+
+
+def _check_selections(program: DepthFirst, spec: dict, fail: _Problems) -> str | None:
+    """Stage 1's selections: ``next`` and ``root`` select the lowest white id, ``next``
+    among the neighbours along one edge mask input; returns that input's name."""
     white, idx = Term.ref("other", "white"), Term.ref("other", "idx")
     adj = None
     for name, sel in (("next", program.next), ("root", program.root)):
@@ -168,8 +183,12 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
                 fail(f"next: the cursor's neighbours come from one edge mask input (e.g. edge.adj), got {sel.mask}")
             else:
                 adj = edges[0]
-    if program.trace not in TRACES:
-        fail(f"trace must be one of {', '.join(TRACES)}, got {program.trace!r}")
+    return adj
+
+
+def _check_probes(program: DepthFirst, spec: dict, kinds: dict, fail: _Problems):
+    """Stage 1's probes: each decodes a component (or, for ``trace="clrs"``, a trace part)
+    it can; returns (colour probes, parent probes, trace parts by probe)."""
     colour_probes, parent_probes = [], []
     parts = {}
     for probe, comp in program.probes.items():
@@ -196,6 +215,17 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
             fail(f"probe {probe!r} ({p.type}) cannot decode the parent pointer {comp!r}")
         else:
             parent_probes.append(probe)
+    return colour_probes, parent_probes, parts
+
+
+def _hints(spec: dict, probes: list[str]) -> list[str]:
+    """The hints among ``probes``."""
+    return [p for p in probes if spec[p].stage == Stage.HINT]
+
+
+def _check_trace(program: DepthFirst, spec: dict, adj, colour_probes, parent_probes, parts, fail: _Problems):
+    """Stage 1's whole-trace checks: every probe of the spec decoded, and what each trace's
+    construction reads back."""
     missing = [p.name for p in spec.values() if p.stage != Stage.INPUT and p.name not in program.probes]
     if missing:
         fail(f"probes {missing} of the spec are not decoded by the program")
@@ -209,15 +239,11 @@ def analyse_depth_first(program: DepthFirst) -> DfsPlan:
         if program.idx != "pos" or adj != "adj":
             fail(f"the clrs trace construction reads the ids 'pos' and the edge mask 'adj', got {program.idx!r} "
                  f"and {adj!r}")
-    hint = lambda probes: [p for p in probes if spec[p].stage == Stage.HINT]  # noqa: E731
+    hint = functools.partial(_hints, spec)
     if program.trace == "light" and (len(hint(colour_probes)) != 1 or len(hint(parent_probes)) != 1):
         fail(f"a trace='light' program reads its colour and its parent back from one hint each (the fed-back "
              f"pointer marks each white node itself), got colour hints {hint(colour_probes)} and parent hints "
              f"{hint(parent_probes)}")
-    fail.raise_any()
-    colour_hint, parent_hint = (next(iter(hint(p)), None) for p in (colour_probes, parent_probes))
-    return DfsPlan(program, program.idx, adj, tuple(colour_probes), tuple(parent_probes), parts, colour_hint,
-                   parent_hint)
 
 
 def depth_first_hidden_size(program: DepthFirst) -> tuple[int, int]:

@@ -3,6 +3,8 @@
 and soft hint re-prediction.
 """
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -211,11 +213,7 @@ class Model(eqx.Module):
         dec_hints = [p for p in self._probes(Stage.HINT) if p.name in self.decoders]
         outs = self._probes(Stage.OUTPUT)
 
-        def encode(fed):
-            feats = Features(base.V, edges, base.g, base.A)
-            for p in hint_probes:
-                feats = self.encoders[p.name](fed[p.name], feats)
-            return feats
+        encode = functools.partial(self._features, base, edges, hint_probes)
 
         def step(carry, t):
             H, fed, last = carry
@@ -249,6 +247,13 @@ class Model(eqx.Module):
         h_last = jnp.concatenate([feats.V, H_last, H_new_last], axis=-1)
         outputs = {p.name: self.decoders[p.name](h_last, feats.E, feats.g) for p in outs}
         return Prediction(outputs, hint_logits, alpha, hidden, logits)
+
+    def _features(self, base: Features, edges: EdgeSum, hint_probes: list, fed: dict) -> Features:
+        """The step's features: the inputs' (``base``, ``edges``) with the fed hints encoded."""
+        feats = Features(base.V, edges, base.g, base.A)
+        for p in hint_probes:
+            feats = self.encoders[p.name](fed[p.name], feats)
+        return feats
 
 
 def _skipping_padding(step, init, steps):

@@ -35,5 +35,5 @@ from ._certificate import Certificate as Certificate
 from ._certificate import certify as certify
 from ._counterexample import Counterexample as Counterexample
 from ._counterexample import write_graph as write_graph
-from ._obligations import Obligation as Obligation
-from ._states import Precondition as Precondition
+from ._obligation import Obligation as Obligation
+from ._precondition import Precondition as Precondition

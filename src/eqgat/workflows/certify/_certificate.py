@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from ...algorithms import get_algorithm
 from ...compiler import VALUE_BOUND, analyse, layout as compiler_layout
 from ...lang import GraphProgram
-from ._obligations import Certifier, Obligation
-from ._states import Precondition
+from ._obligation import Obligation
+from ._obligations import Certifier
+from ._precondition import Precondition
 
 #: The error model every bound is computed in (printed with the certificate).
 ERROR_MODEL = (
