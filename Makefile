@@ -33,10 +33,10 @@ demo: install-core
 	$(PY) -m eqgat demo
 
 test: install
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q --durations=15
 
 test-slow: install
-	$(PY) -m pytest -m slow -n 2 -q
+	$(PY) -m pytest -m slow -n 2 -q --durations=10
 
 # constraints.txt from the packages installed in .venv (after `make install`), eqgat left out
 constraints: install
