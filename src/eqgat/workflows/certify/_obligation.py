@@ -82,7 +82,6 @@ class Scenario:
         return r + "; no masked candidate (the attention mixes its unmasked senders)"
 
 
-
 @no_type_check
 def solve(K: Form, var: str, target: Form) -> Form:
     """The value of ``var`` that makes ``K`` equal ``target``."""
@@ -93,6 +92,7 @@ def solve(K: Form, var: str, target: Form) -> Form:
 
 @no_type_check
 def apply_all(f: Form, subs: dict) -> Form:
+    """``f`` with every substitution of ``subs`` (variable -> form) applied in turn."""
     for k, v in subs.items():
         f = f.substitute(k, v)
     return f

@@ -38,7 +38,9 @@ from ._states import Node, NodeClass, Point, Program
 
 @no_type_check
 class Certifier(SelectionMargins, DecoderMargins):
-    """The obligations for one model at one N (``certify`` runs it)."""
+    """The obligations for one model at one N (``certify`` runs it): the scenarios, the
+    update and its error recursion, obligations 0, 3 and 5 here; 1-2 from
+    ``SelectionMargins`` (``_margins``), 4 from ``DecoderMargins`` (``_decoders``)."""
 
     def __init__(self, model, plan, layout, pre: Precondition, *, weighted: bool):
         self.pre = pre
