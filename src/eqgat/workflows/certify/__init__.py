@@ -7,9 +7,9 @@ senders; the update is ReLU-gated. So exactness on every graph of up to N nodes 
 from obligations over *local configurations*: a receiver's class (start, reached or not,
 how its state was produced), each candidate sender's class and edge, with ids, values and
 weights left as variables of a box. Each obligation (``_obligations``, ``_margins``,
-``_decoders``) is evaluated in the
-model's own float32 arithmetic with its real weights, read from the pytree (the compiler's
-``Layout`` says which directions mean what), as affine forms with a rounding bound
+``_decoders``) is evaluated in the model's own float32 arithmetic with its real weights,
+read from the pytree (the compiler's ``Layout`` says which directions mean what), as
+affine forms with a rounding bound
 (``_forms``: the stated error model):
 
 1. ``selection margin``: the program's preferred sender has the higher logit;
