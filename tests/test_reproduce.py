@@ -106,6 +106,7 @@ def test_smoke_group_a_and_per_seed_resume(tmp_path):
         reproduce("table5", other, tmp_path, progress=False)
 
 
+@pytest.mark.slow  # ~100 s on 2 cores: with the slow tests, so that `make test` stays near 10 minutes
 def test_smoke_group_b(tmp_path):
     _run_group(GROUP_B, tmp_path)
     stab = json.loads((tmp_path / "table12.json").read_text())
