@@ -1,6 +1,5 @@
 """The paper's and the analyses' commands: ``reproduce``, ``locality`` and ``import-clrs``."""
 
-
 from .._argtypes import ints as _ints
 from .._argtypes import natural as _natural
 from .._argtypes import positive as _positive

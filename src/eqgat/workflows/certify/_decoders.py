@@ -131,7 +131,6 @@ class DecoderMargins:
         return gen
 
 
-
 @no_type_check
 def _dedupe(items):
     """(p2, edge) pairs with identical read-outs merged: (p2, edge, how many)."""

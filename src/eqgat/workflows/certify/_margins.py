@@ -149,7 +149,6 @@ class SelectionMargins:
         return m, k
 
 
-
 @no_type_check
 def _carriers(K: Form) -> list[str]:
     vs = list(K.coef)

@@ -242,7 +242,6 @@ class Certifier(SelectionMargins, DecoderMargins):
                "; ".join(problems) or "a one-head GATv2 without layer norm; every input it reads is modelled")
         return ob
 
-
     def gates(self) -> tuple[Obligation, Obligation]:
         """Obligations 3 and 5 at the final error bound."""
         g = Obligation("gate slack", "every slot whose gate the round closes has a negative pre-activation "
@@ -289,7 +288,6 @@ class Certifier(SelectionMargins, DecoderMargins):
                 return str(d)
         return f"channel {row}"
 
-
     def obligations(self) -> list[Obligation]:
         """Every obligation (a failing ``supported`` stops the rest: nothing else is sound).
 
@@ -312,8 +310,6 @@ class Certifier(SelectionMargins, DecoderMargins):
             k.passed = False
         g, c = self.gates()
         return [sup, m, k, g, *self.decoders(), c]
-
-
 
 
 @no_type_check
