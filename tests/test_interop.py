@@ -28,7 +28,7 @@ def _clrs_model(algo, n, hidden, seed=0, batch=4, processor="gatv2"):
 
 
 def _max_diff(ref, ours):
-    return max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(ref, ours))
+    return max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(ref, ours, strict=True))
 
 
 # n = 64 under -m slow (15-60 s each: dm-clrs' own model compiles the long traces); n = 16 runs every time
@@ -49,7 +49,7 @@ def test_predict_matches_dm_clrs(algo, n):
         assert out[k].location == ref_out[k].location and out[k].type_ == ref_out[k].type_
         np.testing.assert_array_equal(np.asarray(out[k].data), np.asarray(ref_out[k].data))
     assert len(hints) == len(ref_hints)
-    for ref_t, our_t in zip(ref_hints, hints):
+    for ref_t, our_t in zip(ref_hints, hints, strict=True):
         assert set(ref_t) == set(our_t)
         for k in ref_t:
             assert np.asarray(our_t[k]).shape == np.asarray(ref_t[k]).shape
@@ -68,7 +68,7 @@ def test_full_attention_matches_dm_clrs_gatv2_full():
     full = interop.from_clrs(model, full_attention=True)
     assert full.config.full_attention and full.processor.full_attention
     _, hints = interop.predict(full, fb.features, return_hints=True)
-    for ref_t, our_t in zip(ref_hints, hints):
+    for ref_t, our_t in zip(ref_hints, hints, strict=True):
         for k in ref_t:
             np.testing.assert_allclose(np.asarray(our_t[k]), np.asarray(ref_t[k]), atol=TOL, rtol=TOL)
     _, masked = interop.predict(interop.from_clrs(model), fb.features, return_hints=True)

@@ -111,7 +111,7 @@ def test_two_processes_train_what_one_process_trains(tmp_path):
     for s in range(4):
         x = jax.tree.leaves(eqgat.load(tmp_path / "one" / f"seed{s}.eqx"))
         y = jax.tree.leaves(eqgat.load(tmp_path / "two" / f"seed{s}.eqx"))
-        diff = np.concatenate([np.abs(np.asarray(u) - np.asarray(v)).ravel() for u, v in zip(x, y)])
+        diff = np.concatenate([np.abs(np.asarray(u) - np.asarray(v)).ravel() for u, v in zip(x, y, strict=True)])
         # a vmap over 2 seeds instead of 4 may round differently; Adam bounds the effect (tests/test_devices.py)
         assert diff.max() <= 2 * 1e-4 * 2 and np.mean(diff <= 1e-6) > 0.95, (s, diff.max())
     # each process saved its seeds' part of the state, process 0 completed it
