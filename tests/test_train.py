@@ -210,6 +210,9 @@ def test_config_errors():
         TrainConfig(algo="sorting")
     with pytest.raises(ValueError, match="config is for bellman_ford"):
         TrainConfig(algo="bfs", model=eqgat.ModelConfig("bellman_ford"))
+    for lr in (0.0, -1e-4, float("nan"), float("inf")):  # Adam would ascend, stand still or blow up
+        with pytest.raises(ValueError, match=f"lr must be a finite learning rate > 0, got {lr}"):
+            TrainConfig(lr=lr)
     with pytest.raises(TypeError, match="ModelConfig"):
         eqgat.Model("bfs", key=jax.random.key(0))
 

@@ -97,6 +97,8 @@ class TrainConfig:
             raise ValueError("init_noise perturbs an --init checkpoint: give one")
         if not (self.init_noise >= 0 and np.isfinite(self.init_noise)):
             raise ValueError(f"init_noise must be a finite σ >= 0, got {self.init_noise}")
+        if not (self.lr > 0 and np.isfinite(self.lr)):
+            raise ValueError(f"lr must be a finite learning rate > 0, got {self.lr}")
         if self.steps < 0 or self.seeds < 1 or self.batch_size < 1:
             raise ValueError("steps must be >= 0, seeds and batch size >= 1")
         if not self.train_lengths or min(self.train_lengths) < 2:
